@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { type DurationUnit, parseDuration } from "./duration.ts";
+
+export type Env = Record<string, string | undefined>;
+
+/** A config value that stops start-up, naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+/** A duration variable in milliseconds; `bareUnit` says what a bare number means. */
+export const duration = (fallback: string, bareUnit: DurationUnit = "s") =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text, bareUnit);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration like 500ms, 2s, 30m or 2h, got "${text}"`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** What every service reads: its environment, logging and NATS. */
+export const baseConfig = z.object({
+  ENVIRONMENT: z.string().default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")
+    .default(""),
+  REQUEST_TIMEOUT: duration("5s"),
+});
+
+/** What every service with a database reads: DATABASE_URL, or its parts. */
+export const databaseConfig = z.object({
+  DATABASE_URL: optionalText,
+  DB_HOST: z.string().default("127.0.0.1"),
+  DB_PORT: port(5432),
+  DB_NAME: z.string().default("cloudsim"),
+  DB_USER: z.string().default("postgres"),
+  DB_PASSWORD: z.string().default(""),
+  DB_SSLMODE: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("disable"),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+});
+export type DatabaseConfig = z.infer<typeof databaseConfig>;
+
+/** DATABASE_URL when given, otherwise one built from DB_*. */
+export function databaseUrl(config: DatabaseConfig): string {
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  const auth = config.DB_PASSWORD
+    ? `${encodeURIComponent(config.DB_USER)}:${encodeURIComponent(config.DB_PASSWORD)}`
+    : encodeURIComponent(config.DB_USER);
+  return `postgres://${auth}@${config.DB_HOST}:${config.DB_PORT}/${encodeURIComponent(config.DB_NAME)}?sslmode=${config.DB_SSLMODE}`;
+}
+
+/** Parses the environment once, at start-up; every problem names its variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Env = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join(".");
+    const got = env[name];
+    return `${name}: ${issue.message}${got === undefined ? "" : ` (got "${got}")`}`;
+  });
+  throw new ConfigError(problems);
+}

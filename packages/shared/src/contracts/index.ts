@@ -1,0 +1,4 @@
+export * from "./catalogue.ts";
+export * from "./command.ts";
+export * from "./ipam.ts";
+export * from "./servers.ts";

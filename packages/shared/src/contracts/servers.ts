@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { InstanceType, Region } from "./catalogue.ts";
+import { defineCommand } from "./command.ts";
+
+export const serverStates = [
+  "provisioning",
+  "running",
+  "stopping",
+  "stopped",
+  "starting",
+  "rebooting",
+  "terminating",
+  "terminated",
+  "error",
+] as const;
+export const ServerState = z.enum(serverStates);
+export type ServerState = z.infer<typeof ServerState>;
+
+export const Actor = z.enum(["user", "system", "reaper"]);
+export type Actor = z.infer<typeof Actor>;
+
+const Timestamp = z.string().describe("RFC 3339 time");
+
+export const Tags = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, "tag keys are 1-64 of A-Z a-z 0-9 _ . : / -"),
+    z.string().max(256, "tag values are at most 256 characters"),
+  )
+  .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
+  .describe("Free-form labels");
+
+/** The body of POST /servers. */
+export const ProvisionBody = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+        "names are 1-63 of A-Z a-z 0-9 _ . - starting with a letter or digit",
+      )
+      .optional()
+      .describe("Defaults to server-<first 8 characters of the id>"),
+    region: Region,
+    type: InstanceType,
+    tags: Tags.optional(),
+  })
+  .strict();
+export type ProvisionBody = z.infer<typeof ProvisionBody>;
+
+export const Server = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    region: Region,
+    type: InstanceType,
+    vcpus: z.number().int(),
+    memory_mib: z.number().int(),
+    state: ServerState,
+    ip_address: z.string().nullable(),
+    tags: z.record(z.string(), z.string()),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    running_since: Timestamp.nullable().describe("When the server last reached running; null unless running"),
+    uptime_seconds: z.number().int().describe("Seconds since the server last reached running"),
+  })
+  .meta({ id: "Server" });
+export type Server = z.infer<typeof Server>;
+
+const Limit = z.coerce.number().int().min(1).max(100).default(20).describe("Page size, 1 to 100");
+const Cursor = z.string().max(200).optional().describe("next_cursor of the previous page");
+
+export const ListServersQuery = z
+  .object({
+    region: Region.optional(),
+    type: InstanceType.optional(),
+    state: ServerState.optional(),
+    limit: Limit,
+    cursor: Cursor,
+  })
+  .strict();
+
+export const ServerPage = z
+  .object({ items: z.array(Server), next_cursor: z.string().nullable() })
+  .meta({ id: "ServerPage" });
+
+export const LogEntry = z
+  .object({
+    id: z.string(),
+    at: Timestamp,
+    type: z.string().describe("What happened, e.g. state.changed or ip.allocated"),
+    message: z.string(),
+    from_state: ServerState.nullable(),
+    to_state: ServerState.nullable(),
+    actor: Actor,
+    request_id: z.string().nullable(),
+    trace_id: z.string().nullable(),
+  })
+  .meta({ id: "LogEntry" });
+export type LogEntry = z.infer<typeof LogEntry>;
+
+export const LogsQuery = z.object({ limit: Limit, cursor: Cursor }).strict();
+export const LogPage = z
+  .object({ items: z.array(LogEntry), next_cursor: z.string().nullable() })
+  .meta({ id: "LogPage" });
+
+const ServerRef = z.object({ id: z.string().describe("Server id") });
+
+/** Commands answered by lifecycle. */
+export const lifecycle = {
+  provision: defineCommand("lifecycle", "provision", {
+    request: z.object({ server: ProvisionBody, idempotency_key: z.string().min(1).max(255).optional() }),
+    reply: z.object({ server: Server, replayed: z.boolean() }),
+  }),
+  get: defineCommand("lifecycle", "get", { request: ServerRef, reply: Server }),
+  list: defineCommand("lifecycle", "list", { request: ListServersQuery, reply: ServerPage }),
+  logs: defineCommand("lifecycle", "logs", { request: ServerRef.extend(LogsQuery.shape), reply: LogPage }),
+};

@@ -1,0 +1,59 @@
+/**
+ * The error catalogue: every error that crosses a service border has one of these codes.
+ * The gateway maps a code to HTTP once (see services/gateway/src/errors.ts); services raise
+ * AppError where the failure happens and the NATS helpers carry the code on the wire.
+ */
+export const errorCatalogue = {
+  VALIDATION: { status: 400, retryable: false, title: "Invalid request" },
+  UNAUTHORIZED: { status: 401, retryable: false, title: "Unauthorized" },
+  FORBIDDEN: { status: 403, retryable: false, title: "Forbidden" },
+  NOT_FOUND: { status: 404, retryable: false, title: "Not found" },
+  CONFLICT: { status: 409, retryable: false, title: "Conflict" },
+  EXHAUSTED: { status: 409, retryable: false, title: "Capacity exhausted" },
+  UNAVAILABLE: { status: 503, retryable: true, title: "Service unavailable" },
+  INTERNAL: { status: 500, retryable: true, title: "Internal error" },
+} as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+export const errorCodes = Object.keys(errorCatalogue) as ErrorCode[];
+
+export type ErrorDetails = Record<string, unknown>;
+
+/** An error with a catalogue code, safe to send over the wire (message and details only, no stack). */
+export class AppError extends Error {
+  override readonly name = "AppError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get retryable(): boolean {
+    return errorCatalogue[this.code].retryable;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromWire(wire: WireError): AppError {
+    const code = isErrorCode(wire.code) ? wire.code : "INTERNAL";
+    return new AppError(code, wire.message, wire.details ?? {});
+  }
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  details?: ErrorDetails;
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(errorCatalogue, value);
+}
+
+export const notFound = (what: string, id: string) =>
+  new AppError("NOT_FOUND", `${what} ${id} does not exist`, { [`${what}_id`]: id });

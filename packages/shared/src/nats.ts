@@ -1,0 +1,168 @@
+import { randomUUID } from "node:crypto";
+import { connect, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { z } from "zod";
+import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
+import { AppError, type WireError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { HandlerMetrics } from "./metrics.ts";
+
+export const REQUEST_ID_HEADER = "X-Request-Id";
+const ERROR_CODE_HEADER = "Nats-Service-Error-Code";
+
+/** The wire envelope of every reply. */
+type Envelope = { ok: true; data: unknown } | { ok: false; error: WireError };
+
+export interface BusOptions {
+  url: string;
+  name: string;
+  /** Prepended to every subject, so several deployments (or test files) can share one NATS. */
+  subjectPrefix: string;
+  requestTimeoutMs: number;
+  log: Logger;
+}
+
+/** What a handler knows about the request it serves. */
+export interface HandlerContext {
+  requestId: string;
+  log: Logger;
+}
+
+export type Handler<C extends Command> = (request: RequestOf<C>, ctx: HandlerContext) => Promise<ReplyOf<C>>;
+
+/** Request/reply over NATS with contracts: validated on both ends, errors carried by code. */
+export class Bus {
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly subscriptions: Subscription[] = [];
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly options: BusOptions,
+  ) {}
+
+  /** Connects, retrying for ever while NATS is away (reconnects are the client's job after that). */
+  static async connect(options: BusOptions): Promise<Bus> {
+    const nc = await connect({
+      servers: options.url.split(","),
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+    });
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect" || s.type === "reconnect")
+          options.log.warn({ nats: s.type }, `nats ${s.type}`);
+      }
+    })();
+    return new Bus(nc, options);
+  }
+
+  subject(command: Command): string {
+    return this.options.subjectPrefix + command.subject;
+  }
+
+  /** Sends a command and returns its validated reply; an AppError when the service said no. */
+  async request<C extends Command>(
+    command: C,
+    payload: RequestInputOf<C>,
+    ctx: { requestId?: string } = {},
+  ): Promise<ReplyOf<C>> {
+    const h = headers();
+    if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(this.subject(command), JSON.stringify(payload), {
+        timeout: this.options.requestTimeoutMs,
+        headers: h,
+      });
+    } catch (cause) {
+      throw new AppError(
+        "UNAVAILABLE",
+        `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`,
+        { service: command.service },
+        { cause },
+      );
+    }
+    const envelope = msg.json<Envelope>();
+    if (!envelope.ok) throw AppError.fromWire(envelope.error);
+    return (command.reply as z.ZodType<ReplyOf<C>>).parse(envelope.data);
+  }
+
+  /** Answers a command in the queue group of its service, so replicas share the load. */
+  serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
+    const subscription = this.nc.subscribe(this.subject(command), {
+      queue: command.service,
+      callback: (err, msg) => {
+        if (err) {
+          this.options.log.error({ err }, `subscription to ${command.subject} failed`);
+          return;
+        }
+        const done = this.handle(command, handler, metrics, msg).finally(() => this.inflight.delete(done));
+        this.inflight.add(done);
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  private async handle<C extends Command>(
+    command: C,
+    handler: Handler<C>,
+    metrics: HandlerMetrics,
+    msg: Msg,
+  ) {
+    const stopTimer = metrics.duration.startTimer({ subject: command.subject });
+    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
+    const log = this.options.log.child({ request_id: requestId, subject: command.subject });
+    let outcome = "ok";
+    try {
+      const request = parseRequest(command, msg);
+      const data = await handler(request, { requestId, log });
+      msg.respond(JSON.stringify({ ok: true, data }));
+    } catch (err) {
+      const error =
+        err instanceof AppError ? err : new AppError("INTERNAL", "internal error", {}, { cause: err });
+      outcome = error.code;
+      if (error.code === "INTERNAL") log.error({ err }, "handler failed");
+      const h = headers();
+      h.set(ERROR_CODE_HEADER, error.code);
+      msg.respond(JSON.stringify({ ok: false, error: error.toWire() }), { headers: h });
+    } finally {
+      metrics.requests.inc({ subject: command.subject, outcome });
+      stopTimer();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  /** Stops taking requests, finishes the ones in hand, then closes. */
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    await Promise.allSettled([...this.inflight]);
+    await this.nc.drain();
+  }
+}
+
+function parseRequest<C extends Command>(command: C, msg: Msg): RequestOf<C> {
+  let body: unknown;
+  try {
+    body = msg.json();
+  } catch {
+    throw new AppError("VALIDATION", "request body is not JSON");
+  }
+  const result = command.request.safeParse(body);
+  if (!result.success) throw validationError(result.error);
+  return result.data as RequestOf<C>;
+}
+
+/** A zod failure as a VALIDATION error whose details name each field. */
+export function validationError(error: z.ZodError, prefix: string[] = []): AppError {
+  const fields = error.issues.map((issue) => ({
+    field: [...prefix, ...issue.path].join(".") || "(body)",
+    message: issue.message,
+  }));
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
+  return new AppError("VALIDATION", summary, { fields });
+}

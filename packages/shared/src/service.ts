@@ -1,0 +1,106 @@
+import type { z } from "zod";
+import { type baseConfig, ConfigError, type databaseConfig, databaseUrl, loadConfig } from "./config.ts";
+import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
+import { startHealthServer } from "./health.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
+import { Bus } from "./nats.ts";
+
+/** A started service: what tests and main need to reach it and stop it. */
+export interface RunningService {
+  /** The port of /healthz, /readyz and /metrics (or of the HTTP API, for the gateway). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+type ServiceConfig = z.infer<typeof baseConfig> & z.infer<typeof databaseConfig> & { PORT: number };
+
+/** The connections every service with a database holds, opened in order and closed in reverse. */
+export interface ServiceRuntime {
+  bus: Bus;
+  database: Database;
+  registry: Registry;
+  metrics: HandlerMetrics;
+  log: Logger;
+}
+
+/**
+ * Connects NATS and Postgres, applies the service's migrations and serves health and metrics.
+ * `serve` registers the handlers and starts workers; what it returns is stopped first on shutdown.
+ */
+export async function startRuntime(
+  name: string,
+  config: ServiceConfig,
+  log: Logger,
+  migrations: { schema: string; folder: string },
+  serve: (runtime: ServiceRuntime) => Promise<{ stop(): Promise<void> }> | { stop(): Promise<void> },
+): Promise<RunningService> {
+  const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log);
+  await migrateSchema(database.pool, migrations.schema, migrations.folder);
+  const bus = await Bus.connect({
+    url: config.NATS_URL,
+    name,
+    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
+    log,
+  });
+  const registry = createRegistry(name);
+  const served = await serve({ bus, database, registry, metrics: handlerMetrics(registry), log });
+  const health = await startHealthServer({
+    port: config.PORT,
+    registry,
+    log,
+    checks: [
+      { name: "postgres", check: () => pingDatabase(database.pool) },
+      { name: "nats", check: () => bus.ping() },
+    ],
+  });
+  return {
+    port: health.port,
+    async stop() {
+      await served.stop();
+      await bus.close();
+      await health.close();
+      await database.pool.end();
+    },
+  };
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** main() of every service: config parsed once, start, and a graceful stop on SIGTERM/SIGINT. */
+export async function runService<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  start: (config: z.infer<S>, log: Logger) => Promise<RunningService>,
+): Promise<void> {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(schema);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${name}: ${err.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger(name, (config as { LOG_LEVEL: string }).LOG_LEVEL);
+  let running: RunningService;
+  try {
+    running = await start(config, log);
+  } catch (err) {
+    log.fatal({ err }, `${name} failed to start`);
+    process.exit(1);
+  }
+  log.info({ port: running.port }, `${name} started`);
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, `${name} stopping`);
+    const timer = setTimeout(() => {
+      log.error(`${name} did not stop within ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await running.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}

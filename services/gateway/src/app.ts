@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { type Bus, type Logger, REQUEST_ID_HEADER, type Registry } from "@cloudsim/shared";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { GatewayConfig } from "./config.ts";
+import { installErrorHandlers } from "./errors.ts";
+import { installHttpMetrics } from "./metrics.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { ipamRoutes } from "./routes/ipam.ts";
+import { serverRoutes } from "./routes/servers.ts";
+
+const requestIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The client's X-Request-Id when it is sane, otherwise a new one. */
+function requestId(raw: string | string[] | undefined): string {
+  return typeof raw === "string" && requestIdPattern.test(raw) ? raw : randomUUID();
+}
+
+export interface GatewayDeps {
+  bus: Bus;
+  log: Logger;
+  registry: Registry;
+  config: Pick<GatewayConfig, "BODY_LIMIT" | "PUBLIC_URL">;
+}
+
+/** The HTTP API; builds routes only, opens nothing. */
+export async function buildApp({ bus, log, registry, config }: GatewayDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT,
+    requestIdHeader: false,
+    requestIdLogLabel: "request_id",
+    genReqId: (req) => requestId(req.headers["x-request-id"]),
+    disableRequestLogging: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  installErrorHandlers(app);
+  installHttpMetrics(app, registry);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "cloudsim",
+        description: "A simulated cloud compute control plane",
+        version: "0.1.0",
+      },
+      servers: config.PUBLIC_URL ? [{ url: config.PUBLIC_URL }] : [],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(bus, registry));
+  await app.register(serverRoutes(bus));
+  await app.register(ipamRoutes(bus));
+  return app;
+}

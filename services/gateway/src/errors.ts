@@ -1,0 +1,79 @@
+import { AppError, type ErrorCode, errorCatalogue } from "@cloudsim/shared";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { z } from "zod";
+
+export const PROBLEM_JSON = "application/problem+json";
+
+/** RFC 9457 problem details, with our code and the request id. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    code: z.string(),
+    request_id: z.string(),
+  })
+  .loose()
+  .meta({ id: "Problem" });
+
+/** Where each code ends up in HTTP: the one place that decides it. */
+export function statusOf(code: ErrorCode): number {
+  return errorCatalogue[code].status;
+}
+
+function problem(request: FastifyRequest, error: AppError, status = statusOf(error.code)) {
+  return {
+    type: `urn:cloudsim:problem:${error.code.toLowerCase()}`,
+    title: errorCatalogue[error.code].title,
+    status,
+    detail: error.message,
+    instance: request.url,
+    code: error.code,
+    request_id: String(request.id),
+    ...error.details,
+  };
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError, status?: number) {
+  const body = problem(request, error, status);
+  if (body.status === 503) reply.header("retry-after", "1");
+  return reply.code(body.status).type(PROBLEM_JSON).send(body);
+}
+
+/** A schema failure from the zod validator, naming each field and where it was. */
+function fromValidation(error: FastifyError): AppError {
+  const where = error.validationContext ?? "body";
+  const fields = (error.validation ?? []).map((v) => {
+    const path = v.instancePath.replace(/^\//, "").replaceAll("/", ".");
+    return { field: path || where, in: where, message: v.message ?? "invalid" };
+  });
+  return new AppError("VALIDATION", fields.map((f) => `${f.field}: ${f.message}`).join("; "), { fields });
+}
+
+/** Maps every error the app meets to problem+json; 5xx details stay in the log. */
+export function installErrorHandlers(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AppError) {
+      if (err.code === "INTERNAL") request.log.error({ err }, "internal error");
+      return sendProblem(request, reply, err);
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) return sendProblem(request, reply, fromValidation(err));
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // The framework's own refusals (malformed JSON, body too large, wrong media type) keep their status.
+      return sendProblem(request, reply, new AppError("VALIDATION", err.message), status);
+    }
+    request.log.error({ err }, "unhandled error");
+    return sendProblem(request, reply, new AppError("INTERNAL", "internal error"));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      new AppError("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+}

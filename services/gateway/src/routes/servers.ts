@@ -1,0 +1,96 @@
+import {
+  type Bus,
+  ListServersQuery,
+  LogPage,
+  LogsQuery,
+  lifecycle,
+  ProvisionBody,
+  Server,
+  ServerPage,
+} from "@cloudsim/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { Problem } from "../errors.ts";
+
+const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
+const ProvisionHeaders = z
+  .object({
+    "idempotency-key": z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe("A retry with the same key and body returns the same server; another body is 409"),
+  })
+  .loose();
+
+const problems = { 400: Problem, 404: Problem, 409: Problem, 503: Problem };
+
+export const serverRoutes =
+  (bus: Bus): FastifyPluginAsyncZod =>
+  async (app) => {
+    for (const url of ["/servers", "/server"]) {
+      app.post(
+        url,
+        {
+          schema: {
+            tags: ["servers"],
+            summary: url === "/server" ? "Provision a server (the original path)" : "Provision a server",
+            body: ProvisionBody,
+            headers: ProvisionHeaders,
+            response: { 201: Server, ...problems },
+          },
+        },
+        async (request, reply) => {
+          const { server, replayed } = await bus.request(
+            lifecycle.provision,
+            { server: request.body, idempotency_key: request.headers["idempotency-key"] },
+            { requestId: request.id },
+          );
+          if (replayed) reply.header("idempotent-replayed", "true");
+          return reply.code(201).header("location", `/servers/${server.id}`).send(server);
+        },
+      );
+    }
+
+    app.get(
+      "/servers",
+      {
+        schema: {
+          tags: ["servers"],
+          summary: "List servers, newest first",
+          querystring: ListServersQuery,
+          response: { 200: ServerPage, ...problems },
+        },
+      },
+      (request) => bus.request(lifecycle.list, request.query, { requestId: request.id }),
+    );
+
+    app.get(
+      "/servers/:id",
+      {
+        schema: {
+          tags: ["servers"],
+          summary: "Get a server",
+          params: IdParams,
+          response: { 200: Server, ...problems },
+        },
+      },
+      (request) => bus.request(lifecycle.get, { id: request.params.id }, { requestId: request.id }),
+    );
+
+    app.get(
+      "/servers/:id/logs",
+      {
+        schema: {
+          tags: ["servers"],
+          summary: "A server's log, newest first",
+          params: IdParams,
+          querystring: LogsQuery,
+          response: { 200: LogPage, ...problems },
+        },
+      },
+      (request) =>
+        bus.request(lifecycle.logs, { id: request.params.id, ...request.query }, { requestId: request.id }),
+    );
+  };

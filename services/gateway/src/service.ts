@@ -1,0 +1,24 @@
+import { Bus, createRegistry, type Logger, type RunningService } from "@cloudsim/shared";
+import { buildApp } from "./app.ts";
+import type { GatewayConfig } from "./config.ts";
+
+/** Starts the gateway: NATS, then HTTP on PORT. */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningService> {
+  const bus = await Bus.connect({
+    url: config.NATS_URL,
+    name: "gateway",
+    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
+    log,
+  });
+  const app = await buildApp({ bus, log, registry: createRegistry("gateway"), config });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : config.PORT,
+    async stop() {
+      await app.close();
+      await bus.close();
+    },
+  };
+}

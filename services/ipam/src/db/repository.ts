@@ -1,0 +1,129 @@
+import { AppError, type Db, isUniqueViolation, type Pool, type Region } from "@cloudsim/shared";
+import { eq, sql } from "drizzle-orm";
+import type pg from "pg";
+import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
+import type { PoolSpec } from "../domain/pools.ts";
+import { addresses } from "./schema.ts";
+
+/** ipam's own tables, and nothing else. */
+export class IpamRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  /**
+   * Creates each configured pool with all its addresses. Changing the CIDR of a pool is allowed
+   * only while none of its addresses is in use; replicas take turns on an advisory lock.
+   */
+  async ensurePools(specs: PoolSpec[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('ipam:pools'))");
+      for (const spec of specs) await ensurePool(client, spec);
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async addressOf(serverId: string): Promise<string | undefined> {
+    const rows = await this.db
+      .select({ address: sql<string>`host(${addresses.address})` })
+      .from(addresses)
+      .where(eq(addresses.serverId, serverId));
+    return rows[0]?.address;
+  }
+
+  /** The same server always gets the same address; otherwise the lowest free one past its cooldown. */
+  async allocate(serverId: string, region: Region, cooldownMs: number): Promise<string> {
+    const existing = await this.addressOf(serverId);
+    if (existing) return existing;
+    try {
+      const claimed = await this.db.execute<{ address: string }>(sql`
+        UPDATE ipam.addresses SET server_id = ${serverId}, allocated_at = now(), released_at = NULL
+        WHERE (region, address) = (
+          SELECT region, address FROM ipam.addresses
+          WHERE region = ${region} AND server_id IS NULL
+            AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${cooldownMs / 1000}))
+          ORDER BY address LIMIT 1
+          FOR UPDATE SKIP LOCKED)
+        RETURNING host(address) AS address`);
+      const address = claimed.rows[0]?.address;
+      if (address) return address;
+    } catch (err) {
+      // A concurrent request for the same server won: answer with its address.
+      if (isUniqueViolation(err, "addresses_server_id_key")) {
+        const winner = await this.addressOf(serverId);
+        if (winner) return winner;
+      }
+      throw err;
+    }
+    throw await this.exhausted(region);
+  }
+
+  private async exhausted(region: Region): Promise<AppError> {
+    const [pool] = await this.usage(region);
+    if (!pool) return new AppError("NOT_FOUND", `no address pool for region ${region}`, { region });
+    // Free addresses that could not be claimed are still in their reuse cooldown.
+    const cooling = pool.free > 0 ? `; ${pool.free} released addresses are in their reuse cooldown` : "";
+    return new AppError(
+      "EXHAUSTED",
+      `no free address in ${region}: pool ${pool.cidr} has ${pool.size} addresses, ${pool.used} in use${cooling}`,
+      { region, cidr: pool.cidr, size: pool.size, used: pool.used, cooling_down: pool.free },
+    );
+  }
+
+  async release(serverId: string): Promise<string | undefined> {
+    const rows = await this.db
+      .update(addresses)
+      .set({ serverId: null, allocatedAt: null, releasedAt: sql`now()` })
+      .where(eq(addresses.serverId, serverId))
+      .returning({ address: sql<string>`host(${addresses.address})` });
+    return rows[0]?.address;
+  }
+
+  async usage(region?: Region): Promise<Pool[]> {
+    const rows = await this.db.execute<{ region: Region; cidr: string; size: number; used: number }>(sql`
+      SELECT p.region, p.cidr, p.size, count(a.server_id)::int AS used
+      FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.region = p.region AND a.server_id IS NOT NULL
+      ${region ? sql`WHERE p.region = ${region}` : sql``}
+      GROUP BY p.region ORDER BY p.region`);
+    return rows.rows.map((r) => ({ ...r, free: r.size - r.used }));
+  }
+}
+
+async function ensurePool(client: pg.PoolClient, spec: PoolSpec) {
+  const cidr = formatCidr(spec.cidr);
+  const existing = await client.query<{ cidr: string }>("SELECT cidr FROM ipam.pools WHERE region = $1", [
+    spec.region,
+  ]);
+  if (existing.rows[0]?.cidr === cidr) return;
+  if (existing.rows[0]) {
+    const used = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ipam.addresses WHERE region = $1 AND server_id IS NOT NULL",
+      [spec.region],
+    );
+    if ((used.rows[0]?.n ?? 0) > 0) {
+      throw new Error(
+        `IPAM_POOLS: ${spec.region} is ${existing.rows[0].cidr} with ${used.rows[0]?.n} addresses in use; it cannot become ${cidr} until they are released`,
+      );
+    }
+    await client.query("DELETE FROM ipam.pools WHERE region = $1", [spec.region]);
+  }
+  const range = usableRange(spec.cidr);
+  await client.query("INSERT INTO ipam.pools (region, cidr, size) VALUES ($1, $2, $3)", [
+    spec.region,
+    cidr,
+    range.size,
+  ]);
+  await client.query(
+    `INSERT INTO ipam.addresses (region, address)
+     SELECT $1, $2::inet + g FROM generate_series(0, $3::int - 1) AS g`,
+    [spec.region, intToIp(range.first), range.size],
+  );
+}

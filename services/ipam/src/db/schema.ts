@@ -1,0 +1,44 @@
+import { sql } from "drizzle-orm";
+import {
+  index,
+  inet,
+  integer,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const ipamSchema = pgSchema("ipam");
+
+/** One pool per region, as configured by IPAM_POOLS. */
+export const pools = ipamSchema.table("pools", {
+  region: text("region").primaryKey(),
+  cidr: text("cidr").notNull(),
+  size: integer("size").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Every usable address of every pool, one row each, created with the pool. A row with a
+ * server_id is allocated; allocation claims the lowest free row with FOR UPDATE SKIP LOCKED.
+ */
+export const addresses = ipamSchema.table(
+  "addresses",
+  {
+    region: text("region")
+      .notNull()
+      .references(() => pools.region, { onDelete: "cascade" }),
+    address: inet("address").notNull(),
+    serverId: uuid("server_id"),
+    allocatedAt: timestamp("allocated_at", { withTimezone: true }),
+    releasedAt: timestamp("released_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.region, t.address] }),
+    uniqueIndex("addresses_server_id_key").on(t.serverId),
+    index("addresses_free_idx").on(t.region, t.address).where(sql`${t.serverId} IS NULL`),
+  ],
+);

@@ -1,0 +1,24 @@
+import { type Bus, type HandlerMetrics, ipam } from "@cloudsim/shared";
+import type { IpamConfig } from "./config.ts";
+import type { IpamRepository } from "./db/repository.ts";
+
+export function serveIpam(bus: Bus, repo: IpamRepository, config: IpamConfig, metrics: HandlerMetrics) {
+  bus.serve(
+    ipam.allocate,
+    async ({ server_id, region }, { log }) => {
+      const address = await repo.allocate(server_id, region, config.IP_REUSE_COOLDOWN);
+      log.debug({ server_id, address }, "address allocated");
+      return { server_id, region, address };
+    },
+    metrics,
+  );
+  bus.serve(
+    ipam.release,
+    async ({ server_id }) => {
+      const address = await repo.release(server_id);
+      return { released: address !== undefined, address: address ?? null };
+    },
+    metrics,
+  );
+  bus.serve(ipam.pools, async () => ({ items: await repo.usage() }), metrics);
+}

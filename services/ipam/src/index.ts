@@ -1,0 +1,2 @@
+export { type IpamConfig, ipamConfig } from "./config.ts";
+export { startIpam } from "./service.ts";

@@ -1,0 +1,63 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, inet, integer, jsonb, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export const lifecycleSchema = pgSchema("lifecycle");
+
+const time = (name: string) => timestamp(name, { withTimezone: true });
+
+/** Servers; due_at is the durable timer of a timed state (provisioning, stopping, …). */
+export const servers = lifecycleSchema.table(
+  "servers",
+  {
+    id: uuid("id").primaryKey(),
+    name: text("name").notNull(),
+    region: text("region").notNull(),
+    type: text("type").notNull(),
+    state: text("state").notNull(),
+    ipAddress: inet("ip_address"),
+    tags: jsonb("tags").$type<Record<string, string>>().notNull().default({}),
+    createdAt: time("created_at").notNull().defaultNow(),
+    updatedAt: time("updated_at").notNull().defaultNow(),
+    runningSince: time("running_since"),
+    dueAt: time("due_at"),
+    /** The request that started the current timed state, for the log entry that ends it. */
+    pendingRequestId: text("pending_request_id"),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [
+    index("servers_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
+    index("servers_region_idx").on(t.region, t.id),
+    index("servers_type_idx").on(t.type, t.id),
+    index("servers_state_idx").on(t.state, t.id),
+  ],
+);
+
+/** The per-server log: every transition and what other services did to the server. */
+export const serverEvents = lifecycleSchema.table(
+  "server_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    serverId: uuid("server_id")
+      .notNull()
+      .references(() => servers.id),
+    at: time("at").notNull().defaultNow(),
+    type: text("type").notNull(),
+    message: text("message").notNull(),
+    fromState: text("from_state"),
+    toState: text("to_state"),
+    actor: text("actor").notNull(),
+    requestId: text("request_id"),
+    traceId: text("trace_id"),
+  },
+  (t) => [index("server_events_server_idx").on(t.serverId, t.id)],
+);
+
+/** Idempotency-Key → the server it created and a hash of the body that created it. */
+export const idempotencyKeys = lifecycleSchema.table("idempotency_keys", {
+  key: text("key").primaryKey(),
+  requestHash: text("request_hash").notNull(),
+  serverId: uuid("server_id")
+    .notNull()
+    .references(() => servers.id),
+  createdAt: time("created_at").notNull().defaultNow(),
+});

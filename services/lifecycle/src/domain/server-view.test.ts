@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { defaultName, type ServerRow, toServer } from "./server-view.ts";
+
+const row: ServerRow = {
+  id: "0193a0b2-7c3e-7000-8000-00000000abcd",
+  name: "web-1",
+  region: "us-east-1",
+  type: "t2.medium",
+  state: "running",
+  ipAddress: "10.0.0.2",
+  tags: { env: "test" },
+  createdAt: new Date("2026-01-01T00:00:00Z"),
+  updatedAt: new Date("2026-01-01T00:00:05Z"),
+  runningSince: new Date("2026-01-01T00:00:05Z"),
+};
+
+describe("toServer", () => {
+  it("adds the instance type's size and the uptime in whole seconds", () => {
+    const server = toServer(row, Date.parse("2026-01-01T00:01:05.900Z"));
+    expect(server).toMatchObject({
+      vcpus: 2,
+      memory_mib: 4096,
+      uptime_seconds: 60,
+      running_since: "2026-01-01T00:00:05.000Z",
+    });
+  });
+  it("has no uptime unless running", () => {
+    const server = toServer({ ...row, state: "provisioning" }, Date.parse("2026-01-01T00:01:05Z"));
+    expect(server).toMatchObject({ uptime_seconds: 0, running_since: null });
+  });
+  it("names a server after the end of its id", () => {
+    expect(defaultName(row.id)).toBe("server-0000abcd");
+  });
+});

@@ -1,0 +1,48 @@
+import {
+  type InstanceTypeName,
+  instanceSpec,
+  type Region,
+  type Server,
+  type ServerState,
+} from "@cloudsim/shared";
+
+/** A servers row as the repository reads it. */
+export interface ServerRow {
+  id: string;
+  name: string;
+  region: string;
+  type: string;
+  state: string;
+  ipAddress: string | null;
+  tags: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+  runningSince: Date | null;
+}
+
+/** The API's view of a server at `now`. */
+export function toServer(row: ServerRow, now: number = Date.now()): Server {
+  const type = row.type as InstanceTypeName;
+  const spec = instanceSpec(type);
+  const runningSince = row.state === "running" ? row.runningSince : null;
+  return {
+    id: row.id,
+    name: row.name,
+    region: row.region as Region,
+    type,
+    vcpus: spec.vcpus,
+    memory_mib: spec.memory_mib,
+    state: row.state as ServerState,
+    ip_address: row.ipAddress,
+    tags: row.tags,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    running_since: runningSince?.toISOString() ?? null,
+    uptime_seconds: runningSince ? Math.max(0, Math.floor((now - runningSince.getTime()) / 1000)) : 0,
+  };
+}
+
+/** The name a server gets when the request does not give one. */
+export function defaultName(id: string): string {
+  return `server-${id.slice(-8)}`;
+}

@@ -1,0 +1,155 @@
+import {
+  AppError,
+  type Bus,
+  type HandlerContext,
+  type HandlerMetrics,
+  ipam,
+  isUniqueViolation,
+  lifecycle,
+  notFound,
+  type ReplyOf,
+  type RequestOf,
+  uuidv7,
+} from "@cloudsim/shared";
+import type { LifecycleConfig } from "./config.ts";
+import type { LifecycleRepository } from "./db/repository.ts";
+import { decodeCursor, encodeCursor, isSequence, isUuid } from "./domain/cursor.ts";
+import { requestHash } from "./domain/idempotency.ts";
+import { defaultName, toServer } from "./domain/server-view.ts";
+
+type Provision = typeof lifecycle.provision;
+
+export function serveLifecycle(
+  bus: Bus,
+  repo: LifecycleRepository,
+  config: LifecycleConfig,
+  metrics: HandlerMetrics,
+) {
+  const provision = provisioner(bus, repo, config);
+  bus.serve(lifecycle.provision, provision, metrics);
+
+  bus.serve(
+    lifecycle.get,
+    async ({ id }) => {
+      const row = isUuid(id) ? await repo.getServer(id) : undefined;
+      if (!row) throw notFound("server", id);
+      return toServer(row);
+    },
+    metrics,
+  );
+
+  bus.serve(
+    lifecycle.list,
+    async ({ limit, cursor, ...filter }) => {
+      const before = cursor === undefined ? undefined : decodeCursor(cursor, isUuid);
+      const rows = await repo.listServers(filter, before, limit + 1);
+      const page = rows.slice(0, limit);
+      const now = Date.now();
+      return {
+        items: page.map((row) => toServer(row, now)),
+        next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]?.id ?? "") : null,
+      };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    lifecycle.logs,
+    async ({ id, limit, cursor }) => {
+      if (!isUuid(id) || !(await repo.getServer(id))) throw notFound("server", id);
+      const before = cursor === undefined ? undefined : Number(decodeCursor(cursor, isSequence));
+      const rows = await repo.listLog(id, before, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((e) => ({
+          id: String(e.id),
+          at: e.at.toISOString(),
+          type: e.type,
+          message: e.message,
+          from_state: e.fromState,
+          to_state: e.toState,
+          actor: e.actor,
+          request_id: e.requestId,
+          trace_id: e.traceId,
+        })) as ReplyOf<typeof lifecycle.logs>["items"],
+        next_cursor: rows.length > limit ? encodeCursor(String(page[page.length - 1]?.id)) : null,
+      };
+    },
+    metrics,
+  );
+}
+
+/**
+ * Provisioning: replay an Idempotency-Key, else take an address from ipam, then store the
+ * server, its log and its key in one transaction. When the store fails the address goes back.
+ */
+function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfig) {
+  const replay = async (key: string, hash: string): Promise<ReplyOf<Provision> | undefined> => {
+    const previous = await repo.findIdempotencyKey(key);
+    if (!previous) return undefined;
+    if (previous.requestHash !== hash) {
+      throw new AppError("CONFLICT", "this Idempotency-Key was already used with a different request body", {
+        idempotency_key: key,
+        server_id: previous.serverId,
+      });
+    }
+    const row = await repo.getServer(previous.serverId);
+    if (!row) throw notFound("server", previous.serverId);
+    return { server: toServer(row), replayed: true };
+  };
+
+  return async ({ server, idempotency_key }: RequestOf<Provision>, ctx: HandlerContext) => {
+    const hash = requestHash(server);
+    if (idempotency_key) {
+      const replayed = await replay(idempotency_key, hash);
+      if (replayed) return replayed;
+    }
+    const id = uuidv7();
+    const { address } = await bus.request(ipam.allocate, { server_id: id, region: server.region }, ctx);
+    try {
+      const row = await repo.insertServer(
+        {
+          id,
+          name: server.name ?? defaultName(id),
+          region: server.region,
+          type: server.type,
+          tags: server.tags ?? {},
+          ipAddress: address,
+          state: "provisioning",
+          delayMs: config.PROVISION_DELAY,
+          requestId: ctx.requestId,
+        },
+        [
+          {
+            type: "state.changed",
+            message: `provisioning ${server.type} in ${server.region}`,
+            toState: "provisioning",
+            actor: "user",
+            requestId: ctx.requestId,
+          },
+          {
+            type: "ip.allocated",
+            message: `address ${address} allocated`,
+            actor: "system",
+            requestId: ctx.requestId,
+          },
+        ],
+        idempotency_key ? { key: idempotency_key, requestHash: hash } : undefined,
+      );
+      return { server: toServer(row), replayed: false };
+    } catch (err) {
+      await bus.request(ipam.release, { server_id: id }, ctx).catch((releaseErr) => {
+        ctx.log.error(
+          { err: releaseErr, server_id: id, address },
+          "could not return the address of a failed provision",
+        );
+      });
+      // Two requests with one key raced and the other stored first: answer as a retry would.
+      if (idempotency_key && isUniqueViolation(err, "idempotency_keys_pkey")) {
+        const replayed = await replay(idempotency_key, hash);
+        if (replayed) return replayed;
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,2 @@
+export { type LifecycleConfig, lifecycleConfig } from "./config.ts";
+export { startLifecycle } from "./service.ts";

@@ -1,0 +1,5 @@
+import { runService } from "@cloudsim/shared";
+import { lifecycleConfig } from "./config.ts";
+import { startLifecycle } from "./service.ts";
+
+await runService("lifecycle", lifecycleConfig, startLifecycle);
