@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Bus, type Logger, REQUEST_ID_HEADER, type Registry } from "@cloudsim/shared";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -37,9 +37,8 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT,
     requestIdHeader: false,
-    requestIdLogLabel: "request_id",
+    logController: new LogController({ requestIdLogLabel: "request_id" }),
     genReqId: (req) => requestId(req.headers["x-request-id"]),
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -48,7 +48,10 @@ function fromValidation(error: FastifyError): AppError {
   const where = error.validationContext ?? "body";
   const fields = (error.validation ?? []).map((v) => {
     const path = v.instancePath.replace(/^\//, "").replaceAll("/", ".");
-    return { field: path || where, in: where, message: v.message ?? "invalid" };
+    // An unknown key is named by the key itself, not by the object that holds it.
+    const keys = (v.params as { keys?: string[] }).keys;
+    const field = keys?.length ? [path, ...keys].filter(Boolean).join(".") : path;
+    return { field: field || where, in: where, message: v.message ?? "invalid" };
   });
   return new AppError("VALIDATION", fields.map((f) => `${f.field}: ${f.message}`).join("; "), { fields });
 }

@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { gatewayConfig, startGateway } from "@cloudsim/gateway";
+import { ipamConfig, startIpam } from "@cloudsim/ipam";
+import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
+import { createLogger, type Env, loadConfig, type RunningService } from "@cloudsim/shared";
+import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
+import { inject } from "vitest";
+
+/** Defaults that keep the tests fast: short delays, a fast timer, quiet logs. */
+export const fastEnv: Env = {
+  PORT: "0",
+  LOG_LEVEL: "info",
+  PROVISION_DELAY: "300ms",
+  TIMER_INTERVAL: "25ms",
+  REQUEST_TIMEOUT: "3s",
+  IP_REUSE_COOLDOWN: "1s",
+  // Small pools: creating them is quicker than the default /16 per region.
+  IPAM_POOLS:
+    "us-east-1=10.0.0.0/22,us-west-2=10.1.0.0/22,eu-west-1=10.2.0.0/22,eu-central-1=10.3.0.0/22,ap-southeast-1=10.4.0.0/22",
+};
+
+const starters = {
+  ipam: (env: Env, log: ReturnType<typeof createLogger>) => startIpam(loadConfig(ipamConfig, env), log),
+  lifecycle: (env: Env, log: ReturnType<typeof createLogger>) =>
+    startLifecycle(loadConfig(lifecycleConfig, env), log),
+  gateway: (env: Env, log: ReturnType<typeof createLogger>) =>
+    startGateway(loadConfig(gatewayConfig, env), log),
+};
+export type ServiceName = keyof typeof starters;
+
+/** Every JSON log line the in-process services wrote, for assertions on what they logged. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _enc: string, done: () => void) {
+    for (const line of chunk.toString().split("\n").filter(Boolean)) this.lines.push(JSON.parse(line));
+    done();
+  }
+}
+
+export interface Stack {
+  url: string;
+  env: Env;
+  database: TestDatabase;
+  logs: LogCapture;
+  services: { name: ServiceName; running: RunningService }[];
+  /** Starts one more replica of a service in this process. */
+  start(name: ServiceName, extraEnv?: Env): Promise<RunningService>;
+  stopService(running: RunningService): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * gateway, lifecycle and ipam in this process, on a database and a NATS subject prefix of
+ * their own, so test files never meet. `replicas` starts more than one of a service.
+ */
+export async function startStack(
+  options: { env?: Env; replicas?: Partial<Record<ServiceName, number>>; skip?: ServiceName[] } = {},
+): Promise<Stack> {
+  const database = await createTestDatabase(inject("postgresAdminUrl"));
+  const env: Env = {
+    ...fastEnv,
+    DATABASE_URL: database.url,
+    NATS_URL: inject("natsUrl"),
+    NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
+    ...options.env,
+  };
+  const logs = new LogCapture();
+  const services: Stack["services"] = [];
+  const start = async (name: ServiceName, extraEnv: Env = {}) => {
+    const running = await starters[name](
+      { ...env, ...extraEnv },
+      createLogger(name, env.LOG_LEVEL ?? "info", logs),
+    );
+    services.push({ name, running });
+    return running;
+  };
+  for (const name of ["ipam", "lifecycle", "gateway"] as const) {
+    if (options.skip?.includes(name)) continue;
+    for (let i = 0; i < (options.replicas?.[name] ?? 1); i++) await start(name);
+  }
+  const gateway = services.find((s) => s.name === "gateway");
+  const stopService = async (running: RunningService) => {
+    const i = services.findIndex((s) => s.running === running);
+    if (i >= 0) services.splice(i, 1);
+    await running.stop();
+  };
+  return {
+    url: `http://127.0.0.1:${gateway?.running.port ?? 0}`,
+    env,
+    database,
+    logs,
+    services,
+    start,
+    stopService,
+    async stop() {
+      for (const s of [...services].reverse()) await stopService(s.running);
+      await database.drop();
+    },
+  };
+}
+
+export interface Answer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A small JSON client for the gateway. */
+export function client(baseUrl: string) {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return {
+    get: (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) =>
+      call("POST", path, body, headers),
+    call,
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
