@@ -138,7 +138,10 @@ export class Bus {
 
   /** Stops taking requests, finishes the ones in hand, then closes. */
   async close(): Promise<void> {
-    if (this.nc.isClosed()) return;
+    if (this.nc.isClosed() || this.nc.isDraining()) {
+      await this.nc.closed();
+      return;
+    }
     await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     await Promise.allSettled([...this.inflight]);
     await this.nc.drain();

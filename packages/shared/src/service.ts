@@ -91,7 +91,10 @@ export async function runService<S extends z.ZodType>(
     process.exit(1);
   }
   log.info({ port: running.port }, `${name} started`);
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, `${name} stopping`);
     const timer = setTimeout(() => {
       log.error(`${name} did not stop within ${SHUTDOWN_GRACE_MS} ms; exiting`);

@@ -100,6 +100,7 @@ export async function startStack(
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read answer bodies loosely and assert on them
 export interface Answer<T = any> {
   status: number;
   headers: Headers;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -20,6 +20,25 @@ export function findNatsServer(): string | undefined {
   return dirs.map((d) => join(d, "nats-server")).find((p) => existsSync(p));
 }
 
+/**
+ * Installs Debian's nats-server package when this machine allows it (root, or sudo without a
+ * password); otherwise throws saying how to get it.
+ */
+export function installNatsServer(): string {
+  const apt = ["apt-get", "install", "-y", "-qq", "nats-server"];
+  const asRoot = process.getuid?.() === 0;
+  try {
+    process.stderr.write("nats-server is missing: installing Debian's nats-server package\n");
+    if (asRoot) execFileSync("apt-get", apt.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
+    else execFileSync("sudo", ["-n", ...apt], { stdio: ["ignore", "ignore", "inherit"] });
+  } catch {
+    throw new Error(INSTALL_HINT);
+  }
+  const binary = findNatsServer();
+  if (!binary) throw new Error(INSTALL_HINT);
+  return binary;
+}
+
 export interface NatsServerHandle {
   url: string;
   port: number;
@@ -30,10 +49,9 @@ export interface NatsServerHandle {
 
 /** A private nats-server with JetStream, on a free port, its store in a temp folder. */
 export async function startNatsServer(
-  options: { port?: number; storeDir?: string } = {},
+  options: { port?: number; storeDir?: string; detached?: boolean } = {},
 ): Promise<NatsServerHandle> {
-  const binary = findNatsServer();
-  if (!binary) throw new Error(INSTALL_HINT);
+  const binary = findNatsServer() ?? installNatsServer();
   const port = options.port ?? (await freePort());
   const ownStore = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "cloudsim-nats-"));
@@ -42,6 +60,7 @@ export async function startNatsServer(
   const launch = async () => {
     child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
       stdio: "ignore",
+      detached: options.detached ?? false,
     });
     await waitForPort(port, "nats-server");
   };

