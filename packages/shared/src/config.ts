@@ -21,7 +21,7 @@ export const duration = (fallback: string, bareUnit: DurationUnit = "s") =>
       if (ms === undefined) {
         ctx.addIssue({
           code: "custom",
-          message: `expected a duration like 500ms, 2s, 30m or 2h, got "${text}"`,
+          message: "expected a duration like 500ms, 2s, 30m or 2h",
         });
         return z.NEVER;
       }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { instanceSpec, instanceTypeNames } from "./catalogue.ts";
+import { subject } from "./command.ts";
+import { ipam } from "./ipam.ts";
+import { lifecycle, ProvisionBody } from "./servers.ts";
+
+describe("subjects", () => {
+  it("are built from checked tokens", () => {
+    expect(subject("ipam", "allocate")).toBe("ipam.allocate");
+    for (const bad of ["", "a.b", "*", ">", "A", "has space"])
+      expect(() => subject("ipam", bad)).toThrow(/invalid subject token/);
+  });
+  it("are unique across every command", () => {
+    const all = [...Object.values(lifecycle), ...Object.values(ipam)].map((c) => c.subject);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe("the instance type catalogue", () => {
+  it("gives every type a size", () => {
+    for (const type of instanceTypeNames) {
+      const spec = instanceSpec(type);
+      expect(spec.vcpus).toBeGreaterThan(0);
+      expect(spec.memory_mib).toBeGreaterThanOrEqual(512);
+    }
+    expect(instanceSpec("t2.micro")).toEqual({ vcpus: 1, memory_mib: 1024 });
+  });
+  it("is what the provision body accepts, and nothing else", () => {
+    expect(ProvisionBody.safeParse({ region: "us-east-1", type: "t2.micro" }).success).toBe(true);
+    expect(ProvisionBody.safeParse({ region: "us-east-1", type: "t9.huge" }).success).toBe(false);
+    expect(ProvisionBody.safeParse({ region: "moon-1", type: "t2.micro" }).success).toBe(false);
+  });
+});
