@@ -66,8 +66,13 @@ export function installErrorHandlers(app: FastifyInstance) {
     if (hasZodFastifySchemaValidationErrors(err)) return sendProblem(request, reply, fromValidation(err));
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      // The framework's own refusals (malformed JSON, body too large, wrong media type) keep their status.
-      return sendProblem(request, reply, new AppError("VALIDATION", err.message), status);
+      // The framework's own refusals (malformed JSON, body too large, wrong media type) keep their status;
+      // the body parser's (FST_ERR_CTP_*) name the body as the field, as a schema failure of the body would.
+      const fields = err.code?.startsWith("FST_ERR_CTP_")
+        ? [{ field: "body", in: "body", message: err.message }]
+        : undefined;
+      const detail = fields ? `body: ${err.message}` : err.message;
+      return sendProblem(request, reply, new AppError("VALIDATION", detail, fields && { fields }), status);
     }
     request.log.error({ err }, "unhandled error");
     return sendProblem(request, reply, new AppError("INTERNAL", "internal error"));

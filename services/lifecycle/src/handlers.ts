@@ -136,6 +136,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
         ],
         idempotency_key ? { key: idempotency_key, requestHash: hash } : undefined,
       );
+      ctx.log.info({ server_id: id, region: server.region, address }, "server provisioned");
       return { server: toServer(row), replayed: false };
     } catch (err) {
       await bus.request(ipam.release, { server_id: id }, ctx).catch((releaseErr) => {

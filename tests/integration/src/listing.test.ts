@@ -92,7 +92,7 @@ describe("listing servers", () => {
     for (let i = 1; i < createdAt.length; i++) expect(createdAt[i]).toBeLessThanOrEqual(createdAt[i - 1]);
   });
 
-  it("the default page is 20", async () => {
+  it("without a limit, all of them fit in the default page of 20", async () => {
     const res = await api.get("/servers");
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(created.length);

@@ -123,7 +123,9 @@ describe("a server's log", () => {
     const badLimit = await api.get(`/servers/${server.id}/logs?limit=0`);
     expect(badLimit.status).toBe(400);
     expect(badLimit.body.fields.map((f: { field: string }) => f.field)).toContain("limit");
-    const badCursor = await api.get(`/servers/${server.id}/logs?cursor=${Buffer.from("x1").toString("base64url")}`);
+    const badCursor = await api.get(
+      `/servers/${server.id}/logs?cursor=${Buffer.from("x1").toString("base64url")}`,
+    );
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.fields.map((f: { field: string }) => f.field)).toContain("cursor");
   });

@@ -39,7 +39,7 @@ export const ProvisionBody = z
         "names are 1-63 of A-Z a-z 0-9 _ . - starting with a letter or digit",
       )
       .optional()
-      .describe("Defaults to server-<first 8 characters of the id>"),
+      .describe("Defaults to server-<last 8 characters of the id>"),
     region: Region,
     type: InstanceType,
     tags: Tags.optional(),
