@@ -76,12 +76,11 @@ export class Bus {
         headers: h,
       });
     } catch (cause) {
-      throw new AppError(
-        "UNAVAILABLE",
-        `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`,
-        { service: command.service },
-        { cause },
-      );
+      const noResponders = (cause as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
+      const message = noResponders
+        ? `no ${command.service} is answering ${command.subject}`
+        : `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`;
+      throw new AppError("UNAVAILABLE", message, { service: command.service }, { cause });
     }
     const envelope = msg.json<Envelope>();
     if (!envelope.ok) throw AppError.fromWire(envelope.error);
@@ -132,6 +131,7 @@ export class Bus {
     }
   }
 
+  /** Resolves once the server has seen every subscription made so far. */
   async ping(): Promise<void> {
     await this.nc.flush();
   }

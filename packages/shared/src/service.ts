@@ -46,6 +46,8 @@ export async function startRuntime(
   });
   const registry = createRegistry(name);
   const served = await serve({ bus, database, registry, metrics: handlerMetrics(registry), log });
+  // Started means answering: the subscriptions are registered with the server before we say so.
+  await bus.ping();
   const health = await startHealthServer({
     port: config.PORT,
     registry,

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Answer,
+  allPages,
   client,
   eventually,
   fastEnv,
   type ServiceName,
   type Stack,
+  sample,
   startStack,
 } from "./harness.ts";
 
@@ -19,31 +21,6 @@ const pools = (fastEnv.IPAM_POOLS ?? "")
   .split(",")
   .map((entry) => (entry.startsWith(`${region}=`) ? `${region}=${cidr}` : entry))
   .join(",");
-
-async function listAll(api: ReturnType<typeof client>, query: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 50; pages++) {
-    const path: string = `/servers?${query}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const res = await api.get(path);
-    expect(res.status).toBe(200);
-    ids.push(...res.body.items.map((s: { id: string }) => s.id));
-    cursor = res.body.next_cursor;
-    if (!cursor) return ids;
-  }
-  throw new Error("paging does not end");
-}
-
-/** The value of one labelled sample in Prometheus text, or 0 when absent. */
-function sample(metrics: string, name: string, labels: Record<string, string>): number {
-  let total = 0;
-  for (const line of metrics.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      total += Number(line.split(" ").pop());
-  }
-  return total;
-}
 
 function exhaustion(title: string, replicas: Partial<Record<ServiceName, number>>) {
   describe(title, () => {
@@ -87,11 +64,11 @@ function exhaustion(title: string, replicas: Partial<Record<ServiceName, number>
     });
 
     it(`GET /servers?region=${region} pages to exactly the ${usable} servers`, async () => {
-      const ids = await listAll(api, `region=${region}`);
+      const ids = (await allPages(api, `region=${region}`, 100)).flatMap((p) => p.ids);
       expect(ids).toHaveLength(usable);
       const createdIds = answers.filter((res) => res.status === 201).map((res) => res.body.id as string);
       expect([...ids].sort()).toEqual([...createdIds].sort());
-      expect(await listAll(api, "region=us-east-1")).toEqual([]);
+      expect((await allPages(api, "region=us-east-1", 100)).flatMap((p) => p.ids)).toEqual([]);
     });
 
     it(`GET /ipam/pools shows ${region} full`, async () => {

@@ -5,7 +5,7 @@ import { ipamConfig, startIpam } from "@cloudsim/ipam";
 import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
 import { createLogger, type Env, loadConfig, type RunningService } from "@cloudsim/shared";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 
 /** Defaults that keep the tests fast: short delays, a fast timer, quiet logs. */
 export const fastEnv: Env = {
@@ -148,4 +148,32 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Every page of a listing, following next_cursor; fails on a page that is not 200. */
+export async function allPages(api: ReturnType<typeof client>, query: string, limit: number) {
+  const pages: { ids: string[]; next_cursor: string | null }[] = [];
+  let cursor: string | null = null;
+  do {
+    const sep = query ? "&" : "";
+    const path: string = `/servers?${query}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const res = await api.get(path);
+    expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+    expect(res.body.items.length).toBeLessThanOrEqual(limit);
+    pages.push({ ids: res.body.items.map((s: { id: string }) => s.id), next_cursor: res.body.next_cursor });
+    cursor = res.body.next_cursor;
+    if (pages.length > 100) throw new Error("paging does not end");
+  } while (cursor);
+  return pages;
+}
+
+/** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
+export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      total += Number(line.split(" ").pop());
+  }
+  return total;
 }

@@ -1,16 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, type Stack, startStack } from "./harness.ts";
-
-/** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of metrics.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      total += Number(line.split(" ").pop());
-  }
-  return total;
-}
+import { client, type Stack, sample, startStack } from "./harness.ts";
 
 describe("health, metrics and docs", () => {
   let stack: Stack;

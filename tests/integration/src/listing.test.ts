@@ -1,28 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, type Stack, startStack } from "./harness.ts";
+import { allPages, client, eventually, type Stack, startStack } from "./harness.ts";
 
 interface Created {
   id: string;
   region: string;
   type: string;
   state: "running" | "provisioning";
-}
-
-/** Every page of a listing, following next_cursor; fails on a page that is not 200. */
-async function allPages(api: ReturnType<typeof client>, query: string, limit: number) {
-  const pages: { ids: string[]; next_cursor: string | null }[] = [];
-  let cursor: string | null = null;
-  do {
-    const sep = query ? "&" : "";
-    const path: string = `/servers?${query}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const res = await api.get(path);
-    expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
-    expect(res.body.items.length).toBeLessThanOrEqual(limit);
-    pages.push({ ids: res.body.items.map((s: { id: string }) => s.id), next_cursor: res.body.next_cursor });
-    cursor = res.body.next_cursor;
-    if (pages.length > 100) throw new Error("paging does not end");
-  } while (cursor);
-  return pages;
 }
 
 describe("listing servers", () => {
