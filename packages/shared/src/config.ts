@@ -78,3 +78,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Env = process.en
   });
   throw new ConfigError(problems);
 }
+
+/** What every service with an outbox reads. */
+export const outboxConfig = z.object({
+  OUTBOX_INTERVAL: duration("50ms", "ms"),
+  OUTBOX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+});

@@ -3,6 +3,8 @@ export * from "./contracts/index.ts";
 export * from "./db.ts";
 export * from "./duration.ts";
 export * from "./errors.ts";
+export * from "./event-tables.ts";
+export * from "./events.ts";
 export * from "./health.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";

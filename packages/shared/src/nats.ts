@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { connect, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { z } from "zod";
 import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
@@ -33,11 +34,19 @@ export type Handler<C extends Command> = (request: RequestOf<C>, ctx: HandlerCon
 export class Bus {
   private readonly inflight = new Set<Promise<void>>();
   private readonly subscriptions: Subscription[] = [];
+  readonly js: JetStreamClient;
 
   private constructor(
     readonly nc: NatsConnection,
     private readonly options: BusOptions,
-  ) {}
+  ) {
+    this.js = jetstream(nc, { timeout: options.requestTimeoutMs });
+  }
+
+  /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
+  get prefix(): string {
+    return this.options.subjectPrefix;
+  }
 
   /** Connects, retrying for ever while NATS is away (reconnects are the client's job after that). */
   static async connect(options: BusOptions): Promise<Bus> {
@@ -58,7 +67,7 @@ export class Bus {
   }
 
   subject(command: Command): string {
-    return this.options.subjectPrefix + command.subject;
+    return this.prefix + command.subject;
   }
 
   /** Sends a command and returns its validated reply; an AppError when the service said no. */

@@ -1,20 +1,23 @@
-import { baseConfig, databaseConfig, duration, port } from "@cloudsim/shared";
+import { baseConfig, databaseConfig, duration, outboxConfig, port } from "@cloudsim/shared";
 import { z } from "zod";
 import { parsePools } from "./domain/pools.ts";
 
-export const ipamConfig = baseConfig.extend(databaseConfig.shape).extend({
-  PORT: port(8082),
-  IPAM_POOLS: z
-    .string()
-    .default("")
-    .transform((text, ctx) => {
-      try {
-        return parsePools(text);
-      } catch (err) {
-        ctx.addIssue({ code: "custom", message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
-  IP_REUSE_COOLDOWN: duration("5s"),
-});
+export const ipamConfig = baseConfig
+  .extend(databaseConfig.shape)
+  .extend(outboxConfig.shape)
+  .extend({
+    PORT: port(8082),
+    IPAM_POOLS: z
+      .string()
+      .default("")
+      .transform((text, ctx) => {
+        try {
+          return parsePools(text);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    IP_REUSE_COOLDOWN: duration("5s"),
+  });
 export type IpamConfig = z.infer<typeof ipamConfig>;

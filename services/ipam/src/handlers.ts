@@ -15,8 +15,8 @@ export function serveIpam(bus: Bus, repo: IpamRepository, config: IpamConfig, me
   bus.serve(
     ipam.release,
     async ({ server_id }) => {
-      const address = await repo.release(server_id);
-      return { released: address !== undefined, address: address ?? null };
+      const released = await repo.release(server_id);
+      return { released: released !== undefined, address: released?.address ?? null };
     },
     metrics,
   );

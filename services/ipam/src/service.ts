@@ -1,17 +1,36 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  ensureEventStream,
+  type Logger,
+  type RunningService,
+  startOutboxRelay,
+  startRuntime,
+} from "@cloudsim/shared";
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
+import { consumeServerEvents } from "./workers/server-events.ts";
 
 const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
 
-/** Starts ipam: migrations, pools, handlers, health. */
+/** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
 export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
   return startRuntime("ipam", config, log, migrations, async ({ bus, database, metrics }) => {
     const repo = new IpamRepository(database.db, database.pool);
     await repo.ensurePools(config.IPAM_POOLS);
+    await ensureEventStream(bus);
     serveIpam(bus, repo, config, metrics);
-    return { stop: async () => {} };
+    const workers = [
+      await consumeServerEvents(bus, repo, log),
+      startOutboxRelay({
+        pool: database.pool,
+        schema: "ipam",
+        bus,
+        intervalMs: config.OUTBOX_INTERVAL,
+        batch: config.OUTBOX_BATCH,
+        log,
+      }),
+    ];
+    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
   });
 }

@@ -1,11 +1,20 @@
-import { baseConfig, databaseConfig, duration, port } from "@cloudsim/shared";
+import { baseConfig, databaseConfig, duration, outboxConfig, port } from "@cloudsim/shared";
 import { z } from "zod";
 
-export const lifecycleConfig = baseConfig.extend(databaseConfig.shape).extend({
-  PORT: port(8081),
-  PROVISION_DELAY: duration("2s"),
-  /** How often the durable timer looks for transitions that are due. */
-  TIMER_INTERVAL: duration("100ms", "ms"),
-  TIMER_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
-});
+export const lifecycleConfig = baseConfig
+  .extend(databaseConfig.shape)
+  .extend(outboxConfig.shape)
+  .extend({
+    PORT: port(8081),
+    PROVISION_DELAY: duration("2s"),
+    START_DELAY: duration("1s"),
+    STOP_DELAY: duration("1s"),
+    REBOOT_DELAY: duration("1s"),
+    TERMINATE_DELAY: duration("1s"),
+    /** Share of provisions that end in `error`, from 0 to 1. */
+    PROVISION_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+    /** How often the durable timer looks for transitions that are due. */
+    TIMER_INTERVAL: duration("100ms", "ms"),
+    TIMER_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+  });
 export type LifecycleConfig = z.infer<typeof lifecycleConfig>;

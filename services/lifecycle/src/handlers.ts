@@ -39,6 +39,33 @@ export function serveLifecycle(
   );
 
   bus.serve(
+    lifecycle.action,
+    async ({ id, action, actor, simulate_failure }, ctx) => {
+      if (simulate_failure && simulate_failure !== action) {
+        throw new AppError(
+          "VALIDATION",
+          `X-Simulate-Failure: ${simulate_failure} does not apply to action ${action}`,
+          {
+            fields: [
+              { field: "x-simulate-failure", in: "headers", message: `must name the action (${action})` },
+            ],
+          },
+        );
+      }
+      if (!isUuid(id)) throw notFound("server", id);
+      const row = await repo.performAction(id, action, {
+        actor,
+        requestId: ctx.requestId,
+        delays: config,
+        failPending: simulate_failure === action,
+      });
+      ctx.log.info({ server_id: id, action, state: row.state }, "action accepted");
+      return toServer(row);
+    },
+    metrics,
+  );
+
+  bus.serve(
     lifecycle.list,
     async ({ limit, cursor, ...filter }) => {
       const before = cursor === undefined ? undefined : decodeCursor(cursor, isUuid);
@@ -98,7 +125,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     return { server: toServer(row), replayed: true };
   };
 
-  return async ({ server, idempotency_key }: RequestOf<Provision>, ctx: HandlerContext) => {
+  return async ({ server, idempotency_key, simulate_failure }: RequestOf<Provision>, ctx: HandlerContext) => {
     const hash = requestHash(server);
     if (idempotency_key) {
       const replayed = await replay(idempotency_key, hash);
@@ -115,8 +142,8 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
           type: server.type,
           tags: server.tags ?? {},
           ipAddress: address,
-          state: "provisioning",
           delayMs: config.PROVISION_DELAY,
+          failPending: simulate_failure === "provision" || Math.random() < config.PROVISION_FAILURE_RATE,
           requestId: ctx.requestId,
         },
         [

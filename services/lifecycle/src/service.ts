@@ -1,8 +1,15 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  ensureEventStream,
+  type Logger,
+  type RunningService,
+  startOutboxRelay,
+  startRuntime,
+} from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import { LifecycleRepository } from "./db/repository.ts";
 import { serveLifecycle } from "./handlers.ts";
+import { consumeIpamEvents } from "./workers/ipam-events.ts";
 import { startTimers } from "./workers/timers.ts";
 
 const migrations = {
@@ -10,11 +17,24 @@ const migrations = {
   folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
 };
 
-/** Starts lifecycle: migrations, handlers, the durable timer, health. */
+/** Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam log consumer. */
 export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("lifecycle", config, log, migrations, ({ bus, database, metrics }) => {
+  return startRuntime("lifecycle", config, log, migrations, async ({ bus, database, metrics }) => {
     const repo = new LifecycleRepository(database.db);
+    await ensureEventStream(bus);
     serveLifecycle(bus, repo, config, metrics);
-    return startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log });
+    const workers = [
+      startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
+      startOutboxRelay({
+        pool: database.pool,
+        schema: "lifecycle",
+        bus,
+        intervalMs: config.OUTBOX_INTERVAL,
+        batch: config.OUTBOX_BATCH,
+        log,
+      }),
+      await consumeIpamEvents(bus, repo, log),
+    ];
+    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
   });
 }

@@ -1,4 +1,5 @@
 export * from "./catalogue.ts";
 export * from "./command.ts";
+export * from "./events.ts";
 export * from "./ipam.ts";
 export * from "./servers.ts";

@@ -19,6 +19,19 @@ export type ServerState = z.infer<typeof ServerState>;
 export const Actor = z.enum(["user", "system", "reaper"]);
 export type Actor = z.infer<typeof Actor>;
 
+export const serverActions = ["start", "stop", "reboot", "terminate"] as const;
+export const ServerAction = z.enum(serverActions);
+export type ServerAction = z.infer<typeof ServerAction>;
+
+/** The body of POST /servers/{id}/action. */
+export const ActionBody = z.object({ action: ServerAction }).strict();
+
+/** What X-Simulate-Failure can make fail: the timed state then ends in `error`. */
+export const SimulatedFailure = z
+  .enum(["provision", "start", "reboot"])
+  .describe("Makes this provision or action end in the error state, for testing failure handling");
+export type SimulatedFailure = z.infer<typeof SimulatedFailure>;
+
 const Timestamp = z.string().describe("RFC 3339 time");
 
 export const Tags = z
@@ -66,6 +79,18 @@ export const Server = z
   .meta({ id: "Server" });
 export type Server = z.infer<typeof Server>;
 
+/** `tag=key:value`, repeatable; every one must match. */
+const TagFilter = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^:]{1,64}:.{0,256}$/, "tag filters are key:value"))
+      .max(10, "at most 10 tag filters"),
+  )
+  .optional()
+  .describe("key:value; repeat to require several tags");
+
 const Limit = z.coerce.number().int().min(1).max(100).default(20).describe("Page size, 1 to 100");
 const Cursor = z.string().max(200).optional().describe("next_cursor of the previous page");
 
@@ -73,7 +98,8 @@ export const ListServersQuery = z
   .object({
     region: Region.optional(),
     type: InstanceType.optional(),
-    state: ServerState.optional(),
+    state: ServerState.optional().describe("Terminated servers are listed only when asked for by state"),
+    tag: TagFilter,
     limit: Limit,
     cursor: Cursor,
   })
@@ -108,8 +134,20 @@ const ServerRef = z.object({ id: z.string().describe("Server id") });
 /** Commands answered by lifecycle. */
 export const lifecycle = {
   provision: defineCommand("lifecycle", "provision", {
-    request: z.object({ server: ProvisionBody, idempotency_key: z.string().min(1).max(255).optional() }),
+    request: z.object({
+      server: ProvisionBody,
+      idempotency_key: z.string().min(1).max(255).optional(),
+      simulate_failure: z.literal("provision").optional(),
+    }),
     reply: z.object({ server: Server, replayed: z.boolean() }),
+  }),
+  action: defineCommand("lifecycle", "action", {
+    request: ServerRef.extend({
+      action: ServerAction,
+      actor: Actor.default("user"),
+      simulate_failure: SimulatedFailure.optional(),
+    }),
+    reply: Server,
   }),
   get: defineCommand("lifecycle", "get", { request: ServerRef, reply: Server }),
   list: defineCommand("lifecycle", "list", { request: ListServersQuery, reply: ServerPage }),

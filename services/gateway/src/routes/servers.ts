@@ -1,4 +1,5 @@
 import {
+  ActionBody,
   type Bus,
   ListServersQuery,
   LogPage,
@@ -7,12 +8,16 @@ import {
   ProvisionBody,
   Server,
   ServerPage,
+  SimulatedFailure,
 } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { Problem } from "../errors.ts";
 
 const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
+const simulateFailure = <T extends z.ZodType>(values: T) =>
+  values.optional().describe("Makes this request's timed state end in error, to test failure handling");
+
 const ProvisionHeaders = z
   .object({
     "idempotency-key": z
@@ -21,8 +26,10 @@ const ProvisionHeaders = z
       .max(255)
       .optional()
       .describe("A retry with the same key and body returns the same server; another body is 409"),
+    "x-simulate-failure": simulateFailure(z.literal("provision")),
   })
   .loose();
+const ActionHeaders = z.object({ "x-simulate-failure": simulateFailure(SimulatedFailure) }).loose();
 
 const problems = { 400: Problem, 404: Problem, 409: Problem, 503: Problem };
 
@@ -44,7 +51,11 @@ export const serverRoutes =
         async (request, reply) => {
           const { server, replayed } = await bus.request(
             lifecycle.provision,
-            { server: request.body, idempotency_key: request.headers["idempotency-key"] },
+            {
+              server: request.body,
+              idempotency_key: request.headers["idempotency-key"],
+              simulate_failure: request.headers["x-simulate-failure"],
+            },
             { requestId: request.id },
           );
           if (replayed) reply.header("idempotent-replayed", "true");
@@ -92,5 +103,56 @@ export const serverRoutes =
       },
       (request) =>
         bus.request(lifecycle.logs, { id: request.params.id, ...request.query }, { requestId: request.id }),
+    );
+
+    app.post(
+      "/servers/:id/action",
+      {
+        schema: {
+          tags: ["servers"],
+          summary: "Start, stop, reboot or terminate a server",
+          description:
+            "202 with the server in its timed state (starting, stopping, rebooting, terminating). " +
+            "An action not allowed in the current state is 409 naming the state and the allowed actions.",
+          params: IdParams,
+          body: ActionBody,
+          headers: ActionHeaders,
+          response: { 202: Server, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const server = await bus.request(
+          lifecycle.action,
+          {
+            id: request.params.id,
+            action: request.body.action,
+            simulate_failure: request.headers["x-simulate-failure"] as
+              | z.infer<typeof SimulatedFailure>
+              | undefined,
+          },
+          { requestId: request.id },
+        );
+        return reply.code(202).send(server);
+      },
+    );
+
+    app.delete(
+      "/servers/:id",
+      {
+        schema: {
+          tags: ["servers"],
+          summary: "Terminate a server (the same as the terminate action)",
+          params: IdParams,
+          response: { 202: Server, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const server = await bus.request(
+          lifecycle.action,
+          { id: request.params.id, action: "terminate" },
+          { requestId: request.id },
+        );
+        return reply.code(202).send(server);
+      },
     );
   };

@@ -1,9 +1,20 @@
-import { AppError, type Db, isUniqueViolation, type Pool, type Region } from "@cloudsim/shared";
+import {
+  type AddressReleased,
+  AppError,
+  addressReleasedSubject,
+  type Db,
+  isUniqueViolation,
+  outboxRow,
+  type Pool,
+  processOnce,
+  type Region,
+  uuidv7,
+} from "@cloudsim/shared";
 import { eq, sql } from "drizzle-orm";
 import type pg from "pg";
 import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
-import { addresses } from "./schema.ts";
+import { addresses, outbox } from "./schema.ts";
 
 /** ipam's own tables, and nothing else. */
 export class IpamRepository {
@@ -78,13 +89,40 @@ export class IpamRepository {
     );
   }
 
-  async release(serverId: string): Promise<string | undefined> {
-    const rows = await this.db
+  async release(
+    serverId: string,
+    db: Db = this.db,
+  ): Promise<{ address: string; region: Region } | undefined> {
+    const rows = await db
       .update(addresses)
       .set({ serverId: null, allocatedAt: null, releasedAt: sql`now()` })
       .where(eq(addresses.serverId, serverId))
-      .returning({ address: sql<string>`host(${addresses.address})` });
-    return rows[0]?.address;
+      .returning({ address: sql<string>`host(${addresses.address})`, region: addresses.region });
+    return rows[0] as { address: string; region: Region } | undefined;
+  }
+
+  /**
+   * Releases the address of a server that ended (terminated or error), once per event, and
+   * announces it with an event written in the same transaction.
+   */
+  async releaseForEvent(eventId: string, serverId: string, requestId: string | null): Promise<void> {
+    await processOnce(this.db, "ipam", eventId, async (tx) => {
+      const released = await this.release(serverId, tx);
+      if (!released) return;
+      const event: AddressReleased = {
+        id: uuidv7(),
+        type: "ipam.released",
+        occurred_at: new Date().toISOString(),
+        server_id: serverId,
+        request_id: requestId,
+        ...released,
+      };
+      await tx
+        .insert(outbox)
+        .values(
+          outboxRow({ subject: addressReleasedSubject, orderingKey: serverId, payload: event, requestId }),
+        );
+    });
   }
 
   async usage(region?: Region): Promise<Pool[]> {

@@ -1,3 +1,4 @@
+import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
 import {
   index,
@@ -42,3 +43,6 @@ export const addresses = ipamSchema.table(
     index("addresses_free_idx").on(t.region, t.address).where(sql`${t.serverId} IS NULL`),
   ],
 );
+
+export const outbox = outboxTable(ipamSchema);
+export const processedEvents = processedEventsTable(ipamSchema);

@@ -1,8 +1,18 @@
-import type { Actor, Db, ServerState } from "@cloudsim/shared";
-import { and, desc, eq, type SQL, sql } from "drizzle-orm";
+import {
+  type Actor,
+  AppError,
+  type Db,
+  notFound,
+  type OutboxEvent,
+  outboxRow,
+  type ServerAction,
+  type ServerState,
+} from "@cloudsim/shared";
+import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
+import { stateChanged } from "../domain/events.ts";
 import type { ServerRow } from "../domain/server-view.ts";
-import { completionOf } from "../domain/states.ts";
-import { idempotencyKeys, serverEvents, servers } from "./schema.ts";
+import { applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
+import { idempotencyKeys, outbox, serverEvents, servers } from "./schema.ts";
 
 export type NewLogEntry = {
   type: string;
@@ -12,6 +22,7 @@ export type NewLogEntry = {
   actor: Actor;
   requestId?: string | null;
   traceId?: string | null;
+  eventId?: string | null;
 };
 
 export interface NewServer {
@@ -21,8 +32,8 @@ export interface NewServer {
   type: string;
   ipAddress: string;
   tags: Record<string, string>;
-  state: ServerState;
   delayMs: number;
+  failPending: boolean;
   requestId: string;
 }
 
@@ -30,6 +41,8 @@ export interface ServerFilter {
   region?: string | undefined;
   type?: string | undefined;
   state?: string | undefined;
+  /** `key:value`; every one must match. */
+  tag?: string[] | undefined;
 }
 
 const serverColumns = {
@@ -38,12 +51,14 @@ const serverColumns = {
   region: servers.region,
   type: servers.type,
   state: servers.state,
-  ipAddress: sql<string | null>`host(${servers.ipAddress})`,
+  ipAddress: sql<string | null>`host(${servers.ipAddress})`.as("ip_address"),
   tags: servers.tags,
   createdAt: servers.createdAt,
   updatedAt: servers.updatedAt,
   runningSince: servers.runningSince,
 };
+
+const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
 
 /** lifecycle's own tables, and nothing else. */
 export class LifecycleRepository {
@@ -54,30 +69,92 @@ export class LifecycleRepository {
     return rows[0];
   }
 
-  /** Stores a new server in its first timed state, its first log entries and its idempotency key, at once. */
+  /** Stores a new server in provisioning, its first log entries, its event and its idempotency key, at once. */
   async insertServer(
     server: NewServer,
     log: NewLogEntry[],
     idempotency?: { key: string; requestHash: string },
   ): Promise<ServerRow> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx
+      const [row] = (await tx
         .insert(servers)
         .values({
           id: server.id,
           name: server.name,
           region: server.region,
           type: server.type,
-          state: server.state,
+          state: "provisioning",
           ipAddress: server.ipAddress,
           tags: server.tags,
-          dueAt: sql`now() + make_interval(secs => ${server.delayMs / 1000})`,
+          dueAt: afterSeconds(server.delayMs),
           pendingRequestId: server.requestId,
+          failPending: server.failPending,
         })
-        .returning(serverColumns);
+        .returning(serverColumns)) as ServerRow[];
+      if (!row) throw new Error("insert returned no row");
       await tx.insert(serverEvents).values(log.map((entry) => ({ ...entry, serverId: server.id })));
+      const event = stateChanged(row, {
+        from: null,
+        to: "provisioning",
+        actor: "user",
+        requestId: server.requestId,
+        at: row.updatedAt,
+      });
+      await tx.insert(outbox).values(outboxRow(event));
       if (idempotency) await tx.insert(idempotencyKeys).values({ ...idempotency, serverId: server.id });
-      return row as ServerRow;
+      return row;
+    });
+  }
+
+  /**
+   * Moves a server into the timed state of `action`. The row lock makes concurrent actions on
+   * one server take turns; each sees the state the previous one left, so exactly one of two
+   * conflicting actions wins and the other is a CONFLICT.
+   */
+  async performAction(
+    id: string,
+    action: ServerAction,
+    opts: { actor: Actor; requestId: string; delays: StateDelays; failPending: boolean },
+  ): Promise<ServerRow> {
+    return this.db.transaction(async (tx) => {
+      const [current] = await tx
+        .select({ state: servers.state })
+        .from(servers)
+        .where(eq(servers.id, id))
+        .for("update");
+      if (!current) throw notFound("server", id);
+      const from = current.state as ServerState;
+      const to = applyAction(from, action);
+      const [row] = (await tx
+        .update(servers)
+        .set({
+          state: to,
+          dueAt: afterSeconds(delayOf(to, opts.delays) ?? 0),
+          pendingRequestId: opts.requestId,
+          failPending: opts.failPending,
+          updatedAt: sql`now()`,
+          version: sql`${servers.version} + 1`,
+        })
+        .where(eq(servers.id, id))
+        .returning(serverColumns)) as ServerRow[];
+      if (!row) throw new AppError("INTERNAL", `server ${id} vanished under its lock`);
+      await tx.insert(serverEvents).values({
+        serverId: id,
+        type: "state.changed",
+        message: `${action} requested: ${from} → ${to}`,
+        fromState: from,
+        toState: to,
+        actor: opts.actor,
+        requestId: opts.requestId,
+      });
+      await tx
+        .insert(outbox)
+        .values(
+          outboxRow(
+            stateChanged(row, { from, to, actor: opts.actor, requestId: opts.requestId, at: row.updatedAt }),
+          ),
+        );
+      return row;
     });
   }
 
@@ -86,12 +163,16 @@ export class LifecycleRepository {
     return rows[0] as ServerRow | undefined;
   }
 
-  /** Newest first; `beforeId` is the last id of the previous page. */
+  /** Newest first; `beforeId` is the last id of the previous page. Terminated servers only when asked for. */
   async listServers(filter: ServerFilter, beforeId: string | undefined, limit: number): Promise<ServerRow[]> {
     const where: SQL[] = [];
     if (filter.region) where.push(eq(servers.region, filter.region));
     if (filter.type) where.push(eq(servers.type, filter.type));
-    if (filter.state) where.push(eq(servers.state, filter.state));
+    where.push(filter.state ? eq(servers.state, filter.state) : ne(servers.state, "terminated"));
+    for (const tag of filter.tag ?? []) {
+      const at = tag.indexOf(":");
+      where.push(sql`${servers.tags} @> ${JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) })}::jsonb`);
+    }
     if (beforeId) where.push(sql`${servers.id} < ${beforeId}`);
     const rows = await this.db
       .select(serverColumns)
@@ -114,44 +195,84 @@ export class LifecycleRepository {
       .limit(limit);
   }
 
+  /** A log entry written from another service's event; the same event never writes twice. */
+  async addLogEntryFromEvent(
+    serverId: string,
+    entry: NewLogEntry & { eventId: string; at: Date },
+  ): Promise<void> {
+    const exists = await this.db.select({ id: servers.id }).from(servers).where(eq(servers.id, serverId));
+    if (exists.length === 0) return;
+    await this.db
+      .insert(serverEvents)
+      .values({ ...entry, serverId })
+      .onConflictDoNothing({ target: serverEvents.eventId });
+  }
+
   /**
    * Ends every timed state that is due, in one transaction: claims up to `batch` servers with
    * FOR UPDATE SKIP LOCKED (so replicas never take the same one), moves each to its next state
-   * and logs it. Returns how many moved.
+   * (or to error when a failure was asked for), logs it and writes its event. Returns how many.
    */
   async completeDueTransitions(batch: number): Promise<number> {
     return this.db.transaction(async (tx) => {
       const due = await tx
-        .select({ id: servers.id, state: servers.state, requestId: servers.pendingRequestId })
+        .select({
+          id: servers.id,
+          state: servers.state,
+          region: servers.region,
+          type: servers.type,
+          ipAddress: serverColumns.ipAddress,
+          requestId: servers.pendingRequestId,
+          failPending: servers.failPending,
+        })
         .from(servers)
         .where(sql`${servers.dueAt} <= now()`)
         .orderBy(servers.dueAt)
         .limit(batch)
         .for("update", { skipLocked: true });
       if (due.length === 0) return 0;
-      const log: (NewLogEntry & { serverId: string })[] = [];
-      for (const server of due) {
+      const moves = due.map((server) => {
         const from = server.state as ServerState;
         const completion = completionOf(from);
-        if (!completion) continue;
-        log.push({
-          serverId: server.id,
+        const to: ServerState = server.failPending || !completion ? "error" : completion.next;
+        const work = completion?.work ?? from;
+        const message = `${work} ${server.failPending ? "failed (simulated)" : "finished"}: ${from} → ${to}`;
+        return { server, from, to, message };
+      });
+      const [moved] = (
+        await tx.execute<{ at: Date }>(sql`
+          UPDATE lifecycle.servers AS s
+          SET state = t.to_state, due_at = NULL, pending_request_id = NULL, fail_pending = false,
+              updated_at = now(), version = s.version + 1,
+              running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE s.running_since END
+          FROM jsonb_to_recordset(${JSON.stringify(moves.map((m) => ({ id: m.server.id, to_state: m.to })))}::jsonb)
+            AS t(id uuid, to_state text)
+          WHERE s.id = t.id
+          RETURNING now() AS at`)
+      ).rows;
+      const at = new Date(moved?.at ?? Date.now());
+      await tx.insert(serverEvents).values(
+        moves.map((m) => ({
+          serverId: m.server.id,
           type: "state.changed",
-          message: `${completion.message}: ${from} → ${completion.next}`,
-          fromState: from,
-          toState: completion.next,
+          message: m.message,
+          fromState: m.from,
+          toState: m.to,
+          actor: "system" as const,
+          requestId: m.server.requestId,
+          at,
+        })),
+      );
+      const events: OutboxEvent[] = moves.map((m) =>
+        stateChanged(m.server, {
+          from: m.from,
+          to: m.to,
           actor: "system",
-          requestId: server.requestId,
-        });
-      }
-      await tx.execute(sql`
-        UPDATE lifecycle.servers AS s
-        SET state = t.to_state, due_at = NULL, pending_request_id = NULL, updated_at = now(), version = s.version + 1,
-            running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE NULL END
-        FROM jsonb_to_recordset(${JSON.stringify(log.map((l) => ({ id: l.serverId, to_state: l.toState })))}::jsonb)
-          AS t(id uuid, to_state text)
-        WHERE s.id = t.id`);
-      if (log.length > 0) await tx.insert(serverEvents).values(log);
+          requestId: m.server.requestId,
+          at,
+        }),
+      );
+      await tx.insert(outbox).values(events.map(outboxRow));
       return due.length;
     });
   }

@@ -1,5 +1,18 @@
+import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
-import { bigint, index, inet, integer, jsonb, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  index,
+  inet,
+  integer,
+  jsonb,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const lifecycleSchema = pgSchema("lifecycle");
 
@@ -22,6 +35,8 @@ export const servers = lifecycleSchema.table(
     dueAt: time("due_at"),
     /** The request that started the current timed state, for the log entry that ends it. */
     pendingRequestId: text("pending_request_id"),
+    /** The current timed state ends in `error` (X-Simulate-Failure, PROVISION_FAILURE_RATE). */
+    failPending: boolean("fail_pending").notNull().default(false),
     version: integer("version").notNull().default(0),
   },
   (t) => [
@@ -29,6 +44,7 @@ export const servers = lifecycleSchema.table(
     index("servers_region_idx").on(t.region, t.id),
     index("servers_type_idx").on(t.type, t.id),
     index("servers_state_idx").on(t.state, t.id),
+    index("servers_tags_idx").using("gin", t.tags),
   ],
 );
 
@@ -48,8 +64,13 @@ export const serverEvents = lifecycleSchema.table(
     actor: text("actor").notNull(),
     requestId: text("request_id"),
     traceId: text("trace_id"),
+    /** The event this entry was written from, when another service did it; one entry per event. */
+    eventId: uuid("event_id"),
   },
-  (t) => [index("server_events_server_idx").on(t.serverId, t.id)],
+  (t) => [
+    index("server_events_server_idx").on(t.serverId, t.id),
+    uniqueIndex("server_events_event_key").on(t.eventId),
+  ],
 );
 
 /** Idempotency-Key → the server it created and a hash of the body that created it. */
@@ -61,3 +82,6 @@ export const idempotencyKeys = lifecycleSchema.table("idempotency_keys", {
     .references(() => servers.id),
   createdAt: time("created_at").notNull().defaultNow(),
 });
+
+export const outbox = outboxTable(lifecycleSchema);
+export const processedEvents = processedEventsTable(lifecycleSchema);
