@@ -19,5 +19,8 @@ export const ipamConfig = baseConfig
         }
       }),
     IP_REUSE_COOLDOWN: duration("5s"),
+    /** An address whose server no event has shown to exist after this is checked with lifecycle. */
+    IP_CONFIRM_TIMEOUT: duration("60s"),
+    IP_RECONCILE_INTERVAL: duration("10s"),
   });
 export type IpamConfig = z.infer<typeof ipamConfig>;

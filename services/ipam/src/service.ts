@@ -9,6 +9,7 @@ import {
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
+import { startReservationCheck } from "./workers/reservations.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
 
 const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
@@ -28,6 +29,11 @@ export function startIpam(config: IpamConfig, log: Logger): Promise<RunningServi
         bus,
         intervalMs: config.OUTBOX_INTERVAL,
         batch: config.OUTBOX_BATCH,
+        log,
+      }),
+      startReservationCheck(bus, repo, {
+        confirmTimeoutMs: config.IP_CONFIRM_TIMEOUT,
+        intervalMs: config.IP_RECONCILE_INTERVAL,
         log,
       }),
     ];

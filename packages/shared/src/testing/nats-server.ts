@@ -43,8 +43,8 @@ export interface NatsServerHandle {
   url: string;
   port: number;
   stop(): Promise<void>;
-  /** Stops and starts it again on the same port and store, as a crash of NATS would. */
-  restart(): Promise<void>;
+  /** Stops it, waits `downMs`, and starts it again on the same port and store, as a crash of NATS would. */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** A private nats-server with JetStream, on a free port, its store in a temp folder. */
@@ -79,8 +79,9 @@ export async function startNatsServer(
       await kill();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downMs = 0) {
       await kill();
+      await new Promise((r) => setTimeout(r, downMs));
       await launch();
     },
   };

@@ -10,7 +10,7 @@ import {
   type Region,
   uuidv7,
 } from "@cloudsim/shared";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
 import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
@@ -56,7 +56,7 @@ export class IpamRepository {
     if (existing) return existing;
     try {
       const claimed = await this.db.execute<{ address: string }>(sql`
-        UPDATE ipam.addresses SET server_id = ${serverId}, allocated_at = now(), released_at = NULL
+        UPDATE ipam.addresses SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
         WHERE (region, address) = (
           SELECT region, address FROM ipam.addresses
           WHERE region = ${region} AND server_id IS NULL
@@ -95,10 +95,34 @@ export class IpamRepository {
   ): Promise<{ address: string; region: Region } | undefined> {
     const rows = await db
       .update(addresses)
-      .set({ serverId: null, allocatedAt: null, releasedAt: sql`now()` })
+      .set({ serverId: null, allocatedAt: null, confirmedAt: null, releasedAt: sql`now()` })
       .where(eq(addresses.serverId, serverId))
       .returning({ address: sql<string>`host(${addresses.address})`, region: addresses.region });
     return rows[0] as { address: string; region: Region } | undefined;
+  }
+
+  /** The server is known to exist: its address is no longer a reservation. */
+  async confirm(serverId: string): Promise<void> {
+    await this.db
+      .update(addresses)
+      .set({ confirmedAt: sql`now()` })
+      .where(and(eq(addresses.serverId, serverId), isNull(addresses.confirmedAt)));
+  }
+
+  /** Servers holding an address for longer than `olderThanMs` without any event showing they exist. */
+  async unconfirmedSince(olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ serverId: addresses.serverId })
+      .from(addresses)
+      .where(
+        and(
+          isNotNull(addresses.serverId),
+          isNull(addresses.confirmedAt),
+          sql`${addresses.allocatedAt} < now() - make_interval(secs => ${olderThanMs / 1000})`,
+        ),
+      )
+      .limit(limit);
+    return rows.map((r) => r.serverId as string);
   }
 
   /**

@@ -35,12 +35,17 @@ export const addresses = ipamSchema.table(
     address: inet("address").notNull(),
     serverId: uuid("server_id"),
     allocatedAt: timestamp("allocated_at", { withTimezone: true }),
+    /** Set when lifecycle's event shows the server exists; until then the allocation is a reservation. */
+    confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
     releasedAt: timestamp("released_at", { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.region, t.address] }),
     uniqueIndex("addresses_server_id_key").on(t.serverId),
     index("addresses_free_idx").on(t.region, t.address).where(sql`${t.serverId} IS NULL`),
+    index("addresses_unconfirmed_idx")
+      .on(t.allocatedAt)
+      .where(sql`${t.serverId} IS NOT NULL AND ${t.confirmedAt} IS NULL`),
   ],
 );
 

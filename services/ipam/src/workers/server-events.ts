@@ -4,7 +4,7 @@ import type { IpamRepository } from "../db/repository.ts";
 /** States after which a server holds no address. */
 const ended = new Set(["terminated", "error"]);
 
-/** Takes back the address of every server that reached terminated or error. */
+/** Confirms the address of every server an event shows exists; takes it back when the server ended. */
 export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger) {
   return consumeEvents({
     bus,
@@ -14,6 +14,7 @@ export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger)
     log,
     handle: async (event) => {
       if (ended.has(event.to_state)) await repo.releaseForEvent(event.id, event.server_id, event.request_id);
+      else await repo.confirm(event.server_id);
     },
   });
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "ipam"."addresses" ADD COLUMN "confirmed_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "addresses_unconfirmed_idx" ON "ipam"."addresses" USING btree ("allocated_at") WHERE "ipam"."addresses"."server_id" IS NOT NULL AND "ipam"."addresses"."confirmed_at" IS NULL;
