@@ -1,12 +1,11 @@
 import { type Bus, type HandlerMetrics, ipam } from "@cloudsim/shared";
-import type { IpamConfig } from "./config.ts";
 import type { IpamRepository } from "./db/repository.ts";
 
-export function serveIpam(bus: Bus, repo: IpamRepository, config: IpamConfig, metrics: HandlerMetrics) {
+export function serveIpam(bus: Bus, repo: IpamRepository, metrics: HandlerMetrics) {
   bus.serve(
     ipam.allocate,
     async ({ server_id, region }, { log }) => {
-      const address = await repo.allocate(server_id, region, config.IP_REUSE_COOLDOWN);
+      const address = await repo.allocate(server_id, region);
       log.debug({ server_id, address }, "address allocated");
       return { server_id, region, address };
     },

@@ -17,10 +17,10 @@ const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrati
 /** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
 export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
   return startRuntime("ipam", config, log, migrations, async ({ bus, database, metrics }) => {
-    const repo = new IpamRepository(database.db, database.pool);
+    const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
     await repo.ensurePools(config.IPAM_POOLS);
     await ensureEventStream(bus);
-    serveIpam(bus, repo, config, metrics);
+    serveIpam(bus, repo, metrics);
     const workers = [
       await consumeServerEvents(bus, repo, log),
       startOutboxRelay({

@@ -75,7 +75,7 @@ function exhaustion(title: string, replicas: Partial<Record<ServiceName, number>
       const res = await api.get("/ipam/pools");
       expect(res.status).toBe(200);
       const pool = res.body.items.find((p: { region: string }) => p.region === region);
-      expect(pool).toEqual({ region, cidr, size: usable, used: usable, free: 0 });
+      expect(pool).toEqual({ region, cidr, size: usable, used: usable, cooling_down: 0, free: 0 });
       for (const other of res.body.items.filter((p: { region: string }) => p.region !== region)) {
         expect(other.used).toBe(0);
       }

@@ -29,7 +29,7 @@ describe("provisioning a server", () => {
     );
 
   it("POST /servers answers 201 with a Location, the server in provisioning and an address", async () => {
-    const tags = { env: "test", "team/owner": "infra", "a.b:c_d-e": "" };
+    const tags = { env: "test", "team/owner": "infra", "a.b/c_d-e": "" };
     const res = await api.post("/servers", { region: "eu-central-1", type: "t2.small", tags });
 
     expect(res.status).toBe(201);

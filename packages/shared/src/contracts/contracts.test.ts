@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { instanceSpec, instanceTypeNames } from "./catalogue.ts";
 import { subject } from "./command.ts";
 import { ipam } from "./ipam.ts";
-import { lifecycle, ProvisionBody } from "./servers.ts";
+import { ListServersQuery, lifecycle, ProvisionBody } from "./servers.ts";
 
 describe("subjects", () => {
   it("are built from checked tokens", () => {
@@ -29,5 +29,19 @@ describe("the instance type catalogue", () => {
     expect(ProvisionBody.safeParse({ region: "us-east-1", type: "t2.micro" }).success).toBe(true);
     expect(ProvisionBody.safeParse({ region: "us-east-1", type: "t9.huge" }).success).toBe(false);
     expect(ProvisionBody.safeParse({ region: "moon-1", type: "t2.micro" }).success).toBe(false);
+  });
+});
+
+describe("the tag filter", () => {
+  const parse = (tag: string | string[]) => ListServersQuery.safeParse({ tag });
+  it("takes key:value, one or many, with any value a tag can hold", () => {
+    expect(parse("env:prod").data?.tag).toEqual(["env:prod"]);
+    expect(parse(["env:prod", "team:web"]).data?.tag).toEqual(["env:prod", "team:web"]);
+    for (const value of ["", "a:b", "line one\nline two", "x".repeat(256)])
+      expect(parse(`k:${value}`).success, JSON.stringify(value)).toBe(true);
+  });
+  it("refuses anything else", () => {
+    for (const bad of ["novalue", "", ":v", `k:${"x".repeat(257)}`, `${"k".repeat(65)}:v`])
+      expect(parse(bad).success, JSON.stringify(bad)).toBe(false);
   });
 });

@@ -11,7 +11,11 @@ export const Pool = z
       .int()
       .describe("Addresses that can be handed out (network, gateway and broadcast excluded)"),
     used: z.number().int(),
-    free: z.number().int(),
+    cooling_down: z
+      .number()
+      .int()
+      .describe("Released addresses not handed out again until IP_REUSE_COOLDOWN has passed"),
+    free: z.number().int().describe("Addresses a provision can take now"),
   })
   .meta({ id: "Pool" });
 export type Pool = z.infer<typeof Pool>;

@@ -36,7 +36,7 @@ const Timestamp = z.string().describe("RFC 3339 time");
 
 export const Tags = z
   .record(
-    z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, "tag keys are 1-64 of A-Z a-z 0-9 _ . : / -"),
+    z.string().regex(/^[A-Za-z0-9_./-]{1,64}$/, "tag keys are 1-64 of A-Z a-z 0-9 _ . / -"),
     z.string().max(256, "tag values are at most 256 characters"),
   )
   .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
@@ -85,7 +85,8 @@ const TagFilter = z
   .transform((value) => (Array.isArray(value) ? value : [value]))
   .pipe(
     z
-      .array(z.string().regex(/^[^:]{1,64}:.{0,256}$/, "tag filters are key:value"))
+      // `s`: a tag value may hold line breaks, and every value a tag can hold can be filtered on.
+      .array(z.string().regex(/^[^:]{1,64}:.{0,256}$/s, "tag filters are key:value"))
       .max(10, "at most 10 tag filters"),
   )
   .optional()

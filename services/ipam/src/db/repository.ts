@@ -21,6 +21,7 @@ export class IpamRepository {
   constructor(
     private readonly db: Db,
     private readonly pool: pg.Pool,
+    private readonly cooldownMs: number,
   ) {}
 
   /**
@@ -51,7 +52,7 @@ export class IpamRepository {
   }
 
   /** The same server always gets the same address; otherwise the lowest free one past its cooldown. */
-  async allocate(serverId: string, region: Region, cooldownMs: number): Promise<string> {
+  async allocate(serverId: string, region: Region): Promise<string> {
     const existing = await this.addressOf(serverId);
     if (existing) return existing;
     try {
@@ -60,7 +61,7 @@ export class IpamRepository {
         WHERE (region, address) = (
           SELECT region, address FROM ipam.addresses
           WHERE region = ${region} AND server_id IS NULL
-            AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${cooldownMs / 1000}))
+            AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))
           ORDER BY address LIMIT 1
           FOR UPDATE SKIP LOCKED)
         RETURNING host(address) AS address`);
@@ -80,12 +81,12 @@ export class IpamRepository {
   private async exhausted(region: Region): Promise<AppError> {
     const [pool] = await this.usage(region);
     if (!pool) return new AppError("NOT_FOUND", `no address pool for region ${region}`, { region });
-    // Free addresses that could not be claimed are still in their reuse cooldown.
-    const cooling = pool.free > 0 ? `; ${pool.free} released addresses are in their reuse cooldown` : "";
+    const cooling =
+      pool.cooling_down > 0 ? `; ${pool.cooling_down} released addresses are in their reuse cooldown` : "";
     return new AppError(
       "EXHAUSTED",
       `no free address in ${region}: pool ${pool.cidr} has ${pool.size} addresses, ${pool.used} in use${cooling}`,
-      { region, cidr: pool.cidr, size: pool.size, used: pool.used, cooling_down: pool.free },
+      { region, cidr: pool.cidr, size: pool.size, used: pool.used, cooling_down: pool.cooling_down },
     );
   }
 
@@ -150,12 +151,21 @@ export class IpamRepository {
   }
 
   async usage(region?: Region): Promise<Pool[]> {
-    const rows = await this.db.execute<{ region: Region; cidr: string; size: number; used: number }>(sql`
-      SELECT p.region, p.cidr, p.size, count(a.server_id)::int AS used
-      FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.region = p.region AND a.server_id IS NOT NULL
+    const rows = await this.db.execute<{
+      region: Region;
+      cidr: string;
+      size: number;
+      used: number;
+      cooling_down: number;
+    }>(sql`
+      SELECT p.region, p.cidr, p.size,
+             count(a.server_id)::int AS used,
+             count(*) FILTER (WHERE a.server_id IS NULL AND a.released_at IS NOT NULL
+               AND a.released_at > now() - make_interval(secs => ${this.cooldownMs / 1000}))::int AS cooling_down
+      FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.region = p.region
       ${region ? sql`WHERE p.region = ${region}` : sql``}
       GROUP BY p.region ORDER BY p.region`);
-    return rows.rows.map((r) => ({ ...r, free: r.size - r.used }));
+    return rows.rows.map((r) => ({ ...r, free: r.size - r.used - r.cooling_down }));
   }
 }
 

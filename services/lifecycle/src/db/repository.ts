@@ -244,7 +244,9 @@ export class LifecycleRepository {
           UPDATE lifecycle.servers AS s
           SET state = t.to_state, due_at = NULL, pending_request_id = NULL, fail_pending = false,
               updated_at = now(), version = s.version + 1,
-              running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE s.running_since END
+              running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE s.running_since END,
+              -- A server that ended holds no address: ipam takes it back on this event.
+              ip_address = CASE WHEN t.to_state IN ('terminated', 'error') THEN NULL ELSE s.ip_address END
           FROM jsonb_to_recordset(${JSON.stringify(moves.map((m) => ({ id: m.server.id, to_state: m.to })))}::jsonb)
             AS t(id uuid, to_state text)
           WHERE s.id = t.id
