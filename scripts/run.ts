@@ -107,16 +107,18 @@ async function waitReady(url: string, timeoutMs = 60_000) {
 
 const shared = { DATABASE_URL: await postgres(), NATS_URL: await nats() };
 const gatewayPort = env.PORT ?? "8080";
-start("ipam", { ...shared, PORT: env.IPAM_PORT ?? "8082" });
-start("lifecycle", { ...shared, PORT: env.LIFECYCLE_PORT ?? "8081" });
-start("gateway", { ...shared, PORT: gatewayPort });
+const ports: Record<ServiceProcessName, string> = {
+  gateway: gatewayPort,
+  lifecycle: env.LIFECYCLE_PORT ?? "8081",
+  ipam: env.IPAM_PORT ?? "8082",
+  billing: env.BILLING_PORT ?? "8083",
+  reaper: env.REAPER_PORT ?? "8084",
+};
+for (const [name, port] of Object.entries(ports))
+  start(name as ServiceProcessName, { ...shared, PORT: port });
 
 const url = `http://localhost:${gatewayPort}`;
-const ready = await Promise.all(
-  [gatewayPort, env.LIFECYCLE_PORT ?? "8081", env.IPAM_PORT ?? "8082"].map((port) =>
-    waitReady(`http://localhost:${port}`),
-  ),
-);
+const ready = await Promise.all(Object.values(ports).map((port) => waitReady(`http://localhost:${port}`)));
 if (ready.every(Boolean)) {
   say(`cloudsim is up: ${url}  (API docs: ${url}/docs)${watch ? "  — watching for changes" : ""}`);
   say(
@@ -124,6 +126,8 @@ if (ready.every(Boolean)) {
   );
   say("stop with Ctrl-C");
 } else if (!shuttingDown) {
-  say("the services did not all become ready (GET /readyz on ports 8080-8082) within 60 s");
+  say(
+    `the services did not all become ready (GET /readyz on ports ${Object.values(ports).join(", ")}) within 60 s`,
+  );
   await shutdown(1);
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
+import { billingConfig, startBilling } from "@cloudsim/billing";
 import { gatewayConfig, startGateway } from "@cloudsim/gateway";
 import { ipamConfig, startIpam } from "@cloudsim/ipam";
 import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
-import { createLogger, type Env, loadConfig, type RunningService } from "@cloudsim/shared";
+import { reaperConfig, startReaper } from "@cloudsim/reaper";
+import { createLogger, type Env, type Logger, loadConfig, type RunningService } from "@cloudsim/shared";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
 import { expect, inject } from "vitest";
 
@@ -20,13 +22,16 @@ export const fastEnv: Env = {
     "us-east-1=10.0.0.0/22,us-west-2=10.1.0.0/22,eu-west-1=10.2.0.0/22,eu-central-1=10.3.0.0/22,ap-southeast-1=10.4.0.0/22",
 };
 
+type Starter = (env: Env, log: Logger) => Promise<RunningService>;
+
+/** Every service, in the order a stack starts them (the gateway last, once the others answer). */
 const starters = {
-  ipam: (env: Env, log: ReturnType<typeof createLogger>) => startIpam(loadConfig(ipamConfig, env), log),
-  lifecycle: (env: Env, log: ReturnType<typeof createLogger>) =>
-    startLifecycle(loadConfig(lifecycleConfig, env), log),
-  gateway: (env: Env, log: ReturnType<typeof createLogger>) =>
-    startGateway(loadConfig(gatewayConfig, env), log),
-};
+  ipam: (env, log) => startIpam(loadConfig(ipamConfig, env), log),
+  lifecycle: (env, log) => startLifecycle(loadConfig(lifecycleConfig, env), log),
+  billing: (env, log) => startBilling(loadConfig(billingConfig, env), log),
+  reaper: (env, log) => startReaper(loadConfig(reaperConfig, env), log),
+  gateway: (env, log) => startGateway(loadConfig(gatewayConfig, env), log),
+} satisfies Record<string, Starter>;
 export type ServiceName = keyof typeof starters;
 
 /** Every JSON log line the in-process services wrote, for assertions on what they logged. */
@@ -75,7 +80,7 @@ export async function startStack(
     services.push({ name, running });
     return running;
   };
-  for (const name of ["ipam", "lifecycle", "gateway"] as const) {
+  for (const name of Object.keys(starters) as ServiceName[]) {
     if (options.skip?.includes(name)) continue;
     for (let i = 0; i < (options.replicas?.[name] ?? 1); i++) await start(name);
   }

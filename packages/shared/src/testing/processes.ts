@@ -8,7 +8,7 @@ export const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "../.
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
 
-export type ServiceProcessName = "gateway" | "lifecycle" | "ipam";
+export type ServiceProcessName = "gateway" | "lifecycle" | "ipam" | "billing" | "reaper";
 
 /**
  * Runs a service's main.ts as its own process through tsx; `watch` restarts it when its

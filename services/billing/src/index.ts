@@ -1,0 +1,2 @@
+export { type BillingConfig, billingConfig } from "./config.ts";
+export { startBilling } from "./service.ts";

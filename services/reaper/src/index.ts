@@ -1,0 +1,2 @@
+export { type ReaperConfig, reaperConfig } from "./config.ts";
+export { startReaper } from "./service.ts";
