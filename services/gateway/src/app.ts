@@ -15,6 +15,7 @@ import { installErrorHandlers } from "./errors.ts";
 import { installHttpMetrics } from "./metrics.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
+import { reaperRoutes } from "./routes/reaper.ts";
 import { serverRoutes } from "./routes/servers.ts";
 
 const requestIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -66,5 +67,6 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   await app.register(healthRoutes(bus, registry));
   await app.register(serverRoutes(bus));
   await app.register(ipamRoutes(bus));
+  await app.register(reaperRoutes(bus));
   return app;
 }

@@ -40,7 +40,7 @@ export function serveLifecycle(
 
   bus.serve(
     lifecycle.action,
-    async ({ id, action, actor, simulate_failure }, ctx) => {
+    async ({ id, action, actor, simulate_failure, expected_state, unchanged_since, reason }, ctx) => {
       if (simulate_failure && simulate_failure !== action) {
         throw new AppError(
           "VALIDATION",
@@ -58,6 +58,9 @@ export function serveLifecycle(
         requestId: ctx.requestId,
         delays: config,
         failPending: simulate_failure === action,
+        expectedState: expected_state,
+        unchangedSince: unchanged_since,
+        reason,
       });
       ctx.log.info({ server_id: id, action, state: row.state }, "action accepted");
       return toServer(row);

@@ -1,7 +1,25 @@
-import { baseConfig, databaseConfig, port } from "@cloudsim/shared";
-import type { z } from "zod";
+import { baseConfig, databaseConfig, duration, port } from "@cloudsim/shared";
+import { z } from "zod";
 
 export const reaperConfig = baseConfig.extend(databaseConfig.shape).extend({
   PORT: port(8084),
+  /** Stopped for longer than this is idle; a bare number means minutes, as the original README wrote it. */
+  IDLE_TIMEOUT: duration("30m", "m"),
+  REAPER_INTERVAL: duration("60s"),
+  REAPER_DRY_RUN: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  /** A server with this tag (key=value) is never reaped. */
+  REAPER_EXEMPT_TAG: z
+    .string()
+    .regex(/^[^=]+=.*$/, "expected key=value")
+    .default("reaper.exempt=true")
+    .transform((text) => {
+      const at = text.indexOf("=");
+      return { key: text.slice(0, at), value: text.slice(at + 1) };
+    }),
+  REAPER_BATCH: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  REAPER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
 });
 export type ReaperConfig = z.infer<typeof reaperConfig>;

@@ -28,3 +28,19 @@ export const InstanceType = z.enum(instanceTypeNames).describe("Instance type, w
 export function instanceSpec(type: InstanceTypeName) {
   return instanceTypes[type];
 }
+
+/**
+ * Price per minute of billable time for each type, as an exact decimal string. `null` is
+ * BILLING_RATE (0.01 by default), the original single rate, which t2.micro keeps.
+ */
+export const instanceRates: Record<InstanceTypeName, string | null> = {
+  "t2.nano": "0.005",
+  "t2.micro": null,
+  "t2.small": "0.02",
+  "t2.medium": "0.04",
+  "t2.large": "0.08",
+  "t2.xlarge": "0.16",
+  "m5.large": "0.09",
+  "m5.xlarge": "0.18",
+  "c5.large": "0.085",
+};

@@ -1,5 +1,7 @@
+export * from "./billing.ts";
 export * from "./catalogue.ts";
 export * from "./command.ts";
 export * from "./events.ts";
 export * from "./ipam.ts";
 export * from "./servers.ts";
+export * from "./reaper.ts";

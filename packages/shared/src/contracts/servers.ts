@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BillingUsage } from "./billing.ts";
 import { InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
 
@@ -75,6 +76,9 @@ export const Server = z
     updated_at: Timestamp,
     running_since: Timestamp.nullable().describe("When the server last reached running; null unless running"),
     uptime_seconds: z.number().int().describe("Seconds since the server last reached running"),
+    billing: BillingUsage.nullable()
+      .optional()
+      .describe("What the server has cost so far (GET /servers/{id} only); null when billing did not answer"),
   })
   .meta({ id: "Server" });
 export type Server = z.infer<typeof Server>;
@@ -147,6 +151,12 @@ export const lifecycle = {
       action: ServerAction,
       actor: Actor.default("user"),
       simulate_failure: SimulatedFailure.optional(),
+      /** Act only if the server is still in this state (the reaper's re-check). */
+      expected_state: ServerState.optional(),
+      /** Act only if the server has not changed since this time (RFC 3339). */
+      unchanged_since: z.string().datetime({ offset: true }).optional(),
+      /** Why, for the server's log (e.g. "idle for 31m"). */
+      reason: z.string().max(200).optional(),
     }),
     reply: Server,
   }),

@@ -1,7 +1,66 @@
 import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
-import { pgSchema } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, index, numeric, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const billingSchema = pgSchema("billing");
+
+/** Amounts and rates: exact decimals, never floats. */
+const money = (name: string) => numeric(name, { precision: 24, scale: 9 });
+
+/** Every server event billing has seen, once per event id: the facts every total is computed from. */
+export const transitions = billingSchema.table(
+  "transitions",
+  {
+    eventId: uuid("event_id").primaryKey(),
+    serverId: uuid("server_id").notNull(),
+    /** The event's own occurred_at. */
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+    toState: text("to_state").notNull(),
+    /** Price per minute of the server's type when the event was recorded. */
+    rate: money("rate").notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("transitions_server_idx").on(t.serverId, t.at)],
+);
+
+/**
+ * One row per server: its open interval (open_since, rate) and what the ledger holds for it.
+ * accrued_until is the usage time the ledger has been brought up to; the billing tick moves it.
+ */
+export const servers = billingSchema.table(
+  "servers",
+  {
+    serverId: uuid("server_id").primaryKey(),
+    type: text("type").notNull(),
+    region: text("region").notNull(),
+    /** The open interval's rate, else the type's rate when last seen. */
+    rate: money("rate").notNull(),
+    openSince: timestamp("open_since", { withTimezone: true, precision: 3 }),
+    accruedUntil: timestamp("accrued_until", { withTimezone: true, precision: 3 }),
+    billedMs: bigint("billed_ms", { mode: "bigint" }).notNull().default(sql`0`),
+    amount: money("amount").notNull().default("0"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("servers_open_idx").on(t.serverId).where(sql`${t.openSince} IS NOT NULL`)],
+);
+
+/** Append-only: every change of a server's total, with corrections as lines of their own. */
+export const ledger = billingSchema.table(
+  "ledger",
+  {
+    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    serverId: uuid("server_id").notNull(),
+    /** The usage time up to which this line brings the server's total. */
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+    kind: text("kind").notNull(),
+    billedMs: bigint("billed_ms", { mode: "bigint" }).notNull(),
+    amount: money("amount").notNull(),
+    rate: money("rate"),
+    eventId: uuid("event_id"),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("ledger_server_idx").on(t.serverId, t.id), index("ledger_at_idx").on(t.at)],
+);
 
 export const outbox = outboxTable(billingSchema);
 export const processedEvents = processedEventsTable(billingSchema);

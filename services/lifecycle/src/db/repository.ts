@@ -37,6 +37,30 @@ export interface NewServer {
   requestId: string;
 }
 
+export interface ActionOptions {
+  actor: Actor;
+  requestId: string;
+  delays: StateDelays;
+  failPending: boolean;
+  expectedState?: ServerState | undefined;
+  unchangedSince?: string | undefined;
+  reason?: string | undefined;
+}
+
+/** The caller's view of the server must still hold (the reaper acts on what it last saw). */
+function checkExpectations(state: ServerState, updatedAt: Date, opts: ActionOptions) {
+  const changed =
+    (opts.expectedState !== undefined && state !== opts.expectedState) ||
+    // Event times carry milliseconds, as Date does; the row's extra microseconds are dropped.
+    (opts.unchangedSince !== undefined && updatedAt.getTime() > Date.parse(opts.unchangedSince));
+  if (changed) {
+    throw new AppError("CONFLICT", `the server changed: it is ${state} since ${updatedAt.toISOString()}`, {
+      state,
+      changed_at: updatedAt.toISOString(),
+    });
+  }
+}
+
 export interface ServerFilter {
   region?: string | undefined;
   type?: string | undefined;
@@ -111,19 +135,16 @@ export class LifecycleRepository {
    * one server take turns; each sees the state the previous one left, so exactly one of two
    * conflicting actions wins and the other is a CONFLICT.
    */
-  async performAction(
-    id: string,
-    action: ServerAction,
-    opts: { actor: Actor; requestId: string; delays: StateDelays; failPending: boolean },
-  ): Promise<ServerRow> {
+  async performAction(id: string, action: ServerAction, opts: ActionOptions): Promise<ServerRow> {
     return this.db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ state: servers.state })
+        .select({ state: servers.state, updatedAt: servers.updatedAt })
         .from(servers)
         .where(eq(servers.id, id))
         .for("update");
       if (!current) throw notFound("server", id);
       const from = current.state as ServerState;
+      checkExpectations(from, current.updatedAt, opts);
       const to = applyAction(from, action);
       const [row] = (await tx
         .update(servers)
@@ -141,7 +162,7 @@ export class LifecycleRepository {
       await tx.insert(serverEvents).values({
         serverId: id,
         type: "state.changed",
-        message: `${action} requested: ${from} → ${to}`,
+        message: `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: ${from} → ${to}`,
         fromState: from,
         toState: to,
         actor: opts.actor,
@@ -222,6 +243,7 @@ export class LifecycleRepository {
           region: servers.region,
           type: servers.type,
           ipAddress: serverColumns.ipAddress,
+          tags: servers.tags,
           requestId: servers.pendingRequestId,
           failPending: servers.failPending,
         })

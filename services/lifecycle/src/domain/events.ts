@@ -12,6 +12,7 @@ export interface EventServer {
   region: string;
   type: string;
   ipAddress: string | null;
+  tags: Record<string, string>;
 }
 
 /** The event of a server entering `to`, as it goes into the outbox. */
@@ -32,6 +33,7 @@ export function stateChanged(
       region: server.region as ServerStateChanged["server"]["region"],
       type: server.type as ServerStateChanged["server"]["type"],
       ip_address: server.ipAddress,
+      tags: server.tags,
     },
   };
   return {

@@ -1,6 +1,36 @@
-import { processedEventsTable } from "@cloudsim/shared/event-tables";
-import { pgSchema } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const reaperSchema = pgSchema("reaper");
 
-export const processedEvents = processedEventsTable(reaperSchema);
+const time = (name: string) => timestamp(name, { withTimezone: true });
+
+/** Every server's state as the events tell it, newest event wins. */
+export const watched = reaperSchema.table(
+  "watched",
+  {
+    serverId: uuid("server_id").primaryKey(),
+    state: text("state").notNull(),
+    /** When the server entered its state: for a stopped server, when it went idle. */
+    stateSince: time("state_since").notNull(),
+    exempt: boolean("exempt").notNull().default(false),
+    /** Set once the reaper has decided about this stop (terminated, or found changed). */
+    decidedAt: time("decided_at"),
+  },
+  (t) => [
+    index("watched_idle_idx").on(t.stateSince).where(sql`${t.state} = 'stopped' AND ${t.decidedAt} IS NULL`),
+  ],
+);
+
+/** One row per sweep, for GET /reaper/status. */
+export const sweeps = reaperSchema.table("sweeps", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  startedAt: time("started_at").notNull(),
+  finishedAt: time("finished_at").notNull(),
+  dryRun: boolean("dry_run").notNull(),
+  candidates: integer("candidates").notNull(),
+  reaped: integer("reaped").notNull(),
+  spared: integer("spared").notNull(),
+  errors: integer("errors").notNull(),
+  note: text("note"),
+});

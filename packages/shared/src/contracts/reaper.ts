@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { defineCommand } from "./command.ts";
+
+const Sweep = z.object({
+  started_at: z.string(),
+  finished_at: z.string(),
+  dry_run: z.boolean(),
+  candidates: z.number().int().describe("Idle servers found"),
+  reaped: z.number().int().describe("Terminated (or, in a dry run, that would have been)"),
+  spared: z.number().int().describe("Exempt by tag, or changed before lifecycle acted"),
+  errors: z.number().int().describe("Not decided this time (a service did not answer); retried next sweep"),
+});
+
+export const ReaperStatus = z
+  .object({
+    dry_run: z.boolean(),
+    idle_timeout_seconds: z.number(),
+    interval_seconds: z.number(),
+    exempt_tag: z.string().describe("key=value that protects a server"),
+    last_sweep: Sweep.nullable(),
+    totals: z.object({ sweeps: z.number().int(), reaped: z.number().int(), spared: z.number().int() }),
+    watching: z.object({
+      stopped: z.number().int().describe("Servers stopped now"),
+      idle: z.number().int().describe("Of those, stopped for longer than IDLE_TIMEOUT"),
+    }),
+  })
+  .meta({ id: "ReaperStatus" });
+
+/** Commands answered by reaper. */
+export const reaper = {
+  status: defineCommand("reaper", "status", { request: z.object({}), reply: ReaperStatus }),
+};
