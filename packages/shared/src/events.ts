@@ -4,8 +4,21 @@ import { sql } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
 import type { Db } from "./db.ts";
-import type { Logger } from "./logger.ts";
+import { type Logger, withRequestId } from "./logger.ts";
 import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
+import {
+  context,
+  currentTraceparent,
+  parseTraceparent,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  tracer,
+} from "./trace-context.ts";
+
+/** The header that carries the W3C trace context of the change an event describes. */
+export const TRACEPARENT_HEADER = "traceparent";
 
 const NANOS_PER_MS = 1_000_000;
 
@@ -44,6 +57,10 @@ export interface OutboxEvent {
   requestId: string | null;
 }
 
+/**
+ * The row for `<schema>.outbox`. `traceparent` is the active span (the request or event that
+ * made the change); outboxes without that column (tracedOutboxTable) ignore it.
+ */
 export function outboxRow(event: OutboxEvent) {
   return {
     eventId: event.payload.id,
@@ -51,6 +68,7 @@ export function outboxRow(event: OutboxEvent) {
     orderingKey: event.orderingKey,
     payload: event.payload,
     requestId: event.requestId,
+    traceparent: currentTraceparent(),
   };
 }
 
@@ -61,6 +79,8 @@ interface OutboxRow {
   ordering_key: string;
   payload: unknown;
   request_id: string | null;
+  /** Only in outboxes made with tracedOutboxTable. */
+  traceparent?: string | null;
 }
 
 /**
@@ -86,10 +106,9 @@ export async function relayOutboxBatch(
       await client.query("COMMIT");
       return 0;
     }
-    const { rows } = await client.query<OutboxRow>(
-      `SELECT seq, event_id, subject, ordering_key, payload, request_id FROM ${schema}.outbox ORDER BY seq LIMIT $1`,
-      [batch],
-    );
+    const { rows } = await client.query<OutboxRow>(`SELECT * FROM ${schema}.outbox ORDER BY seq LIMIT $1`, [
+      batch,
+    ]);
     const published = await publishInKeyOrder(bus, rows);
     if (published.length > 0)
       await client.query(`DELETE FROM ${schema}.outbox WHERE seq = ANY($1)`, [published]);
@@ -112,6 +131,7 @@ async function publishInKeyOrder(bus: Bus, rows: OutboxRow[]): Promise<string[]>
       if (!ok) return false;
       const h = headers();
       if (row.request_id) h.set(REQUEST_ID_HEADER, row.request_id);
+      if (row.traceparent) h.set(TRACEPARENT_HEADER, row.traceparent);
       return bus.js
         .publish(bus.prefix + row.subject, JSON.stringify(row.payload), { msgID: row.event_id, headers: h })
         .then(() => true)
@@ -207,24 +227,58 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
     });
   const consumer = await bus.js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: 200 });
-  const handleOne = async (msg: JsMsg) => {
+  bus.consumers.push({ stream, durable });
+  // Each event in a consumer span of its own trace, linked to the change that wrote it.
+  const handleOne = (msg: JsMsg) => {
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
+    const origin = parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER));
+    return withRequestId(requestId, () =>
+      tracer().startActiveSpan(
+        `${opts.filter} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          root: true,
+          links: origin ? [{ context: origin }] : [],
+          attributes: {
+            "messaging.system": "nats",
+            "messaging.destination.name": msg.subject,
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": durable,
+            "messaging.message.id": msg.headers?.get("Nats-Msg-Id") || "",
+          },
+        },
+        ROOT_CONTEXT,
+        async (span) => {
+          try {
+            await handleInSpan(msg, requestId);
+          } finally {
+            span.end();
+          }
+        },
+      ),
+    );
+  };
+  const handleInSpan = async (msg: JsMsg, requestId: string | null) => {
     const parsed = opts.schema.safeParse(msg.json());
     if (!parsed.success) {
       log.error(
         { subject: msg.subject, issues: parsed.error.issues },
         "event does not match its contract; dropped",
       );
+      trace.getSpan(context.active())?.setStatus({ code: SpanStatusCode.ERROR, message: "invalid event" });
       msg.term();
       return;
     }
     try {
       await opts.handle(parsed.data, {
         requestId,
-        log: log.child({ request_id: requestId, event: msg.subject }),
+        log: log.child({ event: msg.subject }),
       });
       msg.ack();
     } catch (err) {
+      const span = trace.getSpan(context.active());
+      if (err instanceof Error) span?.recordException(err);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
       log.error({ err, subject: msg.subject }, "event handling failed; it will be redelivered");
       msg.nak(1_000);
     }
@@ -234,6 +288,8 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   })();
   return {
     async stop() {
+      const i = bus.consumers.findIndex((c) => c.stream === stream && c.durable === durable);
+      if (i >= 0) bus.consumers.splice(i, 1);
       await messages.close();
       await loop;
     },

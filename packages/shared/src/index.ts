@@ -11,4 +11,6 @@ export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./nats.ts";
+export * from "./ops-metrics.ts";
 export * from "./service.ts";
+export * from "./trace-context.ts";

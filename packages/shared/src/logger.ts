@@ -1,18 +1,59 @@
-import { type DestinationStream, type Logger, pino } from "pino";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { trace } from "./trace-context.ts";
 
 export type { DestinationStream, Logger };
 
-/** JSON logs with the service name on every line; secrets never reach the output. */
+/** The request (or event) being handled, so every line logged while handling it names it. */
+const requestScope = new AsyncLocalStorage<{ requestId: string | null }>();
+
+/** Runs `fn` with `requestId` on every log line it writes, through any logger. */
+export function withRequestId<T>(requestId: string | null, fn: () => T): T {
+  return requestScope.run({ requestId }, fn);
+}
+
+/**
+ * trace_id and span_id of the active span (when tracing runs) and request_id of the request in
+ * hand, on every line. A logger bound to request_id already (fastify's request.log) keeps its
+ * own: pino would write the key twice.
+ */
+export function logContext(_: object, __: number, logger?: Logger): Record<string, string> {
+  const out: Record<string, string> = {};
+  const sc = trace.getActiveSpan()?.spanContext();
+  if (sc && sc.traceId !== "00000000000000000000000000000000") {
+    out.trace_id = sc.traceId;
+    out.span_id = sc.spanId;
+  }
+  const requestId = requestScope.getStore()?.requestId;
+  if (requestId && !(logger && "request_id" in logger.bindings())) out.request_id = requestId;
+  return out;
+}
+
+/**
+ * JSON logs with the service name on every line; secrets never reach the output. Pretty
+ * (pino-pretty, in a worker) only when writing to a terminal and no destination is given.
+ */
 export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
-  const options = {
+  const options: LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    mixin: logContext as LoggerOptions["mixin"],
     redact: {
       paths: ["authorization", "*.authorization", "headers.authorization", "password", "*.password"],
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (process.stdout.isTTY && process.env.LOG_PRETTY !== "false") {
+    return pino({
+      ...options,
+      transport: {
+        target: "pino-pretty",
+        options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
+      },
+    });
+  }
+  return pino(options);
 }

@@ -4,8 +4,19 @@ import { connect, headers, type Msg, type NatsConnection, type Subscription } fr
 import type { z } from "zod";
 import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
 import { AppError, type WireError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import { type Logger, withRequestId } from "./logger.ts";
 import type { HandlerMetrics } from "./metrics.ts";
+import {
+  type Context,
+  context,
+  extractContext,
+  injectContext,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  tracer,
+} from "./trace-context.ts";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 const ERROR_CODE_HEADER = "Nats-Service-Error-Code";
@@ -35,6 +46,8 @@ export class Bus {
   private readonly inflight = new Set<Promise<void>>();
   private readonly subscriptions: Subscription[] = [];
   readonly js: JetStreamClient;
+  /** The durable JetStream consumers this process reads (consumeEvents), for the pending gauge. */
+  readonly consumers: { stream: string; durable: string }[] = [];
 
   private constructor(
     readonly nc: NatsConnection,
@@ -70,30 +83,48 @@ export class Bus {
     return this.prefix + command.subject;
   }
 
-  /** Sends a command and returns its validated reply; an AppError when the service said no. */
+  /**
+   * Sends a command and returns its validated reply; an AppError when the service said no.
+   * A client span around it; its W3C trace context travels in the headers.
+   */
   async request<C extends Command>(
     command: C,
     payload: RequestInputOf<C>,
     ctx: { requestId?: string } = {},
   ): Promise<ReplyOf<C>> {
-    const h = headers();
-    if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
-    let msg: Msg;
-    try {
-      msg = await this.nc.request(this.subject(command), JSON.stringify(payload), {
-        timeout: this.options.requestTimeoutMs,
-        headers: h,
-      });
-    } catch (cause) {
-      const noResponders = (cause as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
-      const message = noResponders
-        ? `no ${command.service} is answering ${command.subject}`
-        : `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`;
-      throw new AppError("UNAVAILABLE", message, { service: command.service }, { cause });
-    }
-    const envelope = msg.json<Envelope>();
-    if (!envelope.ok) throw AppError.fromWire(envelope.error);
-    return (command.reply as z.ZodType<ReplyOf<C>>).parse(envelope.data);
+    const subject = this.subject(command);
+    return tracer().startActiveSpan(
+      `${command.subject} request`,
+      { kind: SpanKind.CLIENT, attributes: natsAttributes(subject, command, "send") },
+      async (span) => {
+        try {
+          const h = headers();
+          if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
+          injectContext(h);
+          let msg: Msg;
+          try {
+            msg = await this.nc.request(subject, JSON.stringify(payload), {
+              timeout: this.options.requestTimeoutMs,
+              headers: h,
+            });
+          } catch (cause) {
+            const noResponders = (cause as { isNoResponders?: () => boolean }).isNoResponders?.() === true;
+            const message = noResponders
+              ? `no ${command.service} is answering ${command.subject}`
+              : `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`;
+            throw new AppError("UNAVAILABLE", message, { service: command.service }, { cause });
+          }
+          const envelope = msg.json<Envelope>();
+          if (!envelope.ok) throw AppError.fromWire(envelope.error);
+          return (command.reply as z.ZodType<ReplyOf<C>>).parse(envelope.data);
+        } catch (err) {
+          recordError(span, err);
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /** Answers a command in the queue group of its service, so replicas share the load. */
@@ -112,15 +143,36 @@ export class Bus {
     this.subscriptions.push(subscription);
   }
 
-  private async handle<C extends Command>(
+  /** One request: in a server span continuing the caller's trace, with its request id on every log line. */
+  private handle<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics, msg: Msg) {
+    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
+    const parent: Context = extractContext(msg.headers);
+    return withRequestId(requestId, () =>
+      tracer().startActiveSpan(
+        command.subject,
+        { kind: SpanKind.SERVER, attributes: natsAttributes(msg.subject, command, "process") },
+        parent,
+        async (span) => {
+          span.setAttribute("cloudsim.request_id", requestId);
+          try {
+            await this.respond(command, handler, metrics, msg, requestId);
+          } finally {
+            span.end();
+          }
+        },
+      ),
+    );
+  }
+
+  private async respond<C extends Command>(
     command: C,
     handler: Handler<C>,
     metrics: HandlerMetrics,
     msg: Msg,
+    requestId: string,
   ) {
     const stopTimer = metrics.duration.startTimer({ subject: command.subject });
-    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
-    const log = this.options.log.child({ request_id: requestId, subject: command.subject });
+    const log = this.options.log.child({ subject: command.subject });
     let outcome = "ok";
     try {
       const request = parseRequest(command, msg);
@@ -130,6 +182,7 @@ export class Bus {
       const error =
         err instanceof AppError ? err : new AppError("INTERNAL", "internal error", {}, { cause: err });
       outcome = error.code;
+      recordError(context.active(), err, error.code);
       if (error.code === "INTERNAL") log.error({ err }, "handler failed");
       const h = headers();
       h.set(ERROR_CODE_HEADER, error.code);
@@ -154,6 +207,31 @@ export class Bus {
     await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     await Promise.allSettled([...this.inflight]);
     await this.nc.drain();
+  }
+}
+
+/** Messaging attributes of a NATS span (OpenTelemetry semantic conventions). */
+function natsAttributes(subject: string, command: Command, operation: "send" | "process") {
+  return {
+    "messaging.system": "nats",
+    "messaging.destination.name": subject,
+    "messaging.operation.type": operation,
+    "rpc.service": command.service,
+  };
+}
+
+/**
+ * Marks the span (or the active span of `where`) as failed: an error code on every failure,
+ * the error status only for the ones that are the server's fault.
+ */
+function recordError(where: Span | Context, err: unknown, code?: string) {
+  const span = "spanContext" in where ? where : trace.getSpan(where);
+  if (!span) return;
+  const errorCode = code ?? (err instanceof AppError ? err.code : "INTERNAL");
+  span.setAttribute("cloudsim.error_code", errorCode);
+  if (errorCode === "INTERNAL" || errorCode === "UNAVAILABLE") {
+    if (err instanceof Error) span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
   }
 }
 

@@ -5,6 +5,8 @@ import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
 import { Bus } from "./nats.ts";
+import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
+import { flushTracing } from "./trace-context.ts";
 
 /** A started service: what tests and main need to reach it and stop it. */
 export interface RunningService {
@@ -48,15 +50,14 @@ export async function startRuntime(
   const served = await serve({ bus, database, registry, metrics: handlerMetrics(registry), log });
   // Started means answering: the subscriptions are registered with the server before we say so.
   await bus.ping();
-  const health = await startHealthServer({
-    port: config.PORT,
-    registry,
-    log,
-    checks: [
-      { name: "postgres", check: () => pingDatabase(database.pool) },
-      { name: "nats", check: () => bus.ping() },
-    ],
-  });
+  const checks = [
+    { name: "postgres", check: () => pingDatabase(database.pool) },
+    { name: "nats", check: () => bus.ping() },
+  ];
+  dependencyMetrics(registry, checks);
+  outboxMetrics(registry, database.pool, migrations.schema);
+  consumerMetrics(registry, bus);
+  const health = await startHealthServer({ port: config.PORT, registry, log, checks });
   return {
     port: health.port,
     async stop() {
@@ -104,6 +105,7 @@ export async function runService<S extends z.ZodType>(
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
     await running.stop();
+    await flushTracing();
     process.exit(0);
   };
   process.once("SIGTERM", shutdown);

@@ -1,4 +1,4 @@
-import { Bus, createRegistry, type Logger, type RunningService } from "@cloudsim/shared";
+import { Bus, createRegistry, dependencyMetrics, type Logger, type RunningService } from "@cloudsim/shared";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 
@@ -11,7 +11,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     requestTimeoutMs: config.REQUEST_TIMEOUT,
     log,
   });
-  const app = await buildApp({ bus, log, registry: createRegistry("gateway"), config });
+  const registry = createRegistry("gateway");
+  dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
+  const app = await buildApp({ bus, log, registry, config });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.server.address();
   return {

@@ -9,6 +9,7 @@ import {
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
+import { addressMetrics } from "./metrics.ts";
 import { startReservationCheck } from "./workers/reservations.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
 
@@ -16,8 +17,9 @@ const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrati
 
 /** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
 export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("ipam", config, log, migrations, async ({ bus, database, metrics }) => {
+  return startRuntime("ipam", config, log, migrations, async ({ bus, database, metrics, registry }) => {
     const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
+    addressMetrics(registry, repo);
     await repo.ensurePools(config.IPAM_POOLS);
     await ensureEventStream(bus);
     serveIpam(bus, repo, metrics);

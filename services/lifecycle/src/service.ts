@@ -9,7 +9,8 @@ import {
 import type { LifecycleConfig } from "./config.ts";
 import { LifecycleRepository } from "./db/repository.ts";
 import { serveLifecycle } from "./handlers.ts";
-import { consumeIpamEvents } from "./workers/ipam-events.ts";
+import { serverMetrics } from "./metrics.ts";
+import { consumeBillingEvents, consumeIpamEvents } from "./workers/log-events.ts";
 import { startTimers } from "./workers/timers.ts";
 
 const migrations = {
@@ -17,10 +18,11 @@ const migrations = {
   folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
 };
 
-/** Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam log consumer. */
+/** Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam and billing log consumers. */
 export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("lifecycle", config, log, migrations, async ({ bus, database, metrics }) => {
+  return startRuntime("lifecycle", config, log, migrations, async ({ bus, database, metrics, registry }) => {
     const repo = new LifecycleRepository(database.db);
+    serverMetrics(registry, database.pool);
     await ensureEventStream(bus);
     serveLifecycle(bus, repo, config, metrics);
     const workers = [
@@ -34,6 +36,7 @@ export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<Ru
         log,
       }),
       await consumeIpamEvents(bus, repo, log),
+      await consumeBillingEvents(bus, repo, log),
     ];
     return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { billing } from "./billing.ts";
 import { instanceSpec, instanceTypeNames } from "./catalogue.ts";
 import { subject } from "./command.ts";
 import { ipam } from "./ipam.ts";
@@ -11,7 +12,9 @@ describe("subjects", () => {
       expect(() => subject("ipam", bad)).toThrow(/invalid subject token/);
   });
   it("are unique across every command", () => {
-    const all = [...Object.values(lifecycle), ...Object.values(ipam)].map((c) => c.subject);
+    const all = [...Object.values(lifecycle), ...Object.values(ipam), ...Object.values(billing)].map(
+      (c) => c.subject,
+    );
     expect(new Set(all).size).toBe(all.length);
   });
 });

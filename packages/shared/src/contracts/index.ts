@@ -3,5 +3,5 @@ export * from "./catalogue.ts";
 export * from "./command.ts";
 export * from "./events.ts";
 export * from "./ipam.ts";
-export * from "./servers.ts";
 export * from "./reaper.ts";
+export * from "./servers.ts";

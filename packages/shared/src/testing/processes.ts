@@ -7,12 +7,15 @@ import { fileURLToPath } from "node:url";
 export const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+/** OpenTelemetry, loaded before the service's own code so http and pg are patched in time. */
+export const tracingPreload = join(dirname(fileURLToPath(import.meta.url)), "..", "tracing.ts");
 
 export type ServiceProcessName = "gateway" | "lifecycle" | "ipam" | "billing" | "reaper";
 
 /**
- * Runs a service's main.ts as its own process through tsx; `watch` restarts it when its
- * code (or the shared package) changes.
+ * Runs a service's main.ts as its own process through tsx, with the tracing preload
+ * (`--import .../tracing.ts`) and OTEL_SERVICE_NAME set to the service unless `env` names one;
+ * `watch` restarts it when its code (or the shared package) changes.
  */
 export function spawnService(
   name: ServiceProcessName,
@@ -20,10 +23,13 @@ export function spawnService(
   options: { watch?: boolean; stdio?: "inherit" | "pipe" } = {},
 ): ChildProcess {
   const main = join(workspaceRoot, "services", name, "src", "main.ts");
-  const args = options.watch ? [tsxCli, "watch", "--clear-screen=false", main] : ["--import", "tsx", main];
+  const preload = ["--import", tracingPreload];
+  const args = options.watch
+    ? [tsxCli, "watch", "--clear-screen=false", ...preload, main]
+    : ["--import", "tsx", ...preload, main];
   return spawn(process.execPath, args, {
     cwd: workspaceRoot,
-    env: { ...process.env, ...env },
+    env: { ...process.env, OTEL_SERVICE_NAME: name, ...env },
     stdio: ["ignore", options.stdio ?? "pipe", options.stdio ?? "pipe"],
   });
 }

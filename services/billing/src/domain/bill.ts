@@ -73,7 +73,13 @@ export function billOf(transitions: readonly Transition[], horizon: number, mini
   let openInterval: Interval | null = null;
   if (open) {
     const billedMs = BigInt(Math.max(0, horizon - open.from));
-    openInterval = { ...open, closedBy: null, to: Math.max(horizon, open.from), billedMs, amount: amountFor(open.rate, billedMs) };
+    openInterval = {
+      ...open,
+      closedBy: null,
+      to: Math.max(horizon, open.from),
+      billedMs,
+      amount: amountFor(open.rate, billedMs),
+    };
     intervals.push(openInterval);
   }
   return {

@@ -17,6 +17,20 @@ export function parseMoney(text: string): bigint {
   return BigInt(whole) * NANOS + BigInt(fraction.padEnd(9, "0"));
 }
 
+/** A NUMERIC from Postgres ("-0.015000000") → nano-units. */
+export function moneyFromDb(text: string): bigint {
+  const negative = text.startsWith("-");
+  const nanos = parseMoney(negative ? text.slice(1) : text);
+  return negative ? -nanos : nanos;
+}
+
+/** Nano-units → a NUMERIC literal for Postgres. */
+export function moneyToDb(nanos: bigint): string {
+  const negative = nanos < 0n;
+  const abs = negative ? -nanos : nanos;
+  return `${negative ? "-" : ""}${abs / NANOS}.${(abs % NANOS).toString().padStart(9, "0")}`;
+}
+
 /** 15_000_000n → "0.015000": at least 6 decimals, more only when the amount has them. */
 export function formatMoney(nanos: bigint): string {
   const negative = nanos < 0n;

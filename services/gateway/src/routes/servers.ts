@@ -1,6 +1,7 @@
 import {
   ActionBody,
   type Bus,
+  billing,
   ListServersQuery,
   LogPage,
   LogsQuery,
@@ -87,7 +88,19 @@ export const serverRoutes =
           response: { 200: Server, ...problems },
         },
       },
-      (request) => bus.request(lifecycle.get, { id: request.params.id }, { requestId: request.id }),
+      async (request) => {
+        const ctx = { requestId: request.id };
+        // Billing is asked at the same time; when it does not answer the server is shown without it.
+        const [server, usage] = await Promise.allSettled([
+          bus.request(lifecycle.get, { id: request.params.id }, ctx),
+          z.uuid().safeParse(request.params.id).success
+            ? bus.request(billing.usage, { server_id: request.params.id }, ctx)
+            : Promise.reject(new Error("not a server id")),
+        ]);
+        if (server.status === "rejected") throw server.reason;
+        if (usage.status === "rejected") request.log.warn({ err: usage.reason }, "billing did not answer");
+        return { ...server.value, billing: usage.status === "fulfilled" ? usage.value : null };
+      },
     );
 
     app.get(

@@ -33,8 +33,11 @@ export class IpamRepository {
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock(hashtext('ipam:pools'))");
-      for (const spec of specs) await ensurePool(client, spec);
+      let changed = false;
+      for (const spec of specs) changed = (await ensurePool(client, spec)) || changed;
       await client.query("COMMIT");
+      // Fresh rows have no statistics yet; without them the planner scans every address per allocation.
+      if (changed) await client.query("ANALYZE ipam.addresses");
     } catch (err) {
       await client.query("ROLLBACK");
       throw err;
@@ -51,20 +54,26 @@ export class IpamRepository {
     return rows[0]?.address;
   }
 
-  /** The same server always gets the same address; otherwise the lowest free one past its cooldown. */
+  /** The same server always gets the same address; otherwise a free one past its cooldown. */
   async allocate(serverId: string, region: Region): Promise<string> {
     const existing = await this.addressOf(serverId);
     if (existing) return existing;
     try {
+      // From a random point of the pool onwards (wrapping round): concurrent allocations start
+      // apart instead of queueing for the same lowest rows, and no scan walks every address taken.
+      const free = sql`region = ${region} AND server_id IS NULL
+        AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))`;
       const claimed = await this.db.execute<{ address: string }>(sql`
-        UPDATE ipam.addresses SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
-        WHERE (region, address) = (
-          SELECT region, address FROM ipam.addresses
-          WHERE region = ${region} AND server_id IS NULL
-            AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))
-          ORDER BY address LIMIT 1
-          FOR UPDATE SKIP LOCKED)
-        RETURNING host(address) AS address`);
+        WITH p AS (SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}),
+        candidate AS (SELECT COALESCE(
+          (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
+           ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED),
+          (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
+           ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address)
+        UPDATE ipam.addresses AS a
+        SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
+        FROM candidate c WHERE a.region = ${region} AND a.address = c.address
+        RETURNING host(a.address) AS address`);
       const address = claimed.rows[0]?.address;
       if (address) return address;
     } catch (err) {
@@ -198,4 +207,5 @@ async function ensurePool(client: pg.PoolClient, spec: PoolSpec) {
      SELECT $1, $2::inet + g FROM generate_series(0, $3::int - 1) AS g`,
     [spec.region, intToIp(range.first), range.size],
   );
+  return true;
 }

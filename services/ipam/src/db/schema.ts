@@ -1,4 +1,4 @@
-import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
+import { processedEventsTable, tracedOutboxTable } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
 import {
   index,
@@ -49,5 +49,5 @@ export const addresses = ipamSchema.table(
   ],
 );
 
-export const outbox = outboxTable(ipamSchema);
+export const outbox = tracedOutboxTable(ipamSchema);
 export const processedEvents = processedEventsTable(ipamSchema);

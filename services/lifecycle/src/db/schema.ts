@@ -1,4 +1,4 @@
-import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
+import { processedEventsTable, tracedOutboxTable, traceIdColumn } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -63,7 +63,7 @@ export const serverEvents = lifecycleSchema.table(
     toState: text("to_state"),
     actor: text("actor").notNull(),
     requestId: text("request_id"),
-    traceId: text("trace_id"),
+    traceId: traceIdColumn(),
     /** The event this entry was written from, when another service did it; one entry per event. */
     eventId: uuid("event_id"),
   },
@@ -83,5 +83,5 @@ export const idempotencyKeys = lifecycleSchema.table("idempotency_keys", {
   createdAt: time("created_at").notNull().defaultNow(),
 });
 
-export const outbox = outboxTable(lifecycleSchema);
+export const outbox = tracedOutboxTable(lifecycleSchema);
 export const processedEvents = processedEventsTable(lifecycleSchema);

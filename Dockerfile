@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# One image per service from one Dockerfile: docker build --build-arg SERVICE=lifecycle .
+# (docker-compose.yml builds all five). The build stage installs the workspace once, then
+# `pnpm deploy` copies the one service, its production dependencies and @cloudsim/shared
+# into /out (its src/, so its db/migrations ship with it). The runtime stage runs it with
+# tsx and the OpenTelemetry preload, as a non-root user.
+ARG NODE_VERSION=22
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
+WORKDIR /src
+RUN npm install -g --no-audit --no-fund "pnpm@12.4.2"
+# Manifests first, so the dependency layer is reused while only code changes.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages/shared/package.json packages/shared/
+COPY services/gateway/package.json services/gateway/
+COPY services/lifecycle/package.json services/lifecycle/
+COPY services/ipam/package.json services/ipam/
+COPY services/billing/package.json services/billing/
+COPY services/reaper/package.json services/reaper/
+COPY tests/integration/package.json tests/integration/
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm install --frozen-lockfile --store-dir /pnpm/store
+COPY packages/shared packages/shared
+COPY services services
+ARG SERVICE
+RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1)
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm --filter "@cloudsim/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
+ && rm -f /out/drizzle.config.ts && find /out/src -name '*.test.ts' -delete
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ARG SERVICE
+ENV NODE_ENV=production SERVICE=${SERVICE} OTEL_SERVICE_NAME=${SERVICE} HOST=0.0.0.0 PORT=8080
+WORKDIR /app
+COPY --from=build --chown=node:node /out /app
+USER node
+EXPOSE 8080
+# /healthz answers on PORT in every service (the gateway's API port, the others' health port).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "@cloudsim/shared/preload", "src/main.ts"]

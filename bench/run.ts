@@ -1,0 +1,225 @@
+/**
+ * `pnpm bench`: the whole system against this machine's own ceilings, measured in one run.
+ * Ceilings first (bare fastify, NATS round trip, pg INSERT, the one-hop pipeline), then the
+ * system as processes driven over HTTP, then list latency over 1,000,000 servers and each
+ * service's peak memory. Prints a table and writes bench/results/<time>.json.
+ * BENCH_DURATION (seconds per case, default 10), BENCH_LIST_ROWS (default 1000000).
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  freePort,
+  type ServiceProcessName,
+  spawnService,
+  waitForPort,
+  workspaceRoot,
+} from "@cloudsim/shared/testing";
+import { connect } from "@nats-io/transport-node";
+import pg from "pg";
+import { benchInfra } from "./infra.ts";
+import { against, closedLoop, type Figure, httpLoad, seconds } from "./lib/load.ts";
+import { peakRssMb, startHelper, stop } from "./lib/processes.ts";
+
+const infra = await benchInfra();
+const figures: Figure[] = [];
+const notes: Record<string, unknown> = { duration_s: seconds, node: process.version };
+const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const record = (f: Figure) => {
+  figures.push(f);
+  say(
+    `${f.name}: ${f.rps} req/s, p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, errors ${f.errors}${f.ratio ? `, ${f.ratio}× ${f.ceiling}` : ""}`,
+  );
+  return f;
+};
+
+async function ceilings() {
+  const natsUrl = infra.env.NATS_URL ?? "";
+  const helloPort = await freePort();
+  const pipelinePort = await freePort();
+  const helpers = [
+    await startHelper("hello.ts", [String(helloPort)]),
+    await startHelper("responder.ts", [natsUrl, infra.databaseUrl]),
+    await startHelper("pipeline.ts", [String(pipelinePort), natsUrl]),
+  ];
+  const fastifyGet = record(
+    await httpLoad("ceiling: bare fastify GET", { url: `http://127.0.0.1:${helloPort}/` }),
+  );
+  const nc = await connect({ servers: natsUrl });
+  const natsRoundTrip = record(
+    await closedLoop(
+      "ceiling: NATS request/reply",
+      async () => void (await nc.request("ceiling.echo", "{}", { timeout: 5000 })),
+    ),
+  );
+  await nc.drain();
+  const pool = new pg.Pool({ connectionString: infra.databaseUrl, max: 10 });
+  const pgInsert = record(
+    await closedLoop("ceiling: pg INSERT transaction", async () => {
+      await pool.query("INSERT INTO ceiling_orders (body) VALUES ($1)", ['{"bench":true}']);
+    }),
+  );
+  await pool.end();
+  const pipeline = record(
+    await httpLoad("ceiling: one-hop pipeline (fastify→NATS→pg)", {
+      url: `http://127.0.0.1:${pipelinePort}/orders`,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ region: "us-east-1", type: "t2.micro" }),
+    }),
+  );
+  const noPg = record(
+    await httpLoad("ceiling: fastify→NATS round trip (no pg)", {
+      url: `http://127.0.0.1:${pipelinePort}/echo`,
+    }),
+  );
+  for (const helper of helpers) await stop(helper);
+  return { fastifyGet, natsRoundTrip, pgInsert, pipeline, noPg };
+}
+
+async function startSystem() {
+  const gatewayPort = await freePort();
+  const env = {
+    ...infra.env,
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    PROVISION_DELAY: "1s",
+    START_DELAY: "0s",
+    STOP_DELAY: "0s",
+    TIMER_INTERVAL: "50ms",
+  };
+  const names: ServiceProcessName[] = ["ipam", "lifecycle", "billing", "reaper", "gateway"];
+  const children = new Map<ServiceProcessName, ReturnType<typeof spawnService>>();
+  for (const name of names) {
+    const port = name === "gateway" ? gatewayPort : await freePort();
+    const child = spawnService(name, { ...env, PORT: String(port) }, { stdio: "inherit" });
+    children.set(name, child);
+    await waitForPort(port, name, 60_000);
+  }
+  return { url: `http://127.0.0.1:${gatewayPort}`, children };
+}
+
+const regions = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"];
+
+async function drive(url: string, c: Awaited<ReturnType<typeof ceilings>>) {
+  const created: string[] = [];
+  let n = 0;
+  record(
+    against(
+      await httpLoad(`POST /servers`, {
+        url,
+        requests: [
+          {
+            method: "POST",
+            path: "/servers",
+            setupRequest: (req) => ({
+              ...req,
+              headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+              body: JSON.stringify({ region: regions[n++ % regions.length], type: "t2.micro" }),
+            }),
+            onResponse: (status, body) => {
+              if (status === 201) created.push(JSON.parse(body).id);
+            },
+          },
+        ],
+      }),
+      c.pipeline,
+    ),
+  );
+  notes.servers_created = created.length;
+  let i = 0;
+  const pick = () => created[i++ % created.length];
+  record(
+    against(
+      await httpLoad("GET /servers/{id}", {
+        url,
+        requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/servers/${pick()}` }) }],
+      }),
+      c.noPg,
+    ),
+  );
+  record(against(await httpLoad("GET /servers?limit=50", { url: `${url}/servers?limit=50` }), c.noPg));
+
+  // Actions: every server is running by now; each one is stopped, then started, in turn.
+  const next = new Map(created.map((id) => [id, "stop"]));
+  let a = 0;
+  record(
+    against(
+      await httpLoad("POST /servers/{id}/action stop/start", {
+        url,
+        requests: [
+          {
+            method: "POST",
+            setupRequest: (req) => {
+              const id = created[a++ % created.length] as string;
+              return {
+                ...req,
+                path: `/servers/${id}/action`,
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ action: next.get(id) }),
+              };
+            },
+            onResponse: (status, body) => {
+              if (status !== 202) return;
+              const server = JSON.parse(body);
+              next.set(server.id, server.state === "stopping" ? "start" : "stop");
+            },
+          },
+        ],
+      }),
+      c.pipeline,
+    ),
+  );
+}
+
+/** Keyset pages over a big table: the first, one deep in, and filtered ones. */
+async function listAtScale(url: string) {
+  const rows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
+  const db = new pg.Client({ connectionString: infra.databaseUrl });
+  await db.connect();
+  const t0 = performance.now();
+  await db.query(
+    `INSERT INTO lifecycle.servers (id, name, region, type, state, ip_address, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bulk-' || g, (ARRAY['us-east-1','us-west-2','eu-west-1','eu-central-1','ap-southeast-1'])[1 + g % 5],
+            (ARRAY['t2.micro','t2.small','m5.large'])[1 + g % 3], (ARRAY['running','stopped','terminated'])[1 + g % 3],
+            NULL, now(), now()
+     FROM generate_series(1, $1) AS g`,
+    [rows],
+  );
+  await db.query("ANALYZE lifecycle.servers");
+  notes.list_rows_inserted = rows;
+  notes.list_insert_seconds = Math.round((performance.now() - t0) / 100) / 10;
+  const deep = await db.query(
+    "SELECT id FROM lifecycle.servers WHERE state <> 'terminated' ORDER BY id DESC OFFSET $1 LIMIT 1",
+    [Math.floor(rows / 2)],
+  );
+  await db.end();
+  const cursor = Buffer.from(deep.rows[0].id).toString("base64url");
+  for (const [name, path] of [
+    ["list, first page", "/servers?limit=50"],
+    ["list, a page half way down", `/servers?limit=50&cursor=${cursor}`],
+    ["list, region+type filter", "/servers?limit=50&region=eu-west-1&type=m5.large"],
+    ["list, state=stopped", "/servers?limit=50&state=stopped"],
+    ["get one", `/servers/${deep.rows[0].id}`],
+  ] as const) {
+    record(await httpLoad(`${name} @ ${rows} rows`, { url: `${url}${path}` }));
+  }
+}
+
+try {
+  const c = await ceilings();
+  const system = await startSystem();
+  await drive(system.url, c);
+  await listAtScale(system.url);
+  notes.peak_rss_mb = Object.fromEntries(
+    [...system.children].map(([name, child]) => [name, peakRssMb(child.pid)]),
+  );
+  for (const child of system.children.values()) await stop(child);
+  console.table(figures);
+  console.table([notes.peak_rss_mb]);
+  mkdirSync(`${workspaceRoot}/bench/results`, { recursive: true });
+  const file = `${workspaceRoot}/bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  writeFileSync(file, `${JSON.stringify({ figures, notes }, null, 2)}\n`);
+  say(`written ${file}`);
+} finally {
+  await infra.stop();
+}

@@ -1,0 +1,80 @@
+/**
+ * OpenTelemetry for a cloudsim service process. Preloaded before any application code, so
+ * the instrumented modules (http, pg) are patched before they are first imported:
+ *
+ *   node --import tsx --import @cloudsim/shared/tracing services/<name>/src/main.ts
+ *
+ * (spawnService, `make run` and the Docker images do this). Configured by the standard OTEL_*
+ * variables: OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) turns on OTLP
+ * export (OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, http/json or grpc); OTEL_TRACES_EXPORTER
+ * picks exporters explicitly (otlp, console, none); OTEL_SERVICE_NAME names the service
+ * (otherwise the services/<name> folder of the main script); OTEL_SDK_DISABLED=true turns
+ * everything off. With no endpoint and no exporter named, spans are still made (log lines and
+ * NATS headers carry trace ids) but exported nowhere. Metrics stay with Prometheus (/metrics)
+ * unless OTEL_METRICS_EXPORTER is set.
+ */
+import { register } from "node:module";
+import { basename, dirname } from "node:path";
+import { FastifyOtelInstrumentation } from "@fastify/otel";
+import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
+import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
+import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
+
+const env = process.env;
+/** Paths that are polled, not used: no spans for them. */
+const quietPaths = new Set(["/healthz", "/readyz", "/metrics"]);
+
+function serviceName(): string {
+  if (env.OTEL_SERVICE_NAME) return env.OTEL_SERVICE_NAME;
+  const main = process.argv[1] ?? "";
+  // services/<name>/src/main.ts, or dist/<name>/main.js
+  const dir = dirname(main);
+  return basename(dir) === "src" ? basename(dirname(dir)) : basename(dir) || "cloudsim";
+}
+
+function startTracing(): NodeSDK | undefined {
+  if (env.OTEL_SDK_DISABLED === "true") return undefined;
+  // ESM imports (`import pg from "pg"`) reach the instrumentations through this loader hook.
+  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? "").trim();
+  // No endpoint and no exporter named (or "none"): spans exist for context, and go nowhere.
+  const exportNothing = exporters === "none" || (!exporters && !endpoint);
+  const sdk = new NodeSDK({
+    serviceName: serviceName(),
+    ...(exportNothing ? { spanProcessors: [new NoopSpanProcessor()] } : {}),
+    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => quietPaths.has((req.url ?? "/").split("?")[0] ?? "/"),
+      }),
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        ignorePaths: (route) => quietPaths.has(route.url),
+        // An anonymous plugin's "name" is its source text: name such spans by route instead.
+        lifecycleHook: (span, { hookName, handler, request }) => {
+          if (handler && handler.length <= 64 && !/[\s{(]/.test(handler)) return;
+          const name = `${hookName} - ${request.method} ${request.routeOptions.url ?? "(unmatched)"}`;
+          span.updateName(name);
+          span.setAttribute("hook.name", name);
+        },
+      }),
+      // Only queries inside a traced operation: the pollers (timers, outbox relay) stay quiet.
+      new PgInstrumentation({ requireParentSpan: true }),
+      new RuntimeNodeInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return sdk;
+}
+
+const sdk = startTracing();
+
+/** Flushes what is buffered; runService calls it (through flushTracing) on the way out. */
+export async function shutdownTracing(): Promise<void> {
+  await sdk?.shutdown().catch(() => {});
+}
+(globalThis as Record<symbol, unknown>)[Symbol.for("cloudsim.tracing.shutdown")] = shutdownTracing;

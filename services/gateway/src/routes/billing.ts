@@ -1,0 +1,50 @@
+import { BillingSummary, BillingSummaryQuery, type Bus, billing, Ledger, lifecycle } from "@cloudsim/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { Problem } from "../errors.ts";
+
+const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
+
+export const billingRoutes =
+  (bus: Bus): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      "/servers/:id/billing",
+      {
+        schema: {
+          tags: ["billing"],
+          summary: "A server's ledger: every line that changed its bill, oldest first",
+          params: IdParams,
+          response: { 200: Ledger, 404: Problem, 503: Problem },
+        },
+      },
+      async (request) => {
+        const ctx = { requestId: request.id };
+        const [server, ledger] = await Promise.allSettled([
+          bus.request(lifecycle.get, { id: request.params.id }, ctx),
+          // Only asked for once lifecycle knows the id (billing wants a UUID).
+          z.uuid().safeParse(request.params.id).success
+            ? bus.request(billing.ledger, { server_id: request.params.id }, ctx)
+            : Promise.reject(new Error("not a server id")),
+        ]);
+        if (server.status === "rejected") throw server.reason;
+        if (ledger.status === "rejected") throw ledger.reason;
+        return ledger.value;
+      },
+    );
+
+    app.get(
+      "/billing/summary",
+      {
+        schema: {
+          tags: ["billing"],
+          summary: "Billed totals per server, type, region and overall",
+          description:
+            "Sums the ledger lines whose usage time is in [from, to); open intervals count up to the last billing tick.",
+          querystring: BillingSummaryQuery,
+          response: { 200: BillingSummary, 400: Problem, 503: Problem },
+        },
+      },
+      (request) => bus.request(billing.summary, request.query, { requestId: request.id }),
+    );
+  };

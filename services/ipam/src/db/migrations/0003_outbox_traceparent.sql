@@ -1,0 +1,1 @@
+ALTER TABLE "ipam"."outbox" ADD COLUMN "traceparent" text;

@@ -1,0 +1,1 @@
+ALTER TABLE "lifecycle"."outbox" ADD COLUMN "traceparent" text;

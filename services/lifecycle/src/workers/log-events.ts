@@ -1,0 +1,68 @@
+import {
+  AddressReleased,
+  BillingEvent,
+  type Bus,
+  consumeEvents,
+  eventSubjects,
+  type Logger,
+} from "@cloudsim/shared";
+import type { z } from "zod";
+import type { LifecycleRepository, NewLogEntry } from "../db/repository.ts";
+
+/**
+ * Writes what another service did to a server into that server's log, once per event (the
+ * log's unique event_id), at the time the event says it happened.
+ */
+function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occurred_at: string }>>(
+  bus: Bus,
+  repo: LifecycleRepository,
+  log: Logger,
+  opts: { durable: string; filter: string; schema: S; entry: (event: z.infer<S>) => NewLogEntry },
+) {
+  return consumeEvents({
+    bus,
+    durable: opts.durable,
+    filter: opts.filter,
+    schema: opts.schema,
+    log,
+    handle: (event) =>
+      repo.addLogEntryFromEvent(event.server_id, {
+        ...opts.entry(event),
+        eventId: event.id,
+        at: new Date(event.occurred_at),
+      }),
+  });
+}
+
+/** ip.released entries from ipam's events. */
+export function consumeIpamEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
+  return consumeIntoLog(bus, repo, log, {
+    durable: "lifecycle-ipam-log",
+    filter: eventSubjects.ipam,
+    schema: AddressReleased,
+    entry: (event) => ({
+      type: "ip.released",
+      message: `address ${event.address} released`,
+      actor: "system",
+      requestId: event.request_id,
+    }),
+  });
+}
+
+/** billing.started and billing.stopped entries from billing's events. */
+export function consumeBillingEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
+  return consumeIntoLog(bus, repo, log, {
+    durable: "lifecycle-billing-log",
+    filter: eventSubjects.billing,
+    schema: BillingEvent,
+    entry: (event) => ({
+      type: event.type,
+      message:
+        event.type === "billing.started"
+          ? `billing started at ${event.rate} ${event.currency}/min`
+          : `billing stopped: ${event.amount} ${event.currency} for ${event.billable_seconds} s at ${event.rate} ${event.currency}/min`,
+      actor: "system",
+      requestId: event.request_id,
+    }),
+  });
+}
