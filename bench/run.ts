@@ -2,23 +2,18 @@
  * `pnpm bench`: the whole system against this machine's own ceilings, measured in one run.
  * Ceilings first (bare fastify, NATS round trip, pg INSERT, the one-hop pipeline), then the
  * system as processes driven over HTTP, then list latency over 1,000,000 servers and each
- * service's peak memory. Prints a table and writes bench/results/<time>.json.
+ * service's peak memory. The services run as built bundles (`pnpm build`) under plain node.
+ * Prints a table and writes bench/results/<time>.json.
  * BENCH_DURATION (seconds per case, default 10), BENCH_LIST_ROWS (default 1000000).
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import {
-  freePort,
-  type ServiceProcessName,
-  spawnService,
-  waitForPort,
-  workspaceRoot,
-} from "@cloudsim/shared/testing";
+import { freePort, waitForPort, workspaceRoot } from "@cloudsim/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
 import { against, closedLoop, type Figure, httpLoad, seconds } from "./lib/load.ts";
-import { peakRssMb, startHelper, stop } from "./lib/processes.ts";
+import { peakRssMb, startBuiltService, startHelper, stop } from "./lib/processes.ts";
 
 const infra = await benchInfra();
 const figures: Figure[] = [];
@@ -87,11 +82,11 @@ async function startSystem() {
     STOP_DELAY: "0s",
     TIMER_INTERVAL: "50ms",
   };
-  const names: ServiceProcessName[] = ["ipam", "lifecycle", "billing", "reaper", "gateway"];
-  const children = new Map<ServiceProcessName, ReturnType<typeof spawnService>>();
+  const names = ["ipam", "lifecycle", "billing", "reaper", "gateway"];
+  const children = new Map<string, ReturnType<typeof startBuiltService>>();
   for (const name of names) {
     const port = name === "gateway" ? gatewayPort : await freePort();
-    const child = spawnService(name, { ...env, PORT: String(port) }, { stdio: "inherit" });
+    const child = startBuiltService(name, { ...env, PORT: String(port) });
     children.set(name, child);
     await waitForPort(port, name, 60_000);
   }

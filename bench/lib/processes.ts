@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { workspaceRoot } from "@cloudsim/shared/testing";
 
 /** Runs a bench helper (bench/ceilings/*.ts) as its own process and waits for it to say "ready". */
 export async function startHelper(file: string, args: string[]): Promise<ChildProcess> {
@@ -32,4 +33,13 @@ export function peakRssMb(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** A service as it runs in production: its built bundle (`pnpm build`) under plain node. */
+export function startBuiltService(name: string, env: Record<string, string | undefined>): ChildProcess {
+  const main = `${workspaceRoot}/services/${name}/dist/main.js`;
+  return spawn(process.execPath, [main], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
 }
