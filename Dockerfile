@@ -19,6 +19,7 @@ COPY services/ipam/package.json services/ipam/
 COPY services/billing/package.json services/billing/
 COPY services/reaper/package.json services/reaper/
 COPY tests/integration/package.json tests/integration/
+COPY bench/package.json bench/
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --store-dir /pnpm/store
 COPY packages/shared packages/shared
