@@ -88,7 +88,12 @@ async function startSystem() {
     const port = name === "gateway" ? gatewayPort : await freePort();
     const child = startBuiltService(name, { ...env, PORT: String(port) });
     children.set(name, child);
-    await waitForPort(port, name, 60_000);
+    try {
+      await waitForPort(port, name, 60_000);
+    } catch (err) {
+      for (const started of children.values()) await stop(started);
+      throw err;
+    }
   }
   return { url: `http://127.0.0.1:${gatewayPort}`, children };
 }

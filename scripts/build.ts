@@ -2,7 +2,7 @@
  * `pnpm build`: each service as one ES module bundle (services/<name>/dist/main.js) with its
  * migrations beside it, and the tracing preload (dist/tracing.js), run with plain node:
  *   node --import ./services/<name>/dist/tracing.js services/<name>/dist/main.js
- * `pg` stays outside the bundle so the OpenTelemetry pg instrumentation can hook it.
+ * pg and @fastify/swagger-ui stay outside the bundle (each service depends on what it keeps out).
  */
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +35,8 @@ for (const name of services) {
     format: "esm",
     target: "node20",
     sourcemap: true,
-    external: ["pg", "pg-native"],
+    // pg: so the OpenTelemetry instrumentation can hook it; swagger-ui: it serves files from its own folder.
+    external: ["pg", "pg-native", "@fastify/swagger-ui"],
     banner: { js: banner },
     logLevel: "warning",
   });
