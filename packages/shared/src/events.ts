@@ -95,24 +95,21 @@ export async function relayOutboxBatch(
   bus: Bus,
   batch: number,
 ): Promise<number> {
+  if (!/^[a-z_]+$/.test(schema) || !Number.isInteger(batch)) throw new Error(`bad outbox ${schema}/${batch}`);
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
-    const lock = await client.query<{ locked: boolean }>(
-      "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked",
-      [`outbox:${schema}`],
+    // Round trips are what this loop costs, so BEGIN, the lock and the read travel together;
+    // while another replica holds the lock the read is skipped altogether (a one-time filter).
+    const [, read] = (await client.query(
+      `BEGIN;
+       SELECT o.* FROM (SELECT pg_try_advisory_xact_lock(hashtext('outbox:${schema}')) AS locked) AS l
+       CROSS JOIN LATERAL (SELECT * FROM ${schema}.outbox WHERE l.locked ORDER BY seq LIMIT ${batch}) AS o`,
+    )) as unknown as [pg.QueryResult, pg.QueryResult<OutboxRow>];
+    const published = read.rows.length > 0 ? await publishInKeyOrder(bus, read.rows) : [];
+    const seqs = published.map(Number).filter(Number.isSafeInteger);
+    await client.query(
+      seqs.length > 0 ? `DELETE FROM ${schema}.outbox WHERE seq IN (${seqs.join(",")}); COMMIT` : "COMMIT",
     );
-    if (!lock.rows[0]?.locked) {
-      await client.query("COMMIT");
-      return 0;
-    }
-    const { rows } = await client.query<OutboxRow>(`SELECT * FROM ${schema}.outbox ORDER BY seq LIMIT $1`, [
-      batch,
-    ]);
-    const published = await publishInKeyOrder(bus, rows);
-    if (published.length > 0)
-      await client.query(`DELETE FROM ${schema}.outbox WHERE seq = ANY($1)`, [published]);
-    await client.query("COMMIT");
     return published.length;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => {});

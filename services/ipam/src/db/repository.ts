@@ -56,8 +56,8 @@ export class IpamRepository {
 
   /** The same server always gets the same address; otherwise a free one past its cooldown. */
   async allocate(serverId: string, region: Region): Promise<string> {
-    const existing = await this.addressOf(serverId);
-    if (existing) return existing;
+    // Claim first: a new server (nearly every call) costs one statement. A server that holds an
+    // address already trips the unique index on server_id and gets that address back.
     try {
       // From a random point of the pool onwards (wrapping round): concurrent allocations start
       // apart instead of queueing for the same lowest rows, and no scan walks every address taken.
@@ -77,13 +77,10 @@ export class IpamRepository {
       const address = claimed.rows[0]?.address;
       if (address) return address;
     } catch (err) {
-      // A concurrent request for the same server won: answer with its address.
-      if (isUniqueViolation(err, "addresses_server_id_key")) {
-        const winner = await this.addressOf(serverId);
-        if (winner) return winner;
-      }
-      throw err;
+      if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
     }
+    const existing = await this.addressOf(serverId);
+    if (existing) return existing;
     throw await this.exhausted(region);
   }
 
