@@ -1,5 +1,5 @@
 /**
- * One billing tick over a fleet of running servers: BILLING_FLEET (10,000) open intervals
+ * One billing tick over a fleet of running servers: BENCH_FLEET (10,000) open intervals
  * inserted directly, then the tick (one statement) timed several times; prints the median and
  * its ratio to BILLING_INTERVAL (60s). `npx tsx bench/billing-tick.ts`
  */
@@ -7,7 +7,7 @@ import { BillingRepository, billingConfig, rateTable, startBilling } from "@clou
 import { createDatabase, loadConfig, parseDuration } from "@cloudsim/shared";
 import { benchInfra } from "./infra.ts";
 
-const fleet = Number(process.env.BILLING_FLEET ?? 10_000);
+const fleet = Number(process.env.BENCH_FLEET ?? 10_000);
 const intervalMs = parseDuration(process.env.BILLING_INTERVAL ?? "60s", "s") ?? 60_000;
 const rounds = 5;
 

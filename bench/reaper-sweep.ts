@@ -1,5 +1,5 @@
 /**
- * One reaper sweep over 10,000 idle servers (BENCH_SERVERS to change it): each is terminated
+ * One reaper sweep over 10,000 idle servers (BENCH_FLEET to change it): each is terminated
  * through lifecycle with the state re-check. Prints the sweep's time and its ratio to the
  * default REAPER_INTERVAL (60 s). Run: npx tsx bench/reaper-sweep.ts
  */
@@ -9,7 +9,7 @@ import { loadConfig, uuidv7 } from "@cloudsim/shared";
 import pg from "pg";
 import { benchInfra, printTable } from "./infra.ts";
 
-const servers = Number(process.env.BENCH_SERVERS ?? 10_000);
+const servers = Number(process.env.BENCH_FLEET ?? 10_000);
 const infra = await benchInfra();
 const lifecycleEnv = { ...infra.env, TIMER_INTERVAL: "1h", OUTBOX_INTERVAL: "1h" };
 const reaperEnv = { ...infra.env, IDLE_TIMEOUT: "30m", REAPER_INTERVAL: "1h" };

@@ -77,6 +77,8 @@ async function startSystem() {
     ...infra.env,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
+    // Keyless requests act as the default tenant, so the load needs no API key.
+    AUTH_REQUIRED: "false",
     PROVISION_DELAY: "1s",
     START_DELAY: "0s",
     STOP_DELAY: "0s",

@@ -10,6 +10,8 @@ export const errorCatalogue = {
   NOT_FOUND: { status: 404, retryable: false, title: "Not found" },
   CONFLICT: { status: 409, retryable: false, title: "Conflict" },
   EXHAUSTED: { status: 409, retryable: false, title: "Capacity exhausted" },
+  QUOTA_EXCEEDED: { status: 409, retryable: false, title: "Quota exceeded" },
+  RATE_LIMITED: { status: 429, retryable: true, title: "Too many requests" },
   UNAVAILABLE: { status: 503, retryable: true, title: "Service unavailable" },
   INTERNAL: { status: 500, retryable: true, title: "Internal error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;

@@ -9,9 +9,11 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import { installAuth } from "./auth.ts";
 import type { GatewayConfig } from "./config.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { installHttpMetrics } from "./metrics.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
@@ -29,7 +31,15 @@ export interface GatewayDeps {
   bus: Bus;
   log: Logger;
   registry: Registry;
-  config: Pick<GatewayConfig, "BODY_LIMIT" | "PUBLIC_URL">;
+  config: Pick<
+    GatewayConfig,
+    | "BODY_LIMIT"
+    | "PUBLIC_URL"
+    | "ADMIN_API_KEY"
+    | "AUTH_REQUIRED"
+    | "AUTH_CACHE_TTL"
+    | "RATE_LIMIT_PER_MINUTE"
+  >;
 }
 
 /** The HTTP API; builds routes only, opens nothing. */
@@ -47,9 +57,12 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("x-frame-options", "DENY");
   });
   installErrorHandlers(app);
   installHttpMetrics(app, registry);
+  installAuth(app, bus, config);
 
   await app.register(swagger, {
     openapi: {
@@ -59,11 +72,21 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
         version: "0.1.0",
       },
       servers: config.PUBLIC_URL ? [{ url: config.PUBLIC_URL }] : [],
+      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+      security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    // Swagger UI's own CSP (hashes of its inline parts), framed by no one; plain HTTP stays usable.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(" upgrade-insecure-requests;", ""),
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(bus, registry));
@@ -71,5 +94,6 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   await app.register(ipamRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
+  await app.register(adminRoutes(bus));
   return app;
 }

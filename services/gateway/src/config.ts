@@ -1,4 +1,4 @@
-import { baseConfig, port } from "@cloudsim/shared";
+import { baseConfig, duration, port } from "@cloudsim/shared";
 import { z } from "zod";
 
 export const gatewayConfig = baseConfig.extend({
@@ -7,5 +7,19 @@ export const gatewayConfig = baseConfig.extend({
   BODY_LIMIT: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
   /** Public base URL for the OpenAPI servers list; empty means relative. */
   PUBLIC_URL: z.string().default(""),
+  /** The key that manages tenants and keys (/admin/*) and sees every tenant; empty: no admin. */
+  ADMIN_API_KEY: z
+    .string()
+    .default("")
+    .refine((v) => v === "" || v.length >= 16, "at least 16 characters"),
+  /** false: a request without a key acts as tenant `default` (for local play). */
+  AUTH_REQUIRED: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+    .default("true")
+    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  /** How long a resolved key is trusted without asking lifecycle again (revocations also arrive at once). */
+  AUTH_CACHE_TTL: duration("2s"),
+  /** Requests per minute per API key (a token bucket of this size); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;

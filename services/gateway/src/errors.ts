@@ -40,6 +40,9 @@ function problem(request: FastifyRequest, error: AppError, status = statusOf(err
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError, status?: number) {
   const body = problem(request, error, status);
   if (body.status === 503) reply.header("retry-after", "1");
+  if (error.code === "RATE_LIMITED")
+    reply.header("retry-after", String(error.details.retry_after_seconds ?? 1));
+  if (error.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="cloudsim"');
   return reply.code(body.status).type(PROBLEM_JSON).send(body);
 }
 

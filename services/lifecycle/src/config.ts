@@ -16,5 +16,8 @@ export const lifecycleConfig = baseConfig
     /** How often the durable timer looks for transitions that are due. */
     TIMER_INTERVAL: duration("100ms", "ms"),
     TIMER_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+    /** A tenant's limits unless the admin set its own: servers not terminated, and vCPUs running. */
+    TENANT_MAX_SERVERS: z.coerce.number().int().min(0).max(1_000_000).default(100),
+    TENANT_MAX_VCPUS: z.coerce.number().int().min(0).max(1_000_000).default(200),
   });
 export type LifecycleConfig = z.infer<typeof lifecycleConfig>;

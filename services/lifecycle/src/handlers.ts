@@ -3,16 +3,20 @@ import {
   type Bus,
   type HandlerContext,
   type HandlerMetrics,
+  instanceSpec,
   ipam,
   isUniqueViolation,
+  keyRevokedSubject,
   lifecycle,
   notFound,
   type ReplyOf,
   type RequestOf,
+  tenants,
   uuidv7,
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
-import type { LifecycleRepository } from "./db/repository.ts";
+import type { LifecycleRepository, QuotaDefaults } from "./db/repository.ts";
+import type { TenantRepository } from "./db/tenants.ts";
 import { decodeCursor, encodeCursor, isSequence, isUuid } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { defaultName, toServer } from "./domain/server-view.ts";
@@ -24,14 +28,17 @@ export function serveLifecycle(
   repo: LifecycleRepository,
   config: LifecycleConfig,
   metrics: HandlerMetrics,
+  tenantRepo: TenantRepository,
 ) {
+  const quota = quotaDefaults(config);
   const provision = provisioner(bus, repo, config);
   bus.serve(lifecycle.provision, provision, metrics);
+  serveTenants(bus, tenantRepo, metrics);
 
   bus.serve(
     lifecycle.get,
-    async ({ id }) => {
-      const row = isUuid(id) ? await repo.getServer(id) : undefined;
+    async ({ id, tenant_id }) => {
+      const row = isUuid(id) ? await repo.getServer(id, tenant_id) : undefined;
       if (!row) throw notFound("server", id);
       return toServer(row);
     },
@@ -40,7 +47,10 @@ export function serveLifecycle(
 
   bus.serve(
     lifecycle.action,
-    async ({ id, action, actor, simulate_failure, expected_state, unchanged_since, reason }, ctx) => {
+    async (
+      { id, tenant_id, action, actor, simulate_failure, expected_state, unchanged_since, reason },
+      ctx,
+    ) => {
       if (simulate_failure && simulate_failure !== action) {
         throw new AppError(
           "VALIDATION",
@@ -54,6 +64,8 @@ export function serveLifecycle(
       }
       if (!isUuid(id)) throw notFound("server", id);
       const row = await repo.performAction(id, action, {
+        tenantId: tenant_id,
+        quota,
         actor,
         requestId: ctx.requestId,
         delays: config,
@@ -85,8 +97,8 @@ export function serveLifecycle(
 
   bus.serve(
     lifecycle.logs,
-    async ({ id, limit, cursor }) => {
-      if (!isUuid(id) || !(await repo.getServer(id))) throw notFound("server", id);
+    async ({ id, tenant_id, limit, cursor }) => {
+      if (!isUuid(id) || !(await repo.getServer(id, tenant_id))) throw notFound("server", id);
       const before = cursor === undefined ? undefined : Number(decodeCursor(cursor, isSequence));
       const rows = await repo.listLog(id, before, limit + 1);
       const page = rows.slice(0, limit);
@@ -109,13 +121,44 @@ export function serveLifecycle(
   );
 }
 
+const quotaDefaults = (config: LifecycleConfig): QuotaDefaults => ({
+  maxServers: config.TENANT_MAX_SERVERS,
+  maxVcpus: config.TENANT_MAX_VCPUS,
+});
+
+/** Tenants and API keys, for the gateway (authentication) and the admin routes. */
+function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics) {
+  bus.serve(tenants.authenticate, ({ key_hash }) => repo.authenticate(key_hash), metrics);
+  bus.serve(tenants.create, ({ name }) => repo.create(name), metrics);
+  bus.serve(tenants.list, async () => ({ items: await repo.list() }), metrics);
+  bus.serve(tenants.update, ({ id, ...limits }) => repo.update(id, limits), metrics);
+  bus.serve(tenants.createKey, ({ tenant_id, key_hash }) => repo.createKey(tenant_id, key_hash), metrics);
+  bus.serve(
+    tenants.revokeKey,
+    async ({ id }, ctx) => {
+      const { keyHash, ...key } = await repo.revokeKey(id);
+      // Gateways drop the key from their caches at once; their short TTL covers a lost message.
+      bus.nc.publish(bus.prefix + keyRevokedSubject, keyHash);
+      ctx.log.info({ key_id: id, tenant_id: key.tenant_id }, "API key revoked");
+      return key;
+    },
+    metrics,
+  );
+}
+
 /**
  * Provisioning: replay an Idempotency-Key, else take an address from ipam, then store the
  * server, its log and its key in one transaction. When the store fails the address goes back.
  */
 function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfig) {
-  const replay = async (key: string, hash: string): Promise<ReplyOf<Provision> | undefined> => {
-    const previous = await repo.findIdempotencyKey(key);
+  const quota = quotaDefaults(config);
+  // Keys are per tenant: stored as <tenant id>:<key> (tenant ids hold no colon).
+  const replay = async (
+    tenantId: string,
+    key: string,
+    hash: string,
+  ): Promise<ReplyOf<Provision> | undefined> => {
+    const previous = await repo.findIdempotencyKey(`${tenantId}:${key}`);
     if (!previous) return undefined;
     if (previous.requestHash !== hash) {
       throw new AppError("CONFLICT", "this Idempotency-Key was already used with a different request body", {
@@ -123,23 +166,30 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
         server_id: previous.serverId,
       });
     }
-    const row = await repo.getServer(previous.serverId);
+    const row = await repo.getServer(previous.serverId, tenantId);
     if (!row) throw notFound("server", previous.serverId);
     return { server: toServer(row), replayed: true };
   };
 
-  return async ({ server, idempotency_key, simulate_failure }: RequestOf<Provision>, ctx: HandlerContext) => {
+  return async (
+    { tenant_id, server, idempotency_key, simulate_failure }: RequestOf<Provision>,
+    ctx: HandlerContext,
+  ) => {
     const hash = requestHash(server);
     if (idempotency_key) {
-      const replayed = await replay(idempotency_key, hash);
+      const replayed = await replay(tenant_id, idempotency_key, hash);
       if (replayed) return replayed;
     }
+    // Checked before an address is taken, and again under the tenant's lock when the server is stored.
+    const vcpus = instanceSpec(server.type).vcpus;
+    await repo.checkQuota(repo.database, tenant_id, { servers: 1, vcpus }, quota, false);
     const id = uuidv7();
     const { address } = await bus.request(ipam.allocate, { server_id: id, region: server.region }, ctx);
     try {
       const row = await repo.insertServer(
         {
           id,
+          tenantId: tenant_id,
           name: server.name ?? defaultName(id),
           region: server.region,
           type: server.type,
@@ -164,9 +214,10 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
             requestId: ctx.requestId,
           },
         ],
-        idempotency_key ? { key: idempotency_key, requestHash: hash } : undefined,
+        idempotency_key ? { key: `${tenant_id}:${idempotency_key}`, requestHash: hash } : undefined,
+        quota,
       );
-      ctx.log.info({ server_id: id, region: server.region, address }, "server provisioned");
+      ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
       return { server: toServer(row), replayed: false };
     } catch (err) {
       await bus.request(ipam.release, { server_id: id }, ctx).catch((releaseErr) => {
@@ -177,7 +228,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
       });
       // Two requests with one key raced and the other stored first: answer as a retry would.
       if (idempotency_key && isUniqueViolation(err, "idempotency_keys_pkey")) {
-        const replayed = await replay(idempotency_key, hash);
+        const replayed = await replay(tenant_id, idempotency_key, hash);
         if (replayed) return replayed;
       }
       throw err;

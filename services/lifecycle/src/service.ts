@@ -8,6 +8,7 @@ import {
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import { LifecycleRepository } from "./db/repository.ts";
+import { TenantRepository } from "./db/tenants.ts";
 import { serveLifecycle } from "./handlers.ts";
 import { serverMetrics } from "./metrics.ts";
 import { consumeBillingEvents, consumeIpamEvents } from "./workers/log-events.ts";
@@ -24,7 +25,12 @@ export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<Ru
     const repo = new LifecycleRepository(database.db);
     serverMetrics(registry, database.pool);
     await ensureEventStream(bus);
-    serveLifecycle(bus, repo, config, metrics);
+    const tenantRepo = new TenantRepository(database.db, {
+      maxServers: config.TENANT_MAX_SERVERS,
+      maxVcpus: config.TENANT_MAX_VCPUS,
+    });
+    await tenantRepo.ensureDefault();
+    serveLifecycle(bus, repo, config, metrics, tenantRepo);
     const workers = [
       startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
       startOutboxRelay({

@@ -84,5 +84,9 @@ const ServerRef = z.object({ server_id: z.uuid() });
 export const billing = {
   usage: defineCommand("billing", "usage", { request: ServerRef, reply: BillingUsage }),
   ledger: defineCommand("billing", "ledger", { request: ServerRef, reply: Ledger }),
-  summary: defineCommand("billing", "summary", { request: BillingSummaryQuery, reply: BillingSummary }),
+  summary: defineCommand("billing", "summary", {
+    /** null: every tenant (the admin key). */
+    request: BillingSummaryQuery.extend({ tenant_id: z.string().min(1).max(64).nullable().default(null) }),
+    reply: BillingSummary,
+  }),
 };

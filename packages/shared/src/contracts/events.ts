@@ -17,6 +17,8 @@ const EventBase = z.object({
 /** A server entered `to_state`; published by lifecycle on `events.server.<to_state>`. */
 export const ServerStateChanged = EventBase.extend({
   type: z.literal("server.state_changed"),
+  /** The tenant that owns the server; events written before tenancy belong to `default`. */
+  tenant_id: z.string().default("default"),
   from_state: ServerState.nullable(),
   to_state: ServerState,
   actor: Actor,

@@ -5,3 +5,4 @@ export * from "./events.ts";
 export * from "./ipam.ts";
 export * from "./reaper.ts";
 export * from "./servers.ts";
+export * from "./tenants.ts";

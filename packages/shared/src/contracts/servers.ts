@@ -134,12 +134,20 @@ export const LogPage = z
   .object({ items: z.array(LogEntry), next_cursor: z.string().nullable() })
   .meta({ id: "LogPage" });
 
-const ServerRef = z.object({ id: z.string().describe("Server id") });
+/**
+ * The tenant a request acts for, set by the gateway from the API key (never from the HTTP body).
+ * null is every tenant: the admin key, or a service acting for the system (the reaper, ipam).
+ */
+export const TenantScope = z.string().min(1).max(64).nullable().default(null);
+
+const ServerRef = z.object({ id: z.string().describe("Server id"), tenant_id: TenantScope });
 
 /** Commands answered by lifecycle. */
 export const lifecycle = {
   provision: defineCommand("lifecycle", "provision", {
     request: z.object({
+      /** The owner of the new server. */
+      tenant_id: z.string().min(1).max(64),
       server: ProvisionBody,
       idempotency_key: z.string().min(1).max(255).optional(),
       simulate_failure: z.literal("provision").optional(),
@@ -161,6 +169,9 @@ export const lifecycle = {
     reply: Server,
   }),
   get: defineCommand("lifecycle", "get", { request: ServerRef, reply: Server }),
-  list: defineCommand("lifecycle", "list", { request: ListServersQuery, reply: ServerPage }),
+  list: defineCommand("lifecycle", "list", {
+    request: ListServersQuery.extend({ tenant_id: TenantScope }),
+    reply: ServerPage,
+  }),
   logs: defineCommand("lifecycle", "logs", { request: ServerRef.extend(LogsQuery.shape), reply: LogPage }),
 };

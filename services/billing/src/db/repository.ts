@@ -73,8 +73,8 @@ export class BillingRepository {
     const typeRate = this.opts.rates[event.server.type];
     await processOnce(this.db, "billing", event.id, async (tx) => {
       await tx.execute(sql`
-        INSERT INTO billing.servers (server_id, type, region, rate)
-        VALUES (${event.server_id}, ${event.server.type}, ${event.server.region}, ${moneyToDb(typeRate)})
+        INSERT INTO billing.servers (server_id, tenant_id, type, region, rate)
+        VALUES (${event.server_id}, ${event.tenant_id}, ${event.server.type}, ${event.server.region}, ${moneyToDb(typeRate)})
         ON CONFLICT DO NOTHING`);
       const [row] = (
         await tx.execute<ServerRow>(sql`
@@ -283,7 +283,7 @@ export class BillingRepository {
   }
 
   /** Ledger totals per server, type, region and overall, of the lines whose usage time is in [from, to). */
-  async summary(from?: string, to?: string): Promise<BillingSummary> {
+  async summary(from?: string, to?: string, tenantId: string | null = null): Promise<BillingSummary> {
     const rows = await this.db.execute<{
       server_id: string;
       type: InstanceTypeName;
@@ -294,6 +294,7 @@ export class BillingRepository {
       SELECT l.server_id, s.type, s.region, sum(l.amount)::text AS amount, sum(l.billed_ms)::text AS billed_ms
       FROM billing.ledger l JOIN billing.servers s ON s.server_id = l.server_id
       WHERE true ${from ? sql`AND l.at >= ${from}` : sql``} ${to ? sql`AND l.at < ${to}` : sql``}
+        ${tenantId === null ? sql`` : sql`AND s.tenant_id = ${tenantId}`}
       GROUP BY l.server_id, s.type, s.region ORDER BY l.server_id`);
     const byType = new Map<InstanceTypeName, { amount: bigint; ms: bigint }>();
     const byRegion = new Map<Region, { amount: bigint; ms: bigint }>();

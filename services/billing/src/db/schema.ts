@@ -31,6 +31,8 @@ export const servers = billingSchema.table(
   "servers",
   {
     serverId: uuid("server_id").primaryKey(),
+    /** The owner, from the server's events (rows from before tenancy: `default`). */
+    tenantId: text("tenant_id").notNull().default("default"),
     type: text("type").notNull(),
     region: text("region").notNull(),
     /** The open interval's rate, else the type's rate when last seen. */
@@ -41,7 +43,10 @@ export const servers = billingSchema.table(
     amount: money("amount").notNull().default("0"),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("servers_open_idx").on(t.serverId).where(sql`${t.openSince} IS NOT NULL`)],
+  (t) => [
+    index("servers_open_idx").on(t.serverId).where(sql`${t.openSince} IS NOT NULL`),
+    index("servers_tenant_idx").on(t.tenantId),
+  ],
 );
 
 /** Append-only: every change of a server's total, with corrections as lines of their own. */

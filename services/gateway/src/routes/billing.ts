@@ -1,6 +1,7 @@
 import { BillingSummary, BillingSummaryQuery, type Bus, billing, Ledger, lifecycle } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
 
 const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
@@ -20,8 +21,9 @@ export const billingRoutes =
       },
       async (request) => {
         const ctx = { requestId: request.id };
+        // lifecycle decides whether the caller may see the server (another tenant's is 404).
         const [server, ledger] = await Promise.allSettled([
-          bus.request(lifecycle.get, { id: request.params.id }, ctx),
+          bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
           // Only asked for once lifecycle knows the id (billing wants a UUID).
           z.uuid().safeParse(request.params.id).success
             ? bus.request(billing.ledger, { server_id: request.params.id }, ctx)
@@ -45,6 +47,11 @@ export const billingRoutes =
           response: { 200: BillingSummary, 400: Problem, 503: Problem },
         },
       },
-      (request) => bus.request(billing.summary, request.query, { requestId: request.id }),
+      (request) =>
+        bus.request(
+          billing.summary,
+          { ...request.query, tenant_id: scopeOf(request) },
+          { requestId: request.id },
+        ),
     );
   };

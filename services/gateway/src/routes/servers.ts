@@ -13,6 +13,7 @@ import {
 } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { ownerOf, scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
 
 const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
@@ -53,6 +54,7 @@ export const serverRoutes =
           const { server, replayed } = await bus.request(
             lifecycle.provision,
             {
+              tenant_id: ownerOf(request),
               server: request.body,
               idempotency_key: request.headers["idempotency-key"],
               simulate_failure: request.headers["x-simulate-failure"],
@@ -75,7 +77,12 @@ export const serverRoutes =
           response: { 200: ServerPage, ...problems },
         },
       },
-      (request) => bus.request(lifecycle.list, request.query, { requestId: request.id }),
+      (request) =>
+        bus.request(
+          lifecycle.list,
+          { ...request.query, tenant_id: scopeOf(request) },
+          { requestId: request.id },
+        ),
     );
 
     app.get(
@@ -92,7 +99,7 @@ export const serverRoutes =
         const ctx = { requestId: request.id };
         // Billing is asked at the same time; when it does not answer the server is shown without it.
         const [server, usage] = await Promise.allSettled([
-          bus.request(lifecycle.get, { id: request.params.id }, ctx),
+          bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
           z.uuid().safeParse(request.params.id).success
             ? bus.request(billing.usage, { server_id: request.params.id }, ctx)
             : Promise.reject(new Error("not a server id")),
@@ -115,7 +122,11 @@ export const serverRoutes =
         },
       },
       (request) =>
-        bus.request(lifecycle.logs, { id: request.params.id, ...request.query }, { requestId: request.id }),
+        bus.request(
+          lifecycle.logs,
+          { ...request.query, id: request.params.id, tenant_id: scopeOf(request) },
+          { requestId: request.id },
+        ),
     );
 
     app.post(
@@ -138,6 +149,7 @@ export const serverRoutes =
           lifecycle.action,
           {
             id: request.params.id,
+            tenant_id: scopeOf(request),
             action: request.body.action,
             simulate_failure: request.headers["x-simulate-failure"] as
               | z.infer<typeof SimulatedFailure>
@@ -162,7 +174,7 @@ export const serverRoutes =
       async (request, reply) => {
         const server = await bus.request(
           lifecycle.action,
-          { id: request.params.id, action: "terminate" },
+          { id: request.params.id, tenant_id: scopeOf(request), action: "terminate" },
           { requestId: request.id },
         );
         return reply.code(202).send(server);

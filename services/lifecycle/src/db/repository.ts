@@ -2,6 +2,8 @@ import {
   type Actor,
   AppError,
   type Db,
+  type InstanceTypeName,
+  instanceSpec,
   notFound,
   type OutboxEvent,
   outboxRow,
@@ -12,7 +14,21 @@ import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { stateChanged } from "../domain/events.ts";
 import type { ServerRow } from "../domain/server-view.ts";
 import { applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
-import { idempotencyKeys, outbox, serverEvents, servers } from "./schema.ts";
+import { idempotencyKeys, outbox, serverEvents, servers, tenants } from "./schema.ts";
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** The configured limits of a tenant that has none of its own. */
+export interface QuotaDefaults {
+  maxServers: number;
+  maxVcpus: number;
+}
+
+/** States whose vCPUs count against max_vcpus: on their way to running, or running. */
+const vcpuStates = new Set(["provisioning", "starting", "running", "rebooting", "stopping"]);
+
+/** Every servers row of one tenant (when given) or of all (null). */
+const ofTenant = (tenantId: string | null) => (tenantId === null ? [] : [eq(servers.tenantId, tenantId)]);
 
 export type NewLogEntry = {
   type: string;
@@ -27,6 +43,7 @@ export type NewLogEntry = {
 
 export interface NewServer {
   id: string;
+  tenantId: string;
   name: string;
   region: string;
   type: string;
@@ -38,6 +55,9 @@ export interface NewServer {
 }
 
 export interface ActionOptions {
+  /** Only a server of this tenant (null: any). */
+  tenantId: string | null;
+  quota: QuotaDefaults;
   actor: Actor;
   requestId: string;
   delays: StateDelays;
@@ -62,6 +82,8 @@ function checkExpectations(state: ServerState, updatedAt: Date, opts: ActionOpti
 }
 
 export interface ServerFilter {
+  /** Only this tenant's servers (null: every tenant's). */
+  tenant_id: string | null;
   region?: string | undefined;
   type?: string | undefined;
   state?: string | undefined;
@@ -71,6 +93,7 @@ export interface ServerFilter {
 
 const serverColumns = {
   id: servers.id,
+  tenantId: servers.tenantId,
   name: servers.name,
   region: servers.region,
   type: servers.type,
@@ -88,6 +111,55 @@ const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 10
 export class LifecycleRepository {
   constructor(private readonly db: Db) {}
 
+  get database(): Db {
+    return this.db;
+  }
+
+  /**
+   * A tenant's usage against its limits; with `lock` the tenant row is held FOR UPDATE until the
+   * transaction ends, so concurrent provisions and starts of one tenant check one at a time.
+   * Throws QUOTA_EXCEEDED when adding `add` would pass a limit.
+   */
+  async checkQuota(
+    db: Db | Tx,
+    tenantId: string,
+    add: { servers: number; vcpus: number },
+    defaults: QuotaDefaults,
+    lock: boolean,
+  ): Promise<void> {
+    const query = db
+      .select({ maxServers: tenants.maxServers, maxVcpus: tenants.maxVcpus })
+      .from(tenants)
+      .where(eq(tenants.id, tenantId));
+    const [tenant] = lock ? await query.for("update") : await query;
+    if (!tenant)
+      throw new AppError("NOT_FOUND", `tenant ${tenantId} does not exist`, { tenant_id: tenantId });
+    const rows = await db
+      .select({ type: servers.type, state: servers.state, n: sql<number>`count(*)::int` })
+      .from(servers)
+      .where(and(eq(servers.tenantId, tenantId), ne(servers.state, "terminated")))
+      .groupBy(servers.type, servers.state);
+    let count = 0;
+    let vcpus = 0;
+    for (const r of rows) {
+      count += r.n;
+      if (vcpuStates.has(r.state)) vcpus += r.n * instanceSpec(r.type as InstanceTypeName).vcpus;
+    }
+    const maxServers = tenant.maxServers ?? defaults.maxServers;
+    const maxVcpus = tenant.maxVcpus ?? defaults.maxVcpus;
+    const over = (quota: string, limit: number, usage: number, requested: number) =>
+      new AppError("QUOTA_EXCEEDED", `${quota} quota exceeded: ${usage} in use + ${requested} > ${limit}`, {
+        tenant_id: tenantId,
+        quota,
+        limit,
+        usage,
+        requested,
+      });
+    if (add.servers > 0 && count + add.servers > maxServers)
+      throw over("max_servers", maxServers, count, add.servers);
+    if (add.vcpus > 0 && vcpus + add.vcpus > maxVcpus) throw over("max_vcpus", maxVcpus, vcpus, add.vcpus);
+  }
+
   async findIdempotencyKey(key: string) {
     const rows = await this.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
     return rows[0];
@@ -97,13 +169,17 @@ export class LifecycleRepository {
   async insertServer(
     server: NewServer,
     log: NewLogEntry[],
-    idempotency?: { key: string; requestHash: string },
+    idempotency: { key: string; requestHash: string } | undefined,
+    quota: QuotaDefaults,
   ): Promise<ServerRow> {
     return this.db.transaction(async (tx) => {
+      const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
+      await this.checkQuota(tx, server.tenantId, { servers: 1, vcpus }, quota, true);
       const [row] = (await tx
         .insert(servers)
         .values({
           id: server.id,
+          tenantId: server.tenantId,
           name: server.name,
           region: server.region,
           type: server.type,
@@ -138,14 +214,24 @@ export class LifecycleRepository {
   async performAction(id: string, action: ServerAction, opts: ActionOptions): Promise<ServerRow> {
     return this.db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ state: servers.state, updatedAt: servers.updatedAt })
+        .select({
+          state: servers.state,
+          updatedAt: servers.updatedAt,
+          tenantId: servers.tenantId,
+          type: servers.type,
+        })
         .from(servers)
-        .where(eq(servers.id, id))
+        .where(and(eq(servers.id, id), ...ofTenant(opts.tenantId)))
         .for("update");
       if (!current) throw notFound("server", id);
       const from = current.state as ServerState;
       checkExpectations(from, current.updatedAt, opts);
       const to = applyAction(from, action);
+      // Starting adds the server's vCPUs to its tenant's running total (server row, then tenant row: one order).
+      if (action === "start") {
+        const vcpus = instanceSpec(current.type as InstanceTypeName).vcpus;
+        await this.checkQuota(tx, current.tenantId, { servers: 0, vcpus }, opts.quota, true);
+      }
       const [row] = (await tx
         .update(servers)
         .set({
@@ -179,14 +265,18 @@ export class LifecycleRepository {
     });
   }
 
-  async getServer(id: string): Promise<ServerRow | undefined> {
-    const rows = await this.db.select(serverColumns).from(servers).where(eq(servers.id, id));
+  /** The server, when it belongs to `tenantId` (null: any tenant). */
+  async getServer(id: string, tenantId: string | null): Promise<ServerRow | undefined> {
+    const rows = await this.db
+      .select(serverColumns)
+      .from(servers)
+      .where(and(eq(servers.id, id), ...ofTenant(tenantId)));
     return rows[0] as ServerRow | undefined;
   }
 
   /** Newest first; `beforeId` is the last id of the previous page. Terminated servers only when asked for. */
   async listServers(filter: ServerFilter, beforeId: string | undefined, limit: number): Promise<ServerRow[]> {
-    const where: SQL[] = [];
+    const where: SQL[] = [...ofTenant(filter.tenant_id)];
     if (filter.region) where.push(eq(servers.region, filter.region));
     if (filter.type) where.push(eq(servers.type, filter.type));
     where.push(filter.state ? eq(servers.state, filter.state) : ne(servers.state, "terminated"));
@@ -239,6 +329,7 @@ export class LifecycleRepository {
       const due = await tx
         .select({
           id: servers.id,
+          tenantId: servers.tenantId,
           state: servers.state,
           region: servers.region,
           type: servers.type,

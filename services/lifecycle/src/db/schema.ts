@@ -18,11 +18,37 @@ export const lifecycleSchema = pgSchema("lifecycle");
 
 const time = (name: string) => timestamp(name, { withTimezone: true });
 
+/** Tenants: who owns servers; max_* null means the configured default (TENANT_MAX_*). */
+export const tenants = lifecycleSchema.table("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  maxServers: integer("max_servers"),
+  maxVcpus: integer("max_vcpus"),
+  createdAt: time("created_at").notNull().defaultNow(),
+});
+
+/** API keys, by the SHA-256 of the key (the key itself is never stored). */
+export const apiKeys = lifecycleSchema.table(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    keyHash: text("key_hash").notNull(),
+    createdAt: time("created_at").notNull().defaultNow(),
+    revokedAt: time("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_key").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
+);
+
 /** Servers; due_at is the durable timer of a timed state (provisioning, stopping, …). */
 export const servers = lifecycleSchema.table(
   "servers",
   {
     id: uuid("id").primaryKey(),
+    /** The owner; rows from before tenancy belong to `default`. */
+    tenantId: text("tenant_id").notNull().default("default"),
     name: text("name").notNull(),
     region: text("region").notNull(),
     type: text("type").notNull(),
@@ -41,6 +67,7 @@ export const servers = lifecycleSchema.table(
   },
   (t) => [
     index("servers_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
+    index("servers_tenant_idx").on(t.tenantId, t.id),
     index("servers_region_idx").on(t.region, t.id),
     index("servers_type_idx").on(t.type, t.id),
     index("servers_state_idx").on(t.state, t.id),

@@ -9,6 +9,7 @@ import {
 
 export interface EventServer {
   id: string;
+  tenantId: string;
   region: string;
   type: string;
   ipAddress: string | null;
@@ -23,6 +24,7 @@ export function stateChanged(
   const payload: ServerStateChanged = {
     id: uuidv7(),
     type: "server.state_changed",
+    tenant_id: server.tenantId,
     occurred_at: change.at.toISOString(),
     server_id: server.id,
     request_id: change.requestId,

@@ -3,6 +3,7 @@ import { defaultName, type ServerRow, toServer } from "./server-view.ts";
 
 const row: ServerRow = {
   id: "0193a0b2-7c3e-7000-8000-00000000abcd",
+  tenantId: "default",
   name: "web-1",
   region: "us-east-1",
   type: "t2.medium",

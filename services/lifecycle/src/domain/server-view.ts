@@ -9,6 +9,7 @@ import {
 /** A servers row as the repository reads it. */
 export interface ServerRow {
   id: string;
+  tenantId: string;
   name: string;
   region: string;
   type: string;

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { defineCommand } from "./command.ts";
+
+/** The tenant every keyless request acts as when AUTH_REQUIRED=false; it always exists. */
+export const DEFAULT_TENANT = "default";
+
+const TenantId = z.string().min(1).max(64).describe("Tenant id");
+
+export const Tenant = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    max_servers: z.number().int().describe("Servers that are not terminated, at most"),
+    max_vcpus: z.number().int().describe("vCPUs of servers provisioning, starting or running, at most"),
+    created_at: z.string().describe("RFC 3339 time"),
+  })
+  .meta({ id: "Tenant" });
+export type Tenant = z.infer<typeof Tenant>;
+
+/** POST /admin/tenants */
+export const CreateTenantBody = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}$/,
+        "names are 1-63 of A-Z a-z 0-9 space _ . - starting with a letter or digit",
+      ),
+  })
+  .strict();
+
+const Limit = z.number().int().min(0).max(1_000_000);
+
+/** PATCH /admin/tenants/{id}: null goes back to the configured default. */
+export const UpdateTenantBody = z
+  .object({ max_servers: Limit.nullable().optional(), max_vcpus: Limit.nullable().optional() })
+  .strict();
+
+export const ApiKeyCreated = z
+  .object({
+    id: z.string(),
+    tenant_id: z.string(),
+    key: z.string().describe("The key itself: shown this once, stored only as its SHA-256 hash"),
+    created_at: z.string(),
+  })
+  .meta({ id: "ApiKeyCreated" });
+
+const KeyHash = z.string().regex(/^[0-9a-f]{64}$/, "a hex SHA-256");
+
+/** Commands answered by lifecycle, which owns tenants, API keys and quotas. */
+export const tenants = {
+  /** Which tenant a key (by its hash) belongs to; UNAUTHORIZED when none or revoked. */
+  authenticate: defineCommand("lifecycle", "authenticate", {
+    request: z.object({ key_hash: KeyHash }),
+    reply: z.object({ tenant_id: z.string(), key_id: z.string() }),
+  }),
+  create: defineCommand("lifecycle", "tenant_create", {
+    request: CreateTenantBody,
+    reply: Tenant,
+  }),
+  list: defineCommand("lifecycle", "tenant_list", {
+    request: z.object({}),
+    reply: z.object({ items: z.array(Tenant) }),
+  }),
+  update: defineCommand("lifecycle", "tenant_update", {
+    request: UpdateTenantBody.extend({ id: TenantId }),
+    reply: Tenant,
+  }),
+  createKey: defineCommand("lifecycle", "key_create", {
+    request: z.object({ tenant_id: TenantId, key_hash: KeyHash }),
+    reply: z.object({ id: z.string(), tenant_id: z.string(), created_at: z.string() }),
+  }),
+  revokeKey: defineCommand("lifecycle", "key_revoke", {
+    request: z.object({ id: z.string().max(100) }),
+    reply: z.object({ id: z.string(), tenant_id: z.string() }),
+  }),
+};
+
+/** Core NATS subject (after the deployment prefix) on which lifecycle announces a revoked key's hash. */
+export const keyRevokedSubject = "auth.key_revoked";

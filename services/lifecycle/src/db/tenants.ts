@@ -1,0 +1,86 @@
+import { AppError, type Db, DEFAULT_TENANT, type Tenant, uuidv7 } from "@cloudsim/shared";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import type { QuotaDefaults } from "./repository.ts";
+import { apiKeys, tenants } from "./schema.ts";
+
+type TenantRow = typeof tenants.$inferSelect;
+
+const noTenant = (id: string) => new AppError("NOT_FOUND", `tenant ${id} does not exist`, { tenant_id: id });
+
+/** Tenants and their API keys (lifecycle's schema: quotas are checked where servers are stored). */
+export class TenantRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly defaults: QuotaDefaults,
+  ) {}
+
+  private view(row: TenantRow): Tenant {
+    return {
+      id: row.id,
+      name: row.name,
+      max_servers: row.maxServers ?? this.defaults.maxServers,
+      max_vcpus: row.maxVcpus ?? this.defaults.maxVcpus,
+      created_at: row.createdAt.toISOString(),
+    };
+  }
+
+  /** The tenant and key of a key hash that is not revoked. */
+  async authenticate(keyHash: string) {
+    const [row] = await this.db
+      .select({ tenant_id: apiKeys.tenantId, key_id: apiKeys.id })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+    if (!row) throw new AppError("UNAUTHORIZED", "unknown or revoked API key");
+    return row;
+  }
+
+  async create(name: string): Promise<Tenant> {
+    const [row] = await this.db.insert(tenants).values({ id: uuidv7(), name }).returning();
+    if (!row) throw new Error("insert returned no row");
+    return this.view(row);
+  }
+
+  async list(): Promise<Tenant[]> {
+    const rows = await this.db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.id));
+    return rows.map((r) => this.view(r));
+  }
+
+  async update(
+    id: string,
+    limits: { max_servers?: number | null | undefined; max_vcpus?: number | null | undefined },
+  ): Promise<Tenant> {
+    const set: Partial<TenantRow> = {};
+    if (limits.max_servers !== undefined) set.maxServers = limits.max_servers;
+    if (limits.max_vcpus !== undefined) set.maxVcpus = limits.max_vcpus;
+    const [row] =
+      Object.keys(set).length > 0
+        ? await this.db.update(tenants).set(set).where(eq(tenants.id, id)).returning()
+        : await this.db.select().from(tenants).where(eq(tenants.id, id));
+    if (!row) throw noTenant(id);
+    return this.view(row);
+  }
+
+  async createKey(tenantId: string, keyHash: string) {
+    const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
+    if (!tenant) throw noTenant(tenantId);
+    const [row] = await this.db.insert(apiKeys).values({ id: uuidv7(), tenantId, keyHash }).returning();
+    if (!row) throw new Error("insert returned no row");
+    return { id: row.id, tenant_id: row.tenantId, created_at: row.createdAt.toISOString() };
+  }
+
+  /** Revokes a key (idempotent); returns its hash for the gateways' caches. */
+  async revokeKey(id: string) {
+    const [row] = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+      .where(eq(apiKeys.id, id))
+      .returning({ id: apiKeys.id, tenant_id: apiKeys.tenantId, keyHash: apiKeys.keyHash });
+    if (!row) throw new AppError("NOT_FOUND", `API key ${id} does not exist`, { key_id: id });
+    return row;
+  }
+
+  /** The `default` tenant always exists (the migration creates it; this heals a deleted row). */
+  async ensureDefault(): Promise<void> {
+    await this.db.insert(tenants).values({ id: DEFAULT_TENANT, name: DEFAULT_TENANT }).onConflictDoNothing();
+  }
+}
