@@ -7,7 +7,7 @@ import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
 import { reaperConfig, startReaper } from "@cloudsim/reaper";
 import { loadConfig, uuidv7 } from "@cloudsim/shared";
 import pg from "pg";
-import { benchInfra, printTable } from "./infra.ts";
+import { benchInfra } from "./infra.ts";
 
 const servers = Number(process.env.BENCH_FLEET ?? 10_000);
 const infra = await benchInfra();
@@ -51,7 +51,7 @@ try {
   const terminating = await db.query(
     "SELECT count(*)::int AS n FROM lifecycle.servers WHERE state = 'terminating'",
   );
-  printTable([
+  console.table([
     {
       figure: "reaper sweep",
       servers,

@@ -1,6 +1,14 @@
 import type { z } from "zod";
-import { type baseConfig, ConfigError, type databaseConfig, databaseUrl, loadConfig } from "./config.ts";
+import {
+  type baseConfig,
+  ConfigError,
+  type databaseConfig,
+  databaseUrl,
+  loadConfig,
+  type outboxConfig,
+} from "./config.ts";
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
+import { ensureEventStream, startOutboxRelay } from "./events.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
@@ -24,6 +32,13 @@ export interface ServiceRuntime {
   registry: Registry;
   metrics: HandlerMetrics;
   log: Logger;
+  /** Starts publishing this service's outbox (for services that write events). */
+  startOutboxRelay(): Worker;
+}
+
+/** Something a service runs in the background and stops on shutdown. */
+export interface Worker {
+  stop(): Promise<void>;
 }
 
 /**
@@ -35,7 +50,7 @@ export async function startRuntime(
   config: ServiceConfig,
   log: Logger,
   migrations: { schema: string; folder: string },
-  serve: (runtime: ServiceRuntime) => Promise<{ stop(): Promise<void> }> | { stop(): Promise<void> },
+  serve: (runtime: ServiceRuntime) => Promise<Worker | Worker[]> | Worker | Worker[],
 ): Promise<RunningService> {
   const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log);
   await migrateSchema(database.pool, migrations.schema, migrations.folder);
@@ -46,8 +61,32 @@ export async function startRuntime(
     requestTimeoutMs: config.REQUEST_TIMEOUT,
     log,
   });
+  await ensureEventStream(bus);
   const registry = createRegistry(name);
-  const served = await serve({ bus, database, registry, metrics: handlerMetrics(registry), log });
+  const startRelay = () => {
+    const outbox = config as Partial<z.infer<typeof outboxConfig>>;
+    if (outbox.OUTBOX_INTERVAL === undefined || outbox.OUTBOX_BATCH === undefined) {
+      throw new Error(`${name} has an outbox but no OUTBOX_* configuration`);
+    }
+    return startOutboxRelay({
+      pool: database.pool,
+      schema: migrations.schema,
+      bus,
+      intervalMs: outbox.OUTBOX_INTERVAL,
+      batch: outbox.OUTBOX_BATCH,
+      log,
+    });
+  };
+  const served = [
+    await serve({
+      bus,
+      database,
+      registry,
+      metrics: handlerMetrics(registry),
+      log,
+      startOutboxRelay: startRelay,
+    }),
+  ].flat();
   // Started means answering: the subscriptions are registered with the server before we say so.
   await bus.ping();
   const checks = [
@@ -61,7 +100,7 @@ export async function startRuntime(
   return {
     port: health.port,
     async stop() {
-      await served.stop();
+      await Promise.all(served.map((worker) => worker.stop()));
       await bus.close();
       await health.close();
       await database.pool.end();

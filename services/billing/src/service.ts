@@ -1,11 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  ensureEventStream,
-  type Logger,
-  type RunningService,
-  startOutboxRelay,
-  startRuntime,
-} from "@cloudsim/shared";
+import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { BillingConfig } from "./config.ts";
 import { BillingRepository } from "./db/repository.ts";
 import { rateTable } from "./domain/rates.ts";
@@ -18,28 +12,25 @@ const migrations = { schema: "billing", folder: fileURLToPath(new URL("./db/migr
 
 /** Starts billing: migrations, handlers, the server-event consumer, the billing tick, the outbox relay. */
 export function startBilling(config: BillingConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("billing", config, log, migrations, async ({ bus, database, registry, metrics }) => {
-    const currency = config.BILLING_CURRENCY;
-    const repo = new BillingRepository(database.db, {
-      rates: rateTable(config.BILLING_RATE),
-      minimumMs: config.BILLING_MINIMUM_SECONDS * 1000,
-      currency,
-    });
-    const billed = billingMetrics(registry);
-    await ensureEventStream(bus);
-    serveBilling(bus, repo, metrics);
-    const workers = [
-      await consumeServerEvents(bus, repo, billed, { currency, log }),
-      startBillingTick(repo, billed, { intervalMs: config.BILLING_INTERVAL, currency, log }),
-      startOutboxRelay({
-        pool: database.pool,
-        schema: "billing",
-        bus,
-        intervalMs: config.OUTBOX_INTERVAL,
-        batch: config.OUTBOX_BATCH,
-        log,
-      }),
-    ];
-    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
-  });
+  return startRuntime(
+    "billing",
+    config,
+    log,
+    migrations,
+    async ({ bus, database, registry, metrics, startOutboxRelay }) => {
+      const currency = config.BILLING_CURRENCY;
+      const repo = new BillingRepository(database.db, {
+        rates: rateTable(config.BILLING_RATE),
+        minimumMs: config.BILLING_MINIMUM_SECONDS * 1000,
+        currency,
+      });
+      const billed = billingMetrics(registry);
+      serveBilling(bus, repo, metrics);
+      return [
+        await consumeServerEvents(bus, repo, billed, { currency, log }),
+        startBillingTick(repo, billed, { intervalMs: config.BILLING_INTERVAL, currency, log }),
+        startOutboxRelay(),
+      ];
+    },
+  );
 }

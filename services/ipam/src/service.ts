@@ -1,11 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  ensureEventStream,
-  type Logger,
-  type RunningService,
-  startOutboxRelay,
-  startRuntime,
-} from "@cloudsim/shared";
+import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
@@ -17,28 +11,25 @@ const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrati
 
 /** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
 export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("ipam", config, log, migrations, async ({ bus, database, metrics, registry }) => {
-    const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
-    addressMetrics(registry, repo);
-    await repo.ensurePools(config.IPAM_POOLS);
-    await ensureEventStream(bus);
-    serveIpam(bus, repo, metrics);
-    const workers = [
-      await consumeServerEvents(bus, repo, log),
-      startOutboxRelay({
-        pool: database.pool,
-        schema: "ipam",
-        bus,
-        intervalMs: config.OUTBOX_INTERVAL,
-        batch: config.OUTBOX_BATCH,
-        log,
-      }),
-      startReservationCheck(bus, repo, {
-        confirmTimeoutMs: config.IP_CONFIRM_TIMEOUT,
-        intervalMs: config.IP_RECONCILE_INTERVAL,
-        log,
-      }),
-    ];
-    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
-  });
+  return startRuntime(
+    "ipam",
+    config,
+    log,
+    migrations,
+    async ({ bus, database, metrics, registry, startOutboxRelay }) => {
+      const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
+      addressMetrics(registry, repo);
+      await repo.ensurePools(config.IPAM_POOLS);
+      serveIpam(bus, repo, metrics);
+      return [
+        await consumeServerEvents(bus, repo, log),
+        startOutboxRelay(),
+        startReservationCheck(bus, repo, {
+          confirmTimeoutMs: config.IP_CONFIRM_TIMEOUT,
+          intervalMs: config.IP_RECONCILE_INTERVAL,
+          log,
+        }),
+      ];
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { ensureEventStream, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { ReaperConfig } from "./config.ts";
 import { ReaperRepository } from "./db/repository.ts";
 import { serveReaper } from "./handlers.ts";
@@ -12,12 +12,10 @@ const migrations = { schema: "reaper", folder: fileURLToPath(new URL("./db/migra
 export function startReaper(config: ReaperConfig, log: Logger): Promise<RunningService> {
   return startRuntime("reaper", config, log, migrations, async ({ bus, database, registry, metrics }) => {
     const repo = new ReaperRepository(database.db, database.pool);
-    await ensureEventStream(bus);
     serveReaper(bus, repo, config, metrics);
-    const workers = [
+    return [
       await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log),
       startSweeps(bus, repo, config, registry, log),
     ];
-    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
   });
 }
