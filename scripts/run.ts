@@ -106,6 +106,8 @@ async function waitReady(url: string, timeoutMs = 60_000) {
 }
 
 const shared = { DATABASE_URL: await postgres(), NATS_URL: await nats() };
+// Local play: keyless requests act as tenant `default` unless AUTH_REQUIRED is set.
+const authRequired = env.AUTH_REQUIRED ?? "false";
 const gatewayPort = env.PORT ?? "8080";
 const ports: Record<ServiceProcessName, string> = {
   gateway: gatewayPort,
@@ -115,7 +117,7 @@ const ports: Record<ServiceProcessName, string> = {
   reaper: env.REAPER_PORT ?? "8084",
 };
 for (const [name, port] of Object.entries(ports))
-  start(name as ServiceProcessName, { ...shared, PORT: port });
+  start(name as ServiceProcessName, { ...shared, PORT: port, AUTH_REQUIRED: authRequired });
 
 const url = `http://localhost:${gatewayPort}`;
 const ready = await Promise.all(Object.values(ports).map((port) => waitReady(`http://localhost:${port}`)));
@@ -123,6 +125,16 @@ if (ready.every(Boolean)) {
   say(`cloudsim is up: ${url}  (API docs: ${url}/docs)${watch ? "  — watching for changes" : ""}`);
   say(
     `try: curl -s -X POST ${url}/servers -H 'content-type: application/json' -d '{"region":"us-east-1","type":"t2.micro"}'`,
+  );
+  say(
+    authRequired === "false"
+      ? "AUTH_REQUIRED=false: requests without a key act as tenant `default`"
+      : "AUTH_REQUIRED: every request needs Authorization: Bearer <key>",
+  );
+  say(
+    env.ADMIN_API_KEY
+      ? `API keys: curl -s -X POST ${url}/admin/tenants -H "authorization: Bearer $ADMIN_API_KEY" -H 'content-type: application/json' -d '{"name":"me"}', then POST ${url}/admin/tenants/<id>/keys the same way`
+      : "API keys: start with ADMIN_API_KEY=<a secret of 16+ characters> to create tenants and keys (see the README)",
   );
   say("stop with Ctrl-C");
 } else if (!shuttingDown) {

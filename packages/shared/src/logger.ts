@@ -41,7 +41,24 @@ export function createLogger(service: string, level: string, destination?: Desti
     formatters: { level: (label: string) => ({ level: label }) },
     mixin: logContext as LoggerOptions["mixin"],
     redact: {
-      paths: ["authorization", "*.authorization", "headers.authorization", "password", "*.password"],
+      // API keys: the Authorization header wherever a request or its headers are logged, and any
+      // field named key or admin_api_key (the gateway never logs them; this is the safety net).
+      paths: [
+        "authorization",
+        "*.authorization",
+        "headers.authorization",
+        "*.headers.authorization",
+        "req.headers.authorization",
+        "request.headers.authorization",
+        "key",
+        "*.key",
+        "api_key",
+        "*.api_key",
+        "ADMIN_API_KEY",
+        "*.ADMIN_API_KEY",
+        "password",
+        "*.password",
+      ],
       censor: "[redacted]",
     },
   };

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, client, type Stack, startStack } from "./harness.ts";
+import { allPages, client, eventually, type Stack, startStack } from "./harness.ts";
 import {
   type Action,
   actions,
@@ -233,7 +233,11 @@ describe("server actions", () => {
 
     it("a bad body is 400 naming the field, and changes nothing", async () => {
       const id = await reach("running");
-      const logBefore = await s.log(id);
+      // billing.started reaches the log asynchronously after running; wait for it, so it is not taken for a change.
+      const logBefore = await eventually(async () => {
+        const log = await s.log(id);
+        return log.some((e) => e.type === "billing.started") ? log : undefined;
+      });
       for (const body of [{ action: "explode" }, { action: "STOP" }, { action: 1 }, { action: null }, {}]) {
         expectInvalidField(await api.post(`/servers/${id}/action`, body), "action");
       }

@@ -35,10 +35,17 @@ export type SimulatedFailure = z.infer<typeof SimulatedFailure>;
 
 const Timestamp = z.string().describe("RFC 3339 time");
 
+/** NUL and lone surrogates: Postgres stores neither in text or jsonb. */
+const loneSurrogate = /\p{Cs}/u;
+export const storable = (s: string) => !s.includes("\u0000") && !loneSurrogate.test(s);
+
 export const Tags = z
   .record(
     z.string().regex(/^[A-Za-z0-9_./-]{1,64}$/, "tag keys are 1-64 of A-Z a-z 0-9 _ . / -"),
-    z.string().max(256, "tag values are at most 256 characters"),
+    z
+      .string()
+      .max(256, "tag values are at most 256 characters")
+      .refine(storable, "tag values may not hold NUL or unpaired surrogates"),
   )
   .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
   .describe("Free-form labels");
@@ -90,7 +97,12 @@ const TagFilter = z
   .pipe(
     z
       // `s`: a tag value may hold line breaks, and every value a tag can hold can be filtered on.
-      .array(z.string().regex(/^[^:]{1,64}:.{0,256}$/s, "tag filters are key:value"))
+      .array(
+        z
+          .string()
+          .regex(/^[^:]{1,64}:.{0,256}$/s, "tag filters are key:value")
+          .refine(storable, "tag filters may not hold NUL or unpaired surrogates"),
+      )
       .max(10, "at most 10 tag filters"),
   )
   .optional()

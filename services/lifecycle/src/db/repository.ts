@@ -126,6 +126,8 @@ export class LifecycleRepository {
     add: { servers: number; vcpus: number },
     defaults: QuotaDefaults,
     lock: boolean,
+    /** A server this transaction just wrote, counted as `add` rather than as usage. */
+    excludeId?: string,
   ): Promise<void> {
     const query = db
       .select({ maxServers: tenants.maxServers, maxVcpus: tenants.maxVcpus })
@@ -137,7 +139,13 @@ export class LifecycleRepository {
     const rows = await db
       .select({ type: servers.type, state: servers.state, n: sql<number>`count(*)::int` })
       .from(servers)
-      .where(and(eq(servers.tenantId, tenantId), ne(servers.state, "terminated")))
+      .where(
+        and(
+          eq(servers.tenantId, tenantId),
+          ne(servers.state, "terminated"),
+          ...(excludeId ? [ne(servers.id, excludeId)] : []),
+        ),
+      )
       .groupBy(servers.type, servers.state);
     let count = 0;
     let vcpus = 0;
@@ -173,8 +181,6 @@ export class LifecycleRepository {
     quota: QuotaDefaults,
   ): Promise<ServerRow> {
     return this.db.transaction(async (tx) => {
-      const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
-      await this.checkQuota(tx, server.tenantId, { servers: 1, vcpus }, quota, true);
       const [row] = (await tx
         .insert(servers)
         .values({
@@ -202,6 +208,10 @@ export class LifecycleRepository {
       });
       await tx.insert(outbox).values(outboxRow(event));
       if (idempotency) await tx.insert(idempotencyKeys).values({ ...idempotency, serverId: server.id });
+      // Last, so the tenant's lock is held only for the count and the commit: provisions of one
+      // tenant take turns here, and each counts what the ones before it committed.
+      const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
+      await this.checkQuota(tx, server.tenantId, { servers: 1, vcpus }, quota, true, server.id);
       return row;
     });
   }

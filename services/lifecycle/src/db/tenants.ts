@@ -5,6 +5,9 @@ import { apiKeys, tenants } from "./schema.ts";
 
 type TenantRow = typeof tenants.$inferSelect;
 
+/** Ids this table can hold (uuidv7 or `default`); anything else is simply not there. */
+const plausibleId = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
+
 const noTenant = (id: string) => new AppError("NOT_FOUND", `tenant ${id} does not exist`, { tenant_id: id });
 
 /** Tenants and their API keys (lifecycle's schema: quotas are checked where servers are stored). */
@@ -49,6 +52,7 @@ export class TenantRepository {
     id: string,
     limits: { max_servers?: number | null | undefined; max_vcpus?: number | null | undefined },
   ): Promise<Tenant> {
+    if (!plausibleId(id)) throw noTenant(id);
     const set: Partial<TenantRow> = {};
     if (limits.max_servers !== undefined) set.maxServers = limits.max_servers;
     if (limits.max_vcpus !== undefined) set.maxVcpus = limits.max_vcpus;
@@ -61,6 +65,7 @@ export class TenantRepository {
   }
 
   async createKey(tenantId: string, keyHash: string) {
+    if (!plausibleId(tenantId)) throw noTenant(tenantId);
     const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
     if (!tenant) throw noTenant(tenantId);
     const [row] = await this.db.insert(apiKeys).values({ id: uuidv7(), tenantId, keyHash }).returning();
@@ -70,6 +75,7 @@ export class TenantRepository {
 
   /** Revokes a key (idempotent); returns its hash for the gateways' caches. */
   async revokeKey(id: string) {
+    if (!plausibleId(id)) throw new AppError("NOT_FOUND", `API key ${id} does not exist`, { key_id: id });
     const [row] = await this.db
       .update(apiKeys)
       .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, type Stack, startStack } from "./harness.ts";
+import {
+  ADMIN_KEY,
+  authEnv,
+  expectProblem,
+  type Keyed,
+  keyed,
+  newTenant,
+  runningServer,
+} from "./tenancy-helpers.ts";
+
+describe("tenant isolation", () => {
+  let stack: Stack;
+  let a: Keyed;
+  let b: Keyed;
+  let admin: Keyed;
+  let server: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ env: { ...authEnv, BILLING_INTERVAL: "200ms" } });
+    a = keyed(stack.url, (await newTenant(stack.url, "tenant-a")).key);
+    b = keyed(stack.url, (await newTenant(stack.url, "tenant-b")).key);
+    admin = keyed(stack.url, ADMIN_KEY);
+    server = await runningServer(a);
+    // Stopped: its interval is settled, so the ledger has lines for the summary.
+    expect((await a.post(`/servers/${server}/action`, { action: "stop" })).status).toBe(202);
+    await eventually(async () =>
+      (await a.get(`/servers/${server}`)).body.state === "stopped" ? true : undefined,
+    );
+  });
+  afterAll(async () => stack?.stop());
+
+  it("answers 404 for another tenant's server on every route", async () => {
+    expectProblem(await b.get(`/servers/${server}`), 404, "NOT_FOUND");
+    expectProblem(await b.get(`/servers/${server}/logs`), 404, "NOT_FOUND");
+    expectProblem(await b.get(`/servers/${server}/billing`), 404, "NOT_FOUND");
+    expectProblem(await b.post(`/servers/${server}/action`, { action: "start" }), 404, "NOT_FOUND");
+    expectProblem(await b.call("DELETE", `/servers/${server}`), 404, "NOT_FOUND");
+    // The owner still sees it, unchanged.
+    const own = await a.get(`/servers/${server}`);
+    expect(own.status).toBe(200);
+    expect(own.body.state).toBe("stopped");
+    expect((await a.get(`/servers/${server}/logs`)).status).toBe(200);
+    expect((await a.get(`/servers/${server}/billing`)).status).toBe(200);
+  });
+
+  it("lists and bills only the caller's servers; the admin key sees every tenant", async () => {
+    const ids = async (api: Keyed, query = "") =>
+      (await api.get(`/servers?limit=100${query}`)).body.items.map((s: { id: string }) => s.id);
+    expect(await ids(a)).toEqual([server]);
+    expect(await ids(b)).toEqual([]);
+    expect(await ids(b, "&state=stopped")).toEqual([]);
+    expect(await ids(admin)).toContain(server);
+
+    const summaryIds = async (api: Keyed) =>
+      (await api.get("/billing/summary")).body.by_server.map((s: { server_id: string }) => s.server_id);
+    await eventually(async () => ((await summaryIds(a)).includes(server) ? true : undefined));
+    expect(await summaryIds(b)).toEqual([]);
+    expect((await b.get("/billing/summary")).body.total.amount).toMatch(/^0\.0+$/);
+    expect(await summaryIds(admin)).toContain(server);
+    expect((await admin.get(`/servers/${server}`)).status).toBe(200);
+  });
+
+  it("keeps Idempotency-Keys apart per tenant", async () => {
+    const body = { region: "eu-west-1", type: "t2.nano" };
+    const first = await a.post("/servers", body, { "idempotency-key": "shared-key" });
+    const other = await b.post("/servers", body, { "idempotency-key": "shared-key" });
+    expect(first.status).toBe(201);
+    expect(other.status).toBe(201);
+    expect(other.body.id).not.toBe(first.body.id);
+    expect(other.headers.get("idempotent-replayed")).toBeNull();
+    const replay = await b.post("/servers", body, { "idempotency-key": "shared-key" });
+    expect(replay.body.id).toBe(other.body.id);
+  });
+
+  it("ignores a tenant_id in the request", async () => {
+    expectProblem(await b.get(`/servers?tenant_id=default`), 400, "VALIDATION");
+    const created = await b.post("/servers", { region: "us-east-1", type: "t2.nano", tenant_id: "x" });
+    expectProblem(created, 400, "VALIDATION");
+  });
+});
