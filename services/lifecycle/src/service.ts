@@ -1,11 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  ensureEventStream,
-  type Logger,
-  type RunningService,
-  startOutboxRelay,
-  startRuntime,
-} from "@cloudsim/shared";
+import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import { LifecycleRepository } from "./db/repository.ts";
 import { TenantRepository } from "./db/tenants.ts";
@@ -21,29 +15,26 @@ const migrations = {
 
 /** Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam and billing log consumers. */
 export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("lifecycle", config, log, migrations, async ({ bus, database, metrics, registry }) => {
-    const repo = new LifecycleRepository(database.db);
-    serverMetrics(registry, database.pool);
-    await ensureEventStream(bus);
-    const tenantRepo = new TenantRepository(database.db, {
-      maxServers: config.TENANT_MAX_SERVERS,
-      maxVcpus: config.TENANT_MAX_VCPUS,
-    });
-    await tenantRepo.ensureDefault();
-    serveLifecycle(bus, repo, config, metrics, tenantRepo);
-    const workers = [
-      startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
-      startOutboxRelay({
-        pool: database.pool,
-        schema: "lifecycle",
-        bus,
-        intervalMs: config.OUTBOX_INTERVAL,
-        batch: config.OUTBOX_BATCH,
-        log,
-      }),
-      await consumeIpamEvents(bus, repo, log),
-      await consumeBillingEvents(bus, repo, log),
-    ];
-    return { stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) };
-  });
+  return startRuntime(
+    "lifecycle",
+    config,
+    log,
+    migrations,
+    async ({ bus, database, metrics, registry, startOutboxRelay }) => {
+      const repo = new LifecycleRepository(database.db);
+      serverMetrics(registry, database.pool);
+      const tenantRepo = new TenantRepository(database.db, {
+        maxServers: config.TENANT_MAX_SERVERS,
+        maxVcpus: config.TENANT_MAX_VCPUS,
+      });
+      await tenantRepo.ensureDefault();
+      serveLifecycle(bus, repo, config, metrics, tenantRepo);
+      return [
+        startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
+        startOutboxRelay(),
+        await consumeIpamEvents(bus, repo, log),
+        await consumeBillingEvents(bus, repo, log),
+      ];
+    },
+  );
 }
