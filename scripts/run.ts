@@ -8,6 +8,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
+  ensureSchemaOwners,
   portAnswers,
   type ServiceProcessName,
   spawnService,
@@ -105,7 +106,13 @@ async function waitReady(url: string, timeoutMs = 60_000) {
   return false;
 }
 
-const shared = { DATABASE_URL: await postgres(), NATS_URL: await nats() };
+const databaseUrl = await postgres();
+// On its own Postgres the launcher gives each service the role that owns its schema; a
+// DATABASE_URL of yours is used as it is by every service.
+const serviceUrls: Partial<Record<ServiceProcessName, string>> = env.DATABASE_URL
+  ? {}
+  : await ensureSchemaOwners(databaseUrl);
+const natsUrl = await nats();
 // Local play: keyless requests act as tenant `default` unless AUTH_REQUIRED is set.
 const authRequired = env.AUTH_REQUIRED ?? "false";
 const gatewayPort = env.PORT ?? "8080";
@@ -117,7 +124,12 @@ const ports: Record<ServiceProcessName, string> = {
   reaper: env.REAPER_PORT ?? "8084",
 };
 for (const [name, port] of Object.entries(ports))
-  start(name as ServiceProcessName, { ...shared, PORT: port, AUTH_REQUIRED: authRequired });
+  start(name as ServiceProcessName, {
+    DATABASE_URL: serviceUrls[name as ServiceProcessName] ?? databaseUrl,
+    NATS_URL: natsUrl,
+    PORT: port,
+    AUTH_REQUIRED: authRequired,
+  });
 
 const url = `http://localhost:${gatewayPort}`;
 const ready = await Promise.all(Object.values(ports).map((port) => waitReady(`http://localhost:${port}`)));

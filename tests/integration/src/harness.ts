@@ -6,7 +6,7 @@ import { ipamConfig, startIpam } from "@cloudsim/ipam";
 import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
 import { reaperConfig, startReaper } from "@cloudsim/reaper";
 import { createLogger, type Env, type Logger, loadConfig, type RunningService } from "@cloudsim/shared";
-import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
+import { createTestDatabase, ensureSchemaOwners, type TestDatabase } from "@cloudsim/shared/testing";
 import { expect, inject } from "vitest";
 
 /** Defaults that keep the tests fast: short delays, a fast timer, quiet logs. */
@@ -76,11 +76,13 @@ export async function startStack(
     NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
     ...options.env,
   };
+  // Each service connects as the role that owns its schema, as in production.
+  const schemaOwnerUrls: Partial<Record<ServiceName, string>> = await ensureSchemaOwners(database.url);
   const logs = new LogCapture();
   const services: Stack["services"] = [];
   const start = async (name: ServiceName, extraEnv: Env = {}) => {
     const running = await starters[name](
-      { ...env, ...extraEnv },
+      { ...env, DATABASE_URL: schemaOwnerUrls[name] ?? env.DATABASE_URL, ...extraEnv },
       createLogger(name, env.LOG_LEVEL ?? "info", logs),
     );
     services.push({ name, running });
