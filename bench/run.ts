@@ -186,7 +186,7 @@ async function listAtScale(url: string) {
   await db.query(
     `INSERT INTO lifecycle.servers (id, name, region, type, state, ip_address, created_at, updated_at)
      SELECT gen_random_uuid(), 'bulk-' || g, (ARRAY['us-east-1','us-west-2','eu-west-1','eu-central-1','ap-southeast-1'])[1 + g % 5],
-            (ARRAY['t2.micro','t2.small','m5.large'])[1 + g % 3], (ARRAY['running','stopped','terminated'])[1 + g % 3],
+            (ARRAY['t2.micro','t2.small','m5.large'])[1 + (g / 5) % 3], (ARRAY['running','stopped','terminated'])[1 + (g / 15) % 3],
             NULL, now(), now()
      FROM generate_series(1, $1) AS g`,
     [rows],

@@ -5,6 +5,7 @@
  * `--watch` restarts a service when its code changes.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -115,6 +116,8 @@ const serviceUrls: Partial<Record<ServiceProcessName, string>> = env.DATABASE_UR
 const natsUrl = await nats();
 // Local play: keyless requests act as tenant `default` unless AUTH_REQUIRED is set.
 const authRequired = env.AUTH_REQUIRED ?? "false";
+// A local admin key when none is given, so the launcher can hand out a ready API key.
+const adminKey = env.ADMIN_API_KEY || `local-admin-${randomBytes(16).toString("hex")}`;
 const gatewayPort = env.PORT ?? "8080";
 const ports: Record<ServiceProcessName, string> = {
   gateway: gatewayPort,
@@ -129,6 +132,7 @@ for (const [name, port] of Object.entries(ports))
     NATS_URL: natsUrl,
     PORT: port,
     AUTH_REQUIRED: authRequired,
+    ADMIN_API_KEY: adminKey,
   });
 
 const url = `http://localhost:${gatewayPort}`;
@@ -138,20 +142,31 @@ if (ready.every(Boolean)) {
   say(
     `try: curl -s -X POST ${url}/servers -H 'content-type: application/json' -d '{"region":"us-east-1","type":"t2.micro"}'`,
   );
+  const key = await readyKey(url);
   say(
     authRequired === "false"
       ? "AUTH_REQUIRED=false: requests without a key act as tenant `default`"
       : "AUTH_REQUIRED: every request needs Authorization: Bearer <key>",
   );
-  say(
-    env.ADMIN_API_KEY
-      ? `API keys: curl -s -X POST ${url}/admin/tenants -H "authorization: Bearer $ADMIN_API_KEY" -H 'content-type: application/json' -d '{"name":"me"}', then POST ${url}/admin/tenants/<id>/keys the same way`
-      : "API keys: start with ADMIN_API_KEY=<a secret of 16+ characters> to create tenants and keys (see the README)",
-  );
+  if (key)
+    say(
+      `a ready API key for tenant default: ${key}  (curl -H 'authorization: Bearer ${key}' ${url}/servers)`,
+    );
+  say(`admin key (tenants and keys, /admin/*): ${env.ADMIN_API_KEY ? "$ADMIN_API_KEY" : adminKey}`);
   say("stop with Ctrl-C");
 } else if (!shuttingDown) {
   say(
     `the services did not all become ready (GET /readyz on ports ${Object.values(ports).join(", ")}) within 60 s`,
   );
   await shutdown(1);
+}
+
+/** A fresh key for tenant `default`, made with the admin key (shown once, like every key). */
+async function readyKey(base: string): Promise<string | undefined> {
+  const answer = await fetch(`${base}/admin/tenants/default/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminKey}` },
+  }).catch(() => undefined);
+  if (!answer?.ok) return undefined;
+  return ((await answer.json()) as { key: string }).key;
 }

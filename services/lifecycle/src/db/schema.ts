@@ -69,6 +69,8 @@ export const servers = lifecycleSchema.table(
     index("servers_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index("servers_tenant_idx").on(t.tenantId, t.id),
     index("servers_region_idx").on(t.region, t.id),
+    // region and type together, so a combination with few (or no) servers is not a walk of the region.
+    index("servers_region_type_idx").on(t.region, t.type, t.id),
     index("servers_type_idx").on(t.type, t.id),
     index("servers_state_idx").on(t.state, t.id),
     index("servers_tags_idx").using("gin", t.tags),

@@ -1,0 +1,1 @@
+CREATE INDEX "servers_region_type_idx" ON "lifecycle"."servers" USING btree ("region","type","id");
