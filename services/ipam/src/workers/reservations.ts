@@ -22,6 +22,8 @@ export function startReservationCheck(
           await bus.request(lifecycle.get, { id: serverId });
           await repo.confirm(serverId);
         } catch (err) {
+          // lifecycle not answering (yet): ask again next round.
+          if (err instanceof AppError && err.code === "UNAVAILABLE") return 0;
           if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err;
           const released = await repo.release(serverId);
           opts.log.warn(
