@@ -5,11 +5,11 @@ import type { ReaperRepository } from "./db/repository.ts";
 export function serveReaper(bus: Bus, repo: ReaperRepository, config: ReaperConfig, metrics: HandlerMetrics) {
   bus.serve(
     reaper.status,
-    async () => {
+    async ({ tenant_id }) => {
       const [last, totals, watching] = await Promise.all([
-        repo.lastSweep(),
-        repo.totals(),
-        repo.watching(config.IDLE_TIMEOUT),
+        repo.lastSweep(tenant_id, config.IDLE_TIMEOUT),
+        repo.totals(tenant_id),
+        repo.watching(config.IDLE_TIMEOUT, tenant_id),
       ]);
       return {
         dry_run: config.REAPER_DRY_RUN,

@@ -1,6 +1,7 @@
 import { AppError, Bus, createLogger, lifecycle } from "@cloudsim/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, eventually, type ServiceName, type Stack, startStack } from "./harness.ts";
+import { ADMIN_KEY, authEnv, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
 
 const reaperEnv = {
   IDLE_TIMEOUT: "1s",
@@ -164,5 +165,30 @@ describe("a reaper that was down", () => {
     await ctx.stack.start("reaper");
     await until(ctx.api, server.id, "terminated");
     expect(await reaperEntries(ctx.api, server.id)).toHaveLength(1);
+  });
+});
+
+describe("the reaper's status, per tenant", () => {
+  const ctx = useStack(authEnv);
+
+  it("counts a tenant's own servers; the admin key sees all", async () => {
+    const a = await newTenant(ctx.stack.url, "a");
+    const b = await newTenant(ctx.stack.url, "b");
+    const apiA = keyed(ctx.stack.url, a.key);
+    const id = await runningServer(apiA);
+    expect((await apiA.post(`/servers/${id}/action`, { action: "stop" })).status).toBe(202);
+    await eventually(async () =>
+      (await apiA.get(`/servers/${id}`)).body.state === "terminated" ? true : undefined,
+    );
+    await eventually(async () => {
+      const status = await apiA.get("/reaper/status");
+      return status.body.totals.reaped === 1 ? true : undefined;
+    });
+    const ofB = await keyed(ctx.stack.url, b.key).get("/reaper/status");
+    expect(ofB.status).toBe(200);
+    expect(ofB.body.totals).toMatchObject({ reaped: 0, spared: 0 });
+    expect(ofB.body.watching).toEqual({ stopped: 0, idle: 0 });
+    const all = await keyed(ctx.stack.url, ADMIN_KEY).get("/reaper/status");
+    expect(all.body.totals.reaped).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "./command.ts";
+import { TenantScope } from "./servers.ts";
 
 const Sweep = z.object({
   started_at: z.string(),
@@ -28,5 +29,9 @@ export const ReaperStatus = z
 
 /** Commands answered by reaper. */
 export const reaper = {
-  status: defineCommand("reaper", "status", { request: z.object({}), reply: ReaperStatus }),
+  /** The counts of one tenant's servers, or of all when tenant_id is null (the admin). */
+  status: defineCommand("reaper", "status", {
+    request: z.object({ tenant_id: TenantScope }),
+    reply: ReaperStatus,
+  }),
 };

@@ -1,5 +1,6 @@
 import { type Bus, ReaperStatus, reaper } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
 
 export const reaperRoutes =
@@ -14,6 +15,6 @@ export const reaperRoutes =
           response: { 200: ReaperStatus, 503: Problem },
         },
       },
-      (request) => bus.request(reaper.status, {}, { requestId: request.id }),
+      (request) => bus.request(reaper.status, { tenant_id: scopeOf(request) }, { requestId: request.id }),
     );
   };

@@ -1,5 +1,5 @@
 import { type Db, mapConcurrent } from "@cloudsim/shared";
-import { and, count, desc, eq, isNull, sql, sum } from "drizzle-orm";
+import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
 import { sweeps, watched } from "./schema.ts";
 
@@ -29,13 +29,27 @@ export class ReaperRepository {
   ) {}
 
   /** The newest event about a server wins; a late or repeated one changes nothing. */
-  async recordState(serverId: string, state: string, at: Date, exempt: boolean): Promise<void> {
+  async recordState(
+    serverId: string,
+    state: string,
+    at: Date,
+    exempt: boolean,
+    tenantId: string,
+  ): Promise<void> {
     await this.db
       .insert(watched)
-      .values({ serverId, state, stateSince: at, exempt })
+      .values({ serverId, state, stateSince: at, exempt, tenantId })
       .onConflictDoUpdate({
         target: watched.serverId,
-        set: { state, stateSince: at, exempt, decidedAt: null },
+        // A new stop needs a new decision; any other state keeps the last one (for the counts).
+        set: {
+          state,
+          stateSince: at,
+          exempt,
+          tenantId,
+          decidedAt: state === "stopped" ? null : sql`${watched.decidedAt}`,
+          outcome: state === "stopped" ? null : sql`${watched.outcome}`,
+        },
         setWhere: sql`${watched.stateSince} < ${at.toISOString()}::timestamptz`,
       });
   }
@@ -70,13 +84,13 @@ export class ReaperRepository {
         serverId: r.server_id,
         decision: await decide({ serverId: r.server_id, stateSince: r.state_since, exempt: r.exempt }),
       }));
-      const decided = opts.dryRun
-        ? []
-        : decisions.filter((d) => d.decision !== "error").map((d) => d.serverId);
-      if (decided.length > 0) {
-        await client.query("UPDATE reaper.watched SET decided_at = now() WHERE server_id = ANY($1)", [
-          decided,
-        ]);
+      for (const outcome of opts.dryRun ? [] : (["reaped", "spared"] as const)) {
+        const decided = decisions.filter((d) => d.decision === outcome).map((d) => d.serverId);
+        if (decided.length === 0) continue;
+        await client.query(
+          "UPDATE reaper.watched SET decided_at = now(), outcome = $2 WHERE server_id = ANY($1)",
+          [decided, outcome],
+        );
       }
       const tally = (d: Decision) => decisions.filter((x) => x.decision === d).length;
       const result: SweepResult = {
@@ -111,26 +125,74 @@ export class ReaperRepository {
     }
   }
 
-  async lastSweep() {
+  /** The last sweep; for one tenant, its times with that tenant's decisions in it. */
+  async lastSweep(tenantId: string | null, idleMs: number) {
     const [row] = await this.db.select().from(sweeps).orderBy(desc(sweeps.id)).limit(1);
-    return row;
+    if (!row || tenantId === null) return row;
+    if (row.dryRun) {
+      // A dry run decides nothing: what it would reap of this tenant is what is idle now.
+      const [idle] = await this.db
+        .select({
+          reaped: sql<number>`count(*) FILTER (WHERE NOT ${watched.exempt})::int`,
+          spared: sql<number>`count(*) FILTER (WHERE ${watched.exempt})::int`,
+        })
+        .from(watched)
+        .where(
+          and(
+            eq(watched.tenantId, tenantId),
+            eq(watched.state, "stopped"),
+            isNull(watched.decidedAt),
+            sql`${watched.stateSince} < now() - make_interval(secs => ${idleMs / 1000})`,
+          ),
+        );
+      const reaped = idle?.reaped ?? 0;
+      const spared = idle?.spared ?? 0;
+      return { ...row, candidates: reaped + spared, reaped, spared, errors: 0 };
+    }
+    const [mine] = await this.db
+      .select({
+        reaped: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'reaped')::int`,
+        spared: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'spared')::int`,
+      })
+      .from(watched)
+      .where(
+        and(
+          eq(watched.tenantId, tenantId),
+          sql`${watched.decidedAt} BETWEEN ${row.startedAt} AND ${row.finishedAt}`,
+        ),
+      );
+    const reaped = mine?.reaped ?? 0;
+    const spared = mine?.spared ?? 0;
+    return { ...row, candidates: reaped + spared, reaped, spared, errors: 0 };
   }
 
-  async totals() {
+  /** Sweeps run, and servers reaped and spared (of one tenant, or of all). */
+  async totals(tenantId: string | null) {
+    const [sweepCount] = await this.db.select({ sweeps: count() }).from(sweeps);
     const [row] = await this.db
-      .select({ sweeps: count(), reaped: sum(sweeps.reaped), spared: sum(sweeps.spared) })
-      .from(sweeps);
-    return { sweeps: row?.sweeps ?? 0, reaped: Number(row?.reaped ?? 0), spared: Number(row?.spared ?? 0) };
+      .select({
+        reaped: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'reaped')::int`,
+        spared: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'spared')::int`,
+      })
+      .from(watched)
+      .where(tenantId === null ? undefined : eq(watched.tenantId, tenantId));
+    return { sweeps: sweepCount?.sweeps ?? 0, reaped: row?.reaped ?? 0, spared: row?.spared ?? 0 };
   }
 
-  async watching(idleMs: number) {
+  async watching(idleMs: number, tenantId: string | null) {
     const [row] = await this.db
       .select({
         stopped: count(),
         idle: sql<number>`count(*) FILTER (WHERE ${watched.stateSince} < now() - make_interval(secs => ${idleMs / 1000}))::int`,
       })
       .from(watched)
-      .where(and(eq(watched.state, "stopped"), isNull(watched.decidedAt)));
+      .where(
+        and(
+          eq(watched.state, "stopped"),
+          isNull(watched.decidedAt),
+          tenantId === null ? undefined : eq(watched.tenantId, tenantId),
+        ),
+      );
     return { stopped: row?.stopped ?? 0, idle: row?.idle ?? 0 };
   }
 }

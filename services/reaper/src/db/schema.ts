@@ -10,12 +10,15 @@ export const watched = reaperSchema.table(
   "watched",
   {
     serverId: uuid("server_id").primaryKey(),
+    tenantId: text("tenant_id").notNull().default("default"),
     state: text("state").notNull(),
     /** When the server entered its state: for a stopped server, when it went idle. */
     stateSince: time("state_since").notNull(),
     exempt: boolean("exempt").notNull().default(false),
     /** Set once the reaper has decided about this stop (terminated, or found changed). */
     decidedAt: time("decided_at"),
+    /** reaped or spared, once decided. */
+    outcome: text("outcome"),
   },
   (t) => [
     index("watched_idle_idx").on(t.stateSince).where(sql`${t.state} = 'stopped' AND ${t.decidedAt} IS NULL`),

@@ -21,6 +21,7 @@ export function watchServers(
         event.to_state,
         new Date(event.occurred_at),
         isExempt(event.server.tags, exemptTag),
+        event.tenant_id,
       ),
   });
 }
