@@ -40,11 +40,6 @@ export function outboxMetrics(registry: Registry, pool: pg.Pool, schema: string)
       this.reset();
       pending.reset();
       try {
-        const { rows } = await pool.query<{ exists: boolean; n: number; age: number | null }>(
-          `SELECT to_regclass($1) IS NOT NULL AS exists`,
-          [`${schema}.outbox`],
-        );
-        if (!rows[0]?.exists) return;
         const lag = await pool.query<{ n: number; age: number | null }>(
           `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM ${schema}.outbox`,
         );

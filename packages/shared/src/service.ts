@@ -68,6 +68,8 @@ export async function startRuntime(
     if (outbox.OUTBOX_INTERVAL === undefined || outbox.OUTBOX_BATCH === undefined) {
       throw new Error(`${name} has an outbox but no OUTBOX_* configuration`);
     }
+    // Only a service with an outbox reports its lag.
+    outboxMetrics(registry, database.pool, migrations.schema);
     return startOutboxRelay({
       pool: database.pool,
       schema: migrations.schema,
@@ -94,7 +96,6 @@ export async function startRuntime(
     { name: "nats", check: () => bus.ping() },
   ];
   dependencyMetrics(registry, checks);
-  outboxMetrics(registry, database.pool, migrations.schema);
   consumerMetrics(registry, bus);
   const health = await startHealthServer({ port: config.PORT, registry, log, checks });
   return {
