@@ -7,7 +7,7 @@ import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
 import { reaperConfig, startReaper } from "@cloudsim/reaper";
 import { createLogger, type Env, type Logger, loadConfig, type RunningService } from "@cloudsim/shared";
 import { createTestDatabase, ensureSchemaOwners, type TestDatabase } from "@cloudsim/shared/testing";
-import { expect, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 
 /** Defaults that keep the tests fast: short delays, a fast timer, quiet logs. */
 export const fastEnv: Env = {
@@ -121,14 +121,15 @@ export interface Answer<T = any> {
 }
 
 /** A small JSON client for the gateway. */
-export function client(baseUrl: string) {
+/** A JSON client for the gateway at `baseUrl` (or at what it returns, read at each call). */
+export function client(baseUrl: string | (() => string)) {
   const call = async (
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Answer> => {
-    const response = await fetch(baseUrl + path, {
+    const response = await fetch((typeof baseUrl === "string" ? baseUrl : baseUrl()) + path, {
       method,
       headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
@@ -189,4 +190,26 @@ export function sample(metrics: string, name: string, labels: Record<string, str
       total += Number(line.split(" ").pop());
   }
   return total;
+}
+
+/**
+ * A stack for the tests of one `describe` (started before them, stopped after), and a client
+ * of its gateway that can be taken at once.
+ */
+export function useStack(options: Parameters<typeof startStack>[0] = {}) {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(options);
+  });
+  afterAll(() => stack?.stop());
+  const started = () => {
+    if (!stack) throw new Error("the stack starts in beforeAll");
+    return stack;
+  };
+  return {
+    get stack() {
+      return started();
+    },
+    api: client(() => started().url),
+  };
 }

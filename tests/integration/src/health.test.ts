@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, type Stack, sample, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { sample, useStack } from "./harness.ts";
 
 describe("health, metrics and docs", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    api = client(stack.url);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack();
+  const api = ctx.api;
 
   describe("gateway", () => {
     it("/healthz is 200", async () => {
@@ -69,7 +61,7 @@ describe("health, metrics and docs", () => {
     });
 
     it("/docs answers 200 with HTML", async () => {
-      const res = await fetch(`${stack.url}/docs`, { redirect: "follow" });
+      const res = await fetch(`${ctx.stack.url}/docs`, { redirect: "follow" });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
       expect(await res.text()).toMatch(/swagger/i);
@@ -78,10 +70,10 @@ describe("health, metrics and docs", () => {
 
   describe.each(["lifecycle", "ipam"] as const)("%s on its own port", (name) => {
     const base = () => {
-      const service = stack.services.find((s) => s.name === name);
+      const service = ctx.stack.services.find((s) => s.name === name);
       if (!service) throw new Error(`no ${name} in the stack`);
       expect(service.running.port).toBeGreaterThan(0);
-      expect(`http://127.0.0.1:${service.running.port}`).not.toBe(stack.url);
+      expect(`http://127.0.0.1:${service.running.port}`).not.toBe(ctx.stack.url);
       return `http://127.0.0.1:${service.running.port}`;
     };
 

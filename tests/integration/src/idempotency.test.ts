@@ -1,22 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { useStack } from "./harness.ts";
 
 /**
  * Each test provisions into a region of its own, so the server count and address use of
  * that region belong to the test alone.
  */
 describe("Idempotency-Key", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    api = client(stack.url);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack();
+  const api = ctx.api;
 
   const used = async (region: string): Promise<number> => {
     const res = await api.get("/ipam/pools");

@@ -1,6 +1,6 @@
 import { AppError, Bus, createLogger, lifecycle } from "@cloudsim/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, type ServiceName, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { type client, eventually, type ServiceName, useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
 
 const reaperEnv = {
@@ -15,15 +15,10 @@ const reaperEnv = {
 type Api = ReturnType<typeof client>;
 type Entry = { actor: string; message: string; to_state: string | null };
 
-function useStack(env: Record<string, string> = {}, replicas: Partial<Record<ServiceName, number>> = {}) {
-  const ctx = {} as { stack: Stack; api: Api };
-  beforeAll(async () => {
-    ctx.stack = await startStack({ env: { ...reaperEnv, ...env }, replicas });
-    ctx.api = client(ctx.stack.url);
-  });
-  afterAll(() => ctx.stack?.stop());
-  return ctx;
-}
+const useReaperStack = (
+  env: Record<string, string> = {},
+  replicas: Partial<Record<ServiceName, number>> = {},
+) => useStack({ env: { ...reaperEnv, ...env }, replicas });
 
 async function until(api: Api, id: string, state: string, timeoutMs = 10_000) {
   return eventually(
@@ -52,7 +47,7 @@ const used = async (api: Api, region: string): Promise<number> =>
   (await api.get("/ipam/pools")).body.items.find((p: { region: string }) => p.region === region).used;
 
 describe("the reaper", () => {
-  const ctx = useStack();
+  const ctx = useReaperStack();
 
   it("terminates a server stopped for longer than IDLE_TIMEOUT, says so in its log, and frees its address", async () => {
     const server = await stoppedServer(ctx.api, {}, "eu-west-1");
@@ -123,7 +118,7 @@ describe("the reaper", () => {
 });
 
 describe("the reaper in dry run", () => {
-  const ctx = useStack({ REAPER_DRY_RUN: "true" });
+  const ctx = useReaperStack({ REAPER_DRY_RUN: "true" });
 
   it("reports what it would reap and touches nothing", async () => {
     const server = await stoppedServer(ctx.api);
@@ -141,7 +136,7 @@ describe("the reaper in dry run", () => {
 });
 
 describe("three reaper replicas", () => {
-  const ctx = useStack({}, { reaper: 3 });
+  const ctx = useReaperStack({}, { reaper: 3 });
 
   it("terminate each idle server once", async () => {
     const servers = await Promise.all(Array.from({ length: 6 }, () => stoppedServer(ctx.api)));
@@ -152,7 +147,7 @@ describe("three reaper replicas", () => {
 });
 
 describe("a reaper that was down", () => {
-  const ctx = useStack();
+  const ctx = useReaperStack();
 
   it("catches up when it is back", async () => {
     const reaper = ctx.stack.services.find((s) => s.name === "reaper");
@@ -169,7 +164,7 @@ describe("a reaper that was down", () => {
 });
 
 describe("the reaper's status, per tenant", () => {
-  const ctx = useStack(authEnv);
+  const ctx = useReaperStack(authEnv);
 
   it("counts a tenant's own servers; the admin key sees all", async () => {
     const a = await newTenant(ctx.stack.url, "a");
