@@ -27,30 +27,32 @@ export function dependencyMetrics(registry: Registry, checks: ReadinessCheck[]) 
 
 /** Outbox lag of `<schema>.outbox`: the age of the oldest event not yet published, and how many wait. */
 export function outboxMetrics(registry: Registry, pool: pg.Pool, schema: string) {
-  const pending = new Gauge({
+  // One query sets both gauges, from the one collected first, so a scrape never pairs a fresh
+  // lag with a count from the scrape before.
+  const lag = new Gauge({
+    name: "cloudsim_outbox_lag_seconds",
+    help: "Age of the oldest event in this service's outbox not yet published (0 when it is empty)",
+    registers: [],
+  });
+  new Gauge({
     name: "cloudsim_outbox_pending_events",
     help: "Events written to this service's outbox and not yet published to JetStream",
     registers: [registry],
-  });
-  new Gauge({
-    name: "cloudsim_outbox_lag_seconds",
-    help: "Age of the oldest event in this service's outbox not yet published (0 when it is empty)",
-    registers: [registry],
     async collect() {
       this.reset();
-      pending.reset();
+      lag.reset();
       try {
-        const lag = await pool.query<{ n: number; age: number | null }>(
+        const { rows } = await pool.query<{ n: number; age: number | null }>(
           `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM ${schema}.outbox`,
         );
-        const row = lag.rows[0];
-        this.set(Math.max(0, row?.age ?? 0));
-        pending.set(row?.n ?? 0);
+        this.set(rows[0]?.n ?? 0);
+        lag.set(Math.max(0, rows[0]?.age ?? 0));
       } catch {
         // Postgres is away: cloudsim_dependency_up says so.
       }
     },
   });
+  registry.registerMetric(lag);
 }
 
 /** Messages of each durable consumer this process reads that no replica has taken or acknowledged yet. */
