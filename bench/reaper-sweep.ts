@@ -25,8 +25,8 @@ try {
   await db.connect();
   const ids = Array.from({ length: servers }, () => uuidv7());
   await db.query(
-    `INSERT INTO lifecycle.servers (id, name, region, type, state, updated_at)
-     SELECT id, 'idle-' || n, 'us-east-1', 't2.micro', 'stopped', now() - interval '1 hour'
+    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, updated_at)
+     SELECT id, 'idle-' || n, 'us-east-1', 't2.micro', 1, 'stopped', now() - interval '1 hour'
      FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)`,
     [ids],
   );

@@ -7,13 +7,12 @@ import type { Db } from "./db.ts";
 import { type Logger, withRequestId } from "./logger.ts";
 import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 import {
-  context,
   currentTraceparent,
   parseTraceparent,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   SpanStatusCode,
-  trace,
   tracer,
 } from "./trace-context.ts";
 
@@ -192,9 +191,24 @@ export interface EventContext {
   log: Logger;
 }
 
+/** The most events handed over as one batch (as many as the consumer pulls at a time). */
+const MAX_BATCH = 200;
+
+/** A message's JSON payload; undefined when it is not JSON (the schema then rejects it). */
+function jsonOf(msg: JsMsg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A durable JetStream consumer shared by the replicas of a service: each event goes to one of
- * them. `handle` must be idempotent by event id (see processOnce); a failure is redelivered.
+ * them. Events are handed over in batches of what arrived while the previous batch was being
+ * handled: one event under light load (no waiting to fill a batch), many under load, so a
+ * handler pays its round trips and commit once per batch rather than once per event.
+ * `handleBatch` must be idempotent by event id (see processBatchOnce); a failure is redelivered.
  */
 export async function consumeEvents<S extends z.ZodType>(opts: {
   bus: Bus;
@@ -202,7 +216,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   filter: string;
   schema: S;
   log: Logger;
-  handle: (event: z.infer<S>, ctx: EventContext) => Promise<void>;
+  handleBatch: (events: Array<{ event: z.infer<S>; ctx: EventContext }>) => Promise<void>;
 }): Promise<{ stop(): Promise<void> }> {
   const { bus, durable, log } = opts;
   const stream = eventStreamName(bus);
@@ -223,92 +237,158 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
       });
     });
   const consumer = await bus.js.consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: 200 });
+  const messages = await consumer.consume({ max_messages: MAX_BATCH });
   bus.consumers.push({ stream, durable });
-  // Each event in a consumer span of its own trace, linked to the change that wrote it.
-  const handleOne = (msg: JsMsg) => {
-    const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
-    const origin = parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER));
-    return withRequestId(requestId, () =>
-      tracer().startActiveSpan(
-        `${opts.filter} process`,
-        {
-          kind: SpanKind.CONSUMER,
-          root: true,
-          links: origin ? [{ context: origin }] : [],
-          attributes: {
-            "messaging.system": "nats",
-            "messaging.destination.name": msg.subject,
-            "messaging.operation.type": "process",
-            "messaging.consumer.group.name": durable,
-            "messaging.message.id": msg.headers?.get("Nats-Msg-Id") || "",
-          },
+
+  type Parsed = { msg: JsMsg; event: z.infer<S>; ctx: EventContext };
+  /** Hands `events` over; a single event runs in its request's scope, so its log lines name it. */
+  const handle = (events: Parsed[]) =>
+    withRequestId(events.length === 1 ? (events[0]?.ctx.requestId ?? null) : null, () =>
+      opts.handleBatch(events.map(({ event, ctx }) => ({ event, ctx }))),
+    );
+  const recordError = (span: Span, err: unknown) => {
+    if (err instanceof Error) span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+  };
+
+  // Each batch in a consumer span of its own trace, linked to the change behind each event.
+  const handleBatch = (batch: JsMsg[]) => {
+    const subjects = new Set(batch.map((msg) => msg.subject));
+    const origins = batch.map((msg) => parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER)));
+    return tracer().startActiveSpan(
+      `${opts.filter} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        links: origins.filter((origin) => origin !== undefined).map((origin) => ({ context: origin })),
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.destination.name": subjects.size === 1 ? [...subjects][0] : bus.prefix + opts.filter,
+          "messaging.operation.type": "process",
+          "messaging.consumer.group.name": durable,
+          "messaging.batch.message_count": batch.length,
+          // A message id names one message; a batch has many.
+          ...(batch.length === 1
+            ? { "messaging.message.id": batch[0]?.headers?.get("Nats-Msg-Id") || "" }
+            : {}),
         },
-        ROOT_CONTEXT,
-        async (span) => {
-          try {
-            await handleInSpan(msg, requestId);
-          } finally {
-            span.end();
-          }
-        },
-      ),
+      },
+      ROOT_CONTEXT,
+      async (span) => {
+        try {
+          await handleInSpan(span, batch);
+        } finally {
+          span.end();
+        }
+      },
     );
   };
-  const handleInSpan = async (msg: JsMsg, requestId: string | null) => {
-    const parsed = opts.schema.safeParse(msg.json());
-    if (!parsed.success) {
-      log.error(
-        { subject: msg.subject, issues: parsed.error.issues },
-        "event does not match its contract; dropped",
-      );
-      trace.getSpan(context.active())?.setStatus({ code: SpanStatusCode.ERROR, message: "invalid event" });
-      msg.term();
-      return;
+  const handleInSpan = async (span: Span, batch: JsMsg[]) => {
+    const events: Parsed[] = [];
+    for (const msg of batch) {
+      const parsed = opts.schema.safeParse(jsonOf(msg));
+      if (!parsed.success) {
+        log.error(
+          { subject: msg.subject, issues: parsed.error.issues },
+          "event does not match its contract; dropped",
+        );
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "invalid event" });
+        msg.term();
+        continue;
+      }
+      const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
+      const bindings = requestId ? { event: msg.subject, request_id: requestId } : { event: msg.subject };
+      events.push({ msg, event: parsed.data, ctx: { requestId, log: log.child(bindings) } });
     }
+    if (events.length === 0) return;
     try {
-      await opts.handle(parsed.data, {
-        requestId,
-        log: log.child({ event: msg.subject }),
-      });
-      msg.ack();
+      await handle(events);
+      for (const { msg } of events) msg.ack();
     } catch (err) {
-      const span = trace.getSpan(context.active());
-      if (err instanceof Error) span?.recordException(err);
-      span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-      log.error({ err, subject: msg.subject }, "event handling failed; it will be redelivered");
-      msg.nak(1_000);
+      recordError(span, err);
+      if (events.length === 1) for (const one of events) failed(one, err);
+      else {
+        // One bad event must not hold back the others: each alone, only the failures redelivered.
+        log.warn({ err, events: events.length }, "event batch failed; handling its events one by one");
+        for (const one of events) {
+          try {
+            await handle([one]);
+            one.msg.ack();
+          } catch (err) {
+            recordError(span, err);
+            failed(one, err);
+          }
+        }
+      }
     }
   };
-  const loop = (async () => {
-    for await (const msg of messages) await handleOne(msg);
+  const failed = (one: Parsed, err: unknown) => {
+    one.ctx.log.error({ err, subject: one.msg.subject }, "event handling failed; it will be redelivered");
+    one.msg.nak(1_000);
+  };
+
+  // The reader only buffers; the worker takes all that is buffered as the next batch, and
+  // waits for a message only when nothing is (so a lone event is handled at once).
+  const buffer: JsMsg[] = [];
+  let wake = () => {};
+  let readerDone = false;
+  let stopping = false;
+  const reader = (async () => {
+    try {
+      for await (const msg of messages) {
+        buffer.push(msg);
+        wake();
+      }
+    } finally {
+      readerDone = true;
+      wake();
+    }
+  })();
+  const worker = (async () => {
+    while (!stopping) {
+      if (buffer.length > 0) await handleBatch(buffer.splice(0, MAX_BATCH));
+      else if (readerDone) return;
+      else
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+    }
   })();
   return {
     async stop() {
       const i = bus.consumers.findIndex((c) => c.stream === stream && c.durable === durable);
       if (i >= 0) bus.consumers.splice(i, 1);
+      // The batch in hand finishes; no other starts.
+      stopping = true;
       await messages.close();
-      await loop;
+      wake();
+      await Promise.all([worker, reader]);
+      // Sooner than ack_wait: what was buffered but not started goes back to the stream now.
+      for (const msg of buffer.splice(0)) msg.nak();
     },
   };
 }
 
 /**
- * Runs `apply` in a transaction only if `eventId` was never processed by this service,
- * recording it in `<schema>.processed_events` in the same transaction.
+ * Runs `apply` in one transaction with the ids of `eventIds` this service never processed,
+ * recording them all in `<schema>.processed_events` in the same transaction, in one statement.
+ * `apply` is not called when every id was processed already.
  */
-export async function processOnce(
+export async function processBatchOnce(
   db: Db,
   schema: string,
-  eventId: string,
-  apply: (tx: Db) => Promise<void>,
-): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const inserted = await tx.execute(
-      sql`INSERT INTO ${sql.identifier(schema)}.processed_events (event_id) VALUES (${eventId}) ON CONFLICT DO NOTHING`,
+  eventIds: readonly string[],
+  apply: (tx: Db, freshIds: Set<string>) => Promise<void>,
+): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.transaction(async (tx) => {
+    const inserted = await tx.execute<{ event_id: string }>(
+      sql`INSERT INTO ${sql.identifier(schema)}.processed_events (event_id)
+          SELECT unnest(${sql.param(eventIds)}::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id`,
     );
-    if (inserted.rowCount === 0) return false;
-    await apply(tx as unknown as Db);
-    return true;
+    // Postgres prints uuids in lower case; the fresh ids are handed back as the caller wrote them.
+    const fresh = new Set(inserted.rows.map((r) => r.event_id));
+    const freshIds = new Set(eventIds.filter((id) => fresh.has(id.toLowerCase())));
+    if (freshIds.size > 0) await apply(tx as unknown as Db, freshIds);
   });
 }

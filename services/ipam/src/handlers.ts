@@ -14,7 +14,7 @@ export function serveIpam(bus: Bus, repo: IpamRepository, metrics: HandlerMetric
   bus.serve(
     ipam.release,
     async ({ server_id }) => {
-      const released = await repo.release(server_id);
+      const [released] = await repo.release([server_id]);
       return { released: released !== undefined, address: released?.address ?? null };
     },
     metrics,

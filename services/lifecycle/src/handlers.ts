@@ -15,10 +15,11 @@ import {
   uuidv7,
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
-import type { LifecycleRepository, QuotaDefaults } from "./db/repository.ts";
+import type { LifecycleRepository } from "./db/repository.ts";
 import type { TenantRepository } from "./db/tenants.ts";
 import { decodeCursor, encodeCursor, isSequence, isUuid } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
+import { type QuotaDefaults, quotaVerdict } from "./domain/quota.ts";
 import { defaultName, toServer } from "./domain/server-view.ts";
 
 type Provision = typeof lifecycle.provision;
@@ -157,9 +158,8 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     tenantId: string,
     key: string,
     hash: string,
-  ): Promise<ReplyOf<Provision> | undefined> => {
-    const previous = await repo.findIdempotencyKey(`${tenantId}:${key}`);
-    if (!previous) return undefined;
+    previous: { requestHash: string; serverId: string },
+  ): Promise<ReplyOf<Provision>> => {
     if (previous.requestHash !== hash) {
       throw new AppError("CONFLICT", "this Idempotency-Key was already used with a different request body", {
         idempotency_key: key,
@@ -176,13 +176,12 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     ctx: HandlerContext,
   ) => {
     const hash = requestHash(server);
-    if (idempotency_key) {
-      const replayed = await replay(tenant_id, idempotency_key, hash);
-      if (replayed) return replayed;
-    }
+    const storedKey = idempotency_key && `${tenant_id}:${idempotency_key}`;
+    const { tenant, previous } = await repo.provisionContext(tenant_id, storedKey);
+    if (idempotency_key && previous) return replay(tenant_id, idempotency_key, hash, previous);
     // Checked before an address is taken, and again under the tenant's lock when the server is stored.
     const vcpus = instanceSpec(server.type).vcpus;
-    await repo.checkQuota(repo.database, tenant_id, { servers: 1, vcpus }, quota, false);
+    quotaVerdict(tenant_id, tenant, { servers: 1, vcpus }, quota);
     const id = uuidv7();
     const { address } = await bus.request(ipam.allocate, { server_id: id, region: server.region }, ctx);
     try {
@@ -214,7 +213,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
             requestId: ctx.requestId,
           },
         ],
-        idempotency_key ? { key: `${tenant_id}:${idempotency_key}`, requestHash: hash } : undefined,
+        storedKey ? { key: storedKey, requestHash: hash } : undefined,
         quota,
       );
       ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
@@ -227,9 +226,9 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
         );
       });
       // Two requests with one key raced and the other stored first: answer as a retry would.
-      if (idempotency_key && isUniqueViolation(err, "idempotency_keys_pkey")) {
-        const replayed = await replay(tenant_id, idempotency_key, hash);
-        if (replayed) return replayed;
+      if (storedKey && isUniqueViolation(err, "idempotency_keys_pkey")) {
+        const { previous: winner } = await repo.provisionContext(tenant_id, storedKey);
+        if (winner) return replay(tenant_id, idempotency_key, hash, winner);
       }
       throw err;
     }

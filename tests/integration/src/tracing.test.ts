@@ -185,7 +185,9 @@ describe("one HTTP request is one trace across gateway, lifecycle and ipam", () 
       "ipam's consumer span linked to the request",
     );
     expect(consumer.traceId).not.toBe(traceId);
-    expect(consumer.links[0]?.spanId).toBe(handler.spanId);
+    // A batch links to the change behind each of its events.
+    expect(consumer.links.find((l) => l.traceId === traceId)?.spanId).toBe(handler.spanId);
+    expect(Number(consumer.attributes["messaging.batch.message_count"])).toBe(consumer.links.length);
     expect(consumer.attributes["messaging.destination.name"]).toMatch(/events\.server\.provisioning$/);
 
     // The log lines of the request carry the trace id, in every service that handled it.

@@ -5,8 +5,9 @@ import {
   type Db,
   type InstanceTypeName,
   type LedgerLine,
+  type OutboxEvent,
   outboxRow,
-  processOnce,
+  processBatchOnce,
   type Region,
   type ServerState,
   type ServerStateChanged,
@@ -15,7 +16,7 @@ import {
 import { type SQL, sql } from "drizzle-orm";
 import { billOf, type Transition } from "../domain/bill.ts";
 import { amountFor, formatMoney, moneyFromDb, moneyToDb, secondsOf } from "../domain/money.ts";
-import { outbox } from "./schema.ts";
+import { ledger, outbox } from "./schema.ts";
 
 /**
  * What `ms` milliseconds cost at `rate` per minute, in SQL: the same half-up rounding to
@@ -43,6 +44,17 @@ export interface EventOutcome {
   amount: bigint;
 }
 
+/** A server's billing row while a batch is applied: as locked, then as each event left it. */
+interface ServerInBatch {
+  accruedUntil: number | null;
+  amount: bigint;
+  billedMs: bigint;
+  /** Every transition recorded so far, the batch's own up to the event in hand. */
+  transitions: Transition[];
+  /** What its row is to be set to, once an event changed it. */
+  update?: Record<string, unknown>;
+}
+
 interface ServerRow extends Record<string, unknown> {
   rate: string;
   open_since_ms: string | null;
@@ -63,101 +75,222 @@ export class BillingRepository {
   ) {}
 
   /**
-   * Records one server event, once per event id, and brings the server's ledger to what its
-   * transitions say it owes. Under the server row's lock it recomputes the whole bill from the
-   * sorted transitions up to max(accrued_until, latest transition) and appends one line for the
-   * difference from what the ledger holds, so any order of events converges to the same total.
+   * Records a batch of server events, once per event id, and brings each server's ledger to
+   * what its transitions say it owes. Under the server row's lock it recomputes the whole bill
+   * from the sorted transitions up to max(accrued_until, latest transition) and appends one
+   * line for the difference from what the ledger holds, so any order of events converges to
+   * the same total. Returns what each event recorded changed (duplicates change nothing).
+   *
+   * The events are applied one by one, as if each had its own transaction, but the batch's
+   * reads and writes travel together: the rows are locked and read at once, the transitions
+   * inserted and read at once, and what each event changed is kept in memory for the next
+   * event of its server and written at the end.
    */
-  async recordEvent(event: ServerStateChanged): Promise<EventOutcome> {
-    let outcome: EventOutcome = { billedMs: 0n, amount: 0n };
-    const typeRate = this.opts.rates[event.server.type];
-    await processOnce(this.db, "billing", event.id, async (tx) => {
-      await tx.execute(sql`
-        INSERT INTO billing.servers (server_id, tenant_id, type, region, rate)
-        VALUES (${event.server_id}, ${event.tenant_id}, ${event.server.type}, ${event.server.region}, ${moneyToDb(typeRate)})
-        ON CONFLICT DO NOTHING`);
-      const [row] = (
-        await tx.execute<ServerRow>(sql`
-          SELECT rate::text, amount::text, billed_ms::text,
-                 (extract(epoch FROM open_since) * 1000)::bigint::text AS open_since_ms,
-                 (extract(epoch FROM accrued_until) * 1000)::bigint::text AS accrued_until_ms
-          FROM billing.servers WHERE server_id = ${event.server_id} FOR UPDATE`)
-      ).rows;
-      if (!row) throw new Error(`billing row of ${event.server_id} vanished`);
-      const inserted = await tx.execute(sql`
-        INSERT INTO billing.transitions (event_id, server_id, at, to_state, rate)
-        VALUES (${event.id}, ${event.server_id}, ${event.occurred_at}, ${event.to_state}, ${moneyToDb(typeRate)})
-        ON CONFLICT DO NOTHING`);
-      if (inserted.rowCount === 0) return;
-      const transitions = (
-        await tx.execute<{ event_id: string; at_ms: string; to_state: ServerState; rate: string }>(sql`
-          SELECT event_id, (extract(epoch FROM at) * 1000)::bigint::text AS at_ms, to_state, rate::text
-          FROM billing.transitions WHERE server_id = ${event.server_id}`)
-      ).rows.map(
-        (t): Transition => ({
-          eventId: t.event_id,
-          at: Number(t.at_ms),
-          toState: t.to_state,
-          rate: moneyFromDb(t.rate),
-        }),
-      );
-      const latest = Math.max(...transitions.map((t) => t.at));
-      const horizon = Math.max(Number(row.accrued_until_ms ?? latest), latest);
-      const bill = billOf(transitions, horizon, this.opts.minimumMs);
-      const amount = bill.amount - moneyFromDb(row.amount);
-      const billedMs = bill.billedMs - BigInt(row.billed_ms);
-      const closed = bill.intervals.find((i) => i.closedBy === event.id);
-      const opened = bill.intervals.find((i) => i.openedBy === event.id);
-      const eventAt = Date.parse(event.occurred_at);
-      if (amount !== 0n || billedMs !== 0n) {
-        const kind = closed ? "settlement" : amount < 0n || eventAt < latest ? "correction" : "accrual";
-        await tx.execute(sql`
-          INSERT INTO billing.ledger (server_id, at, kind, billed_ms, amount, rate, event_id)
-          VALUES (${event.server_id}, ${new Date(horizon).toISOString()}, ${kind}, ${billedMs},
-                  ${moneyToDb(amount)}, ${moneyToDb(closed?.rate ?? bill.open?.rate ?? typeRate)}, ${event.id})`);
-      }
-      await tx.execute(sql`
-        UPDATE billing.servers SET
-          type = ${event.server.type}, region = ${event.server.region},
-          rate = ${moneyToDb(bill.open?.rate ?? typeRate)},
-          open_since = ${bill.open ? new Date(bill.open.from).toISOString() : null},
-          accrued_until = ${new Date(horizon).toISOString()},
-          billed_ms = ${bill.billedMs}, amount = ${moneyToDb(bill.amount)}, updated_at = now()
-        WHERE server_id = ${event.server_id}`);
-      const announcements: BillingEvent[] = [];
-      const base = { server_id: event.server_id, request_id: event.request_id, currency: this.opts.currency };
-      if (opened)
-        announcements.push({
-          ...base,
-          id: uuidv7(),
-          type: "billing.started",
-          occurred_at: new Date(opened.from).toISOString(),
-          rate: formatMoney(opened.rate),
-        });
-      if (closed)
-        announcements.push({
-          ...base,
-          id: uuidv7(),
-          type: "billing.stopped",
-          occurred_at: new Date(closed.to).toISOString(),
-          rate: formatMoney(closed.rate),
-          amount: formatMoney(closed.amount),
-          billable_seconds: secondsOf(closed.billedMs),
-        });
-      if (announcements.length > 0)
-        await tx.insert(outbox).values(
-          announcements.map((payload) =>
-            outboxRow({
+  async recordEvents(events: readonly ServerStateChanged[]): Promise<EventOutcome[]> {
+    const outcomes: EventOutcome[] = [];
+    // Ids as Postgres prints them, so they match what it returns. A stable sort: a server's
+    // events keep their stream order, and replicas lock rows in one (server) order.
+    const sorted = events
+      .map((e) => ({ ...e, id: e.id.toLowerCase(), server_id: e.server_id.toLowerCase() }))
+      .sort((a, b) => (a.server_id < b.server_id ? -1 : a.server_id > b.server_id ? 1 : 0));
+    await processBatchOnce(
+      this.db,
+      "billing",
+      sorted.map((e) => e.id),
+      async (tx, fresh) => {
+        // Each fresh id once (delete says whether it was there): a redelivery within the batch is a duplicate.
+        const todo = sorted.filter((e) => fresh.delete(e.id));
+        const rateOf = (event: ServerStateChanged) => this.opts.rates[event.server.type];
+        const servers = await this.lockServers(tx, todo, rateOf);
+        const recorded = await this.recordTransitions(tx, todo, rateOf, servers);
+        const lines: (typeof ledger.$inferInsert)[] = [];
+        const announcements: OutboxEvent[] = [];
+        for (const event of todo) {
+          const transition = recorded.get(event.id);
+          const server = servers.get(event.server_id);
+          if (!server) throw new Error(`billing row of ${event.server_id} vanished`);
+          if (!transition) continue;
+          server.transitions.push(transition);
+          const typeRate = rateOf(event);
+          const latest = Math.max(...server.transitions.map((t) => t.at));
+          const horizon = Math.max(server.accruedUntil ?? latest, latest);
+          const bill = billOf(server.transitions, horizon, this.opts.minimumMs);
+          const amount = bill.amount - server.amount;
+          const billedMs = bill.billedMs - server.billedMs;
+          const closed = bill.intervals.find((i) => i.closedBy === event.id);
+          const opened = bill.intervals.find((i) => i.openedBy === event.id);
+          const eventAt = Date.parse(event.occurred_at);
+          if (amount !== 0n || billedMs !== 0n) {
+            const kind = closed ? "settlement" : amount < 0n || eventAt < latest ? "correction" : "accrual";
+            lines.push({
+              serverId: event.server_id,
+              at: new Date(horizon),
+              kind,
+              billedMs,
+              amount: moneyToDb(amount),
+              rate: moneyToDb(closed?.rate ?? bill.open?.rate ?? typeRate),
+              eventId: event.id,
+            });
+          }
+          server.accruedUntil = horizon;
+          server.amount = bill.amount;
+          server.billedMs = bill.billedMs;
+          server.update = {
+            server_id: event.server_id,
+            type: event.server.type,
+            region: event.server.region,
+            rate: moneyToDb(bill.open?.rate ?? typeRate),
+            open_since: bill.open ? new Date(bill.open.from) : null,
+            accrued_until: new Date(horizon),
+            billed_ms: String(bill.billedMs),
+            amount: moneyToDb(bill.amount),
+          };
+          const base = {
+            server_id: event.server_id,
+            request_id: event.request_id,
+            currency: this.opts.currency,
+          };
+          const announce = (payload: BillingEvent) =>
+            announcements.push({
               subject: billingEventSubject(payload.type === "billing.started" ? "started" : "stopped"),
               orderingKey: event.server_id,
               payload,
               requestId: event.request_id,
-            }),
-          ),
-        );
-      outcome = { billedMs, amount };
-    });
-    return outcome;
+            });
+          if (opened)
+            announce({
+              ...base,
+              id: uuidv7(),
+              type: "billing.started",
+              occurred_at: new Date(opened.from).toISOString(),
+              rate: formatMoney(opened.rate),
+            });
+          if (closed)
+            announce({
+              ...base,
+              id: uuidv7(),
+              type: "billing.stopped",
+              occurred_at: new Date(closed.to).toISOString(),
+              rate: formatMoney(closed.rate),
+              amount: formatMoney(closed.amount),
+              billable_seconds: secondsOf(closed.billedMs),
+            });
+          outcomes.push({ billedMs, amount });
+        }
+        if (lines.length > 0) await tx.insert(ledger).values(lines);
+        const updates = [...servers.values()].flatMap((s) => (s.update ? [s.update] : []));
+        if (updates.length > 0)
+          await tx.execute(sql`
+            UPDATE billing.servers AS s SET
+              type = u.type, region = u.region, rate = u.rate, open_since = u.open_since,
+              accrued_until = u.accrued_until, billed_ms = u.billed_ms, amount = u.amount, updated_at = now()
+            FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(server_id uuid, type text,
+              region text, rate numeric, open_since timestamptz, accrued_until timestamptz, billed_ms bigint, amount numeric)
+            WHERE s.server_id = u.server_id`);
+        if (announcements.length > 0) await tx.insert(outbox).values(announcements.map(outboxRow));
+      },
+    );
+    return outcomes;
+  }
+
+  /**
+   * Creates the billing rows of servers seen for the first time and locks every row of the
+   * batch, in server order, returning what each holds: one statement (the no-op update is what
+   * locks and returns a row that exists, as SELECT ... FOR UPDATE would).
+   */
+  private async lockServers(
+    tx: Db,
+    events: readonly ServerStateChanged[],
+    rateOf: (event: ServerStateChanged) => bigint,
+  ): Promise<Map<string, ServerInBatch>> {
+    const firstOfServer = new Map<string, ServerStateChanged>();
+    for (const e of events) if (!firstOfServer.has(e.server_id)) firstOfServer.set(e.server_id, e);
+    const rows = [...firstOfServer.values()].map((e) => ({
+      server_id: e.server_id,
+      tenant_id: e.tenant_id,
+      type: e.server.type,
+      region: e.server.region,
+      rate: moneyToDb(rateOf(e)),
+    }));
+    const locked = await tx.execute<{
+      server_id: string;
+      amount: string;
+      billed_ms: string;
+      accrued_until_ms: string | null;
+    }>(sql`
+      INSERT INTO billing.servers AS s (server_id, tenant_id, type, region, rate)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS t(server_id uuid, tenant_id text, type text, region text, rate numeric)
+      ORDER BY server_id
+      ON CONFLICT (server_id) DO UPDATE SET server_id = s.server_id
+      RETURNING s.server_id, s.amount::text, s.billed_ms::text,
+        (extract(epoch FROM s.accrued_until) * 1000)::bigint::text AS accrued_until_ms`);
+    return new Map(
+      locked.rows.map((row) => [
+        row.server_id,
+        {
+          accruedUntil: row.accrued_until_ms === null ? null : Number(row.accrued_until_ms),
+          amount: moneyFromDb(row.amount),
+          billedMs: BigInt(row.billed_ms),
+          transitions: [],
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Inserts the events' transitions and reads every transition of their servers, in one
+   * statement, while the rows are locked. Fills each server's transitions with those recorded
+   * before the batch; returns the batch's own that were new, by event id.
+   */
+  private async recordTransitions(
+    tx: Db,
+    events: readonly ServerStateChanged[],
+    rateOf: (event: ServerStateChanged) => bigint,
+    servers: Map<string, ServerInBatch>,
+  ): Promise<Map<string, Transition>> {
+    const rows = events.map((e) => ({
+      event_id: e.id,
+      server_id: e.server_id,
+      at: e.occurred_at,
+      to_state: e.to_state,
+      rate: moneyToDb(rateOf(e)),
+    }));
+    const atMs = sql`(extract(epoch FROM at) * 1000)::bigint::text AS at_ms`;
+    // The main query sees the table as it was before the insert in its WITH, so the two parts
+    // are the transitions recorded before and those this batch added.
+    const found = await tx.execute<{
+      event_id: string;
+      server_id: string;
+      at_ms: string;
+      to_state: ServerState;
+      rate: string;
+      added: boolean;
+    }>(sql`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          AS t(event_id uuid, server_id uuid, at timestamptz, to_state text, rate numeric)
+      ), added AS (
+        INSERT INTO billing.transitions (event_id, server_id, at, to_state, rate)
+        SELECT * FROM input ON CONFLICT DO NOTHING
+        RETURNING event_id, server_id, at, to_state, rate
+      )
+      SELECT event_id, server_id, ${atMs}, to_state, rate::text, true AS added FROM added
+      UNION ALL
+      SELECT event_id, server_id, ${atMs}, to_state, rate::text, false AS added FROM billing.transitions
+      WHERE server_id IN (SELECT server_id FROM input)`);
+    const added = new Map<string, Transition>();
+    for (const t of found.rows) {
+      const transition: Transition = {
+        eventId: t.event_id,
+        at: Number(t.at_ms),
+        toState: t.to_state,
+        rate: moneyFromDb(t.rate),
+      };
+      if (t.added) added.set(t.event_id, transition);
+      else servers.get(t.server_id)?.transitions.push(transition);
+    }
+    return added;
   }
 
   /**

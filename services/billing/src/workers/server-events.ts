@@ -15,6 +15,10 @@ export function consumeServerEvents(
     filter: eventSubjects.server,
     schema: ServerStateChanged,
     log: opts.log,
-    handle: async (event) => metrics.billed(opts.currency, await repo.recordEvent(event)),
+    handleBatch: async (events) => {
+      // Counted once the batch is committed: a batch that fails counts nothing.
+      const outcomes = await repo.recordEvents(events.map(({ event }) => event));
+      for (const outcome of outcomes) metrics.billed(opts.currency, outcome);
+    },
   });
 }

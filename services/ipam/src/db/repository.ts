@@ -6,7 +6,7 @@ import {
   isUniqueViolation,
   outboxRow,
   type Pool,
-  processOnce,
+  processBatchOnce,
   type Region,
   uuidv7,
 } from "@cloudsim/shared";
@@ -96,24 +96,27 @@ export class IpamRepository {
     );
   }
 
+  /** Takes back the addresses of these servers; returns what each of them held. */
   async release(
-    serverId: string,
+    serverIds: readonly string[],
     db: Db = this.db,
-  ): Promise<{ address: string; region: Region } | undefined> {
-    const rows = await db
-      .update(addresses)
-      .set({ serverId: null, allocatedAt: null, confirmedAt: null, releasedAt: sql`now()` })
-      .where(eq(addresses.serverId, serverId))
-      .returning({ address: sql<string>`host(${addresses.address})`, region: addresses.region });
-    return rows[0] as { address: string; region: Region } | undefined;
+  ): Promise<{ serverId: string; address: string; region: Region }[]> {
+    if (serverIds.length === 0) return [];
+    const released = await db.execute<{ serverId: string; address: string; region: Region }>(sql`
+      UPDATE ipam.addresses AS a
+      SET server_id = NULL, allocated_at = NULL, confirmed_at = NULL, released_at = now()
+      FROM unnest(${sql.param(serverIds)}::uuid[]) AS s(id)
+      WHERE a.server_id = s.id
+      RETURNING s.id AS "serverId", host(a.address) AS address, a.region`);
+    return released.rows;
   }
 
-  /** The server is known to exist: its address is no longer a reservation. */
-  async confirm(serverId: string): Promise<void> {
-    await this.db
-      .update(addresses)
-      .set({ confirmedAt: sql`now()` })
-      .where(and(eq(addresses.serverId, serverId), isNull(addresses.confirmedAt)));
+  /** The servers are known to exist: their addresses are no longer reservations. */
+  async confirm(serverIds: readonly string[]): Promise<void> {
+    if (serverIds.length === 0) return;
+    await this.db.execute(sql`
+      UPDATE ipam.addresses SET confirmed_at = now()
+      WHERE server_id = ANY(${sql.param(serverIds)}::uuid[]) AND confirmed_at IS NULL`);
   }
 
   /** Servers holding an address for longer than `olderThanMs` without any event showing they exist. */
@@ -133,27 +136,47 @@ export class IpamRepository {
   }
 
   /**
-   * Releases the address of a server that ended (terminated or error), once per event, and
-   * announces it with an event written in the same transaction.
+   * Releases the addresses of servers that ended (terminated or error), once per event, and
+   * announces each with an event written in the same transaction: one transaction per batch.
    */
-  async releaseForEvent(eventId: string, serverId: string, requestId: string | null): Promise<void> {
-    await processOnce(this.db, "ipam", eventId, async (tx) => {
-      const released = await this.release(serverId, tx);
-      if (!released) return;
-      const event: AddressReleased = {
-        id: uuidv7(),
-        type: "ipam.released",
-        occurred_at: new Date().toISOString(),
-        server_id: serverId,
-        request_id: requestId,
-        ...released,
-      };
-      await tx
-        .insert(outbox)
-        .values(
-          outboxRow({ subject: addressReleasedSubject, orderingKey: serverId, payload: event, requestId }),
+  async releaseForEvents(
+    events: readonly { id: string; serverId: string; requestId: string | null }[],
+  ): Promise<void> {
+    await processBatchOnce(
+      this.db,
+      "ipam",
+      events.map((e) => e.id),
+      async (tx, fresh) => {
+        // A server's first ended event releases its address; a later one finds none, as one by one.
+        const firstOfServer = new Map<string, { requestId: string | null }>();
+        for (const e of events) {
+          const serverId = e.serverId.toLowerCase(); // as Postgres returns it
+          if (fresh.has(e.id) && !firstOfServer.has(serverId)) firstOfServer.set(serverId, e);
+        }
+        const released = await this.release([...firstOfServer.keys()], tx);
+        if (released.length === 0) return;
+        await tx.insert(outbox).values(
+          released.map(({ serverId, address, region }) => {
+            const requestId = firstOfServer.get(serverId)?.requestId ?? null;
+            const event: AddressReleased = {
+              id: uuidv7(),
+              type: "ipam.released",
+              occurred_at: new Date().toISOString(),
+              server_id: serverId,
+              request_id: requestId,
+              address,
+              region,
+            };
+            return outboxRow({
+              subject: addressReleasedSubject,
+              orderingKey: serverId,
+              payload: event,
+              requestId,
+            });
+          }),
         );
-    });
+      },
+    );
   }
 
   async usage(region?: Region): Promise<Pool[]> {

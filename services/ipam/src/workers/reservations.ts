@@ -20,12 +20,12 @@ export function startReservationCheck(
       for (const serverId of serverIds) {
         try {
           await bus.request(lifecycle.get, { id: serverId });
-          await repo.confirm(serverId);
+          await repo.confirm([serverId]);
         } catch (err) {
           // lifecycle not answering (yet): ask again next round.
           if (err instanceof AppError && err.code === "UNAVAILABLE") return 0;
           if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err;
-          const released = await repo.release(serverId);
+          const [released] = await repo.release([serverId]);
           opts.log.warn(
             { server_id: serverId, address: released?.address },
             "released the address of a server that was never created",

@@ -12,9 +12,19 @@ export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger)
     filter: eventSubjects.server,
     schema: ServerStateChanged,
     log,
-    handle: async (event) => {
-      if (ended.has(event.to_state)) await repo.releaseForEvent(event.id, event.server_id, event.request_id);
-      else await repo.confirm(event.server_id);
+    handleBatch: async (events) => {
+      const endedEvents = events.filter(({ event }) => ended.has(event.to_state));
+      const others = events.filter(({ event }) => !ended.has(event.to_state));
+      // Confirming first is what one by one would leave too: a confirmation after the release
+      // finds no address, and the release clears the confirmation.
+      await repo.confirm(others.map(({ event }) => event.server_id));
+      await repo.releaseForEvents(
+        endedEvents.map(({ event }) => ({
+          id: event.id,
+          serverId: event.server_id,
+          requestId: event.request_id,
+        })),
+      );
     },
   });
 }

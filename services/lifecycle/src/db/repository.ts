@@ -1,6 +1,7 @@
 import {
   type Actor,
   AppError,
+  currentTraceId,
   type Db,
   type InstanceTypeName,
   instanceSpec,
@@ -12,20 +13,10 @@ import {
 } from "@cloudsim/shared";
 import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
 import { stateChanged } from "../domain/events.ts";
+import { type QuotaDefaults, quotaExceeded } from "../domain/quota.ts";
 import type { ServerRow } from "../domain/server-view.ts";
 import { applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
 import { idempotencyKeys, outbox, serverEvents, servers, tenants } from "./schema.ts";
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
-/** The configured limits of a tenant that has none of its own. */
-export interface QuotaDefaults {
-  maxServers: number;
-  maxVcpus: number;
-}
-
-/** States whose vCPUs count against max_vcpus: on their way to running, or running. */
-const vcpuStates = new Set(["provisioning", "starting", "running", "rebooting", "stopping"]);
 
 /** Every servers row of one tenant (when given) or of all (null). */
 const ofTenant = (tenantId: string | null) => (tenantId === null ? [] : [eq(servers.tenantId, tenantId)]);
@@ -105,6 +96,99 @@ const serverColumns = {
   runningSince: servers.runningSince,
 };
 
+/** A timestamp as the events carry it: ISO 8601 in UTC, cut to the millisecond (as JS Dates are). */
+const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** serverColumns for a RETURNING clause in raw SQL; timestamps as isoMs text. */
+const returnedServer = sql.raw(
+  `id, tenant_id, name, region, type, state, host(ip_address) AS ip_address, tags,
+   ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
+);
+
+interface ReturnedServer extends Record<string, unknown> {
+  id: string;
+  tenant_id: string;
+  name: string;
+  region: string;
+  type: string;
+  state: string;
+  ip_address: string | null;
+  tags: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+  running_since: string | null;
+}
+
+const fromReturned = (r: ReturnedServer): ServerRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  region: r.region,
+  type: r.type,
+  state: r.state,
+  ipAddress: r.ip_address,
+  tags: r.tags,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+  runningSince: r.running_since === null ? null : new Date(r.running_since),
+});
+
+const quotaColumns = {
+  maxServers: tenants.maxServers,
+  maxVcpus: tenants.maxVcpus,
+  serversInUse: tenants.serversInUse,
+  vcpusInUse: tenants.vcpusInUse,
+};
+
+/** A log entry as server_events columns, for jsonb_to_recordset. */
+const logColumns = (e: NewLogEntry) => ({
+  type: e.type,
+  message: e.message,
+  from_state: e.fromState ?? null,
+  to_state: e.toState ?? null,
+  actor: e.actor,
+  request_id: e.requestId ?? null,
+});
+
+/**
+ * The CTEs `log` and `published` of a write whose CTE `server` returned the changed row: its
+ * log entries and its event, stamped with the row's updated_at (Postgres' clock, as the log's).
+ */
+function logAndPublish(entries: NewLogEntry[], event: OutboxEvent) {
+  const published = outboxRow(event);
+  const rows = entries.map(logColumns);
+  return sql`log AS (
+    INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
+    SELECT server.id, e.type, e.message, e.from_state, e.to_state, e.actor, e.request_id, ${currentTraceId()}
+    FROM server, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS e(type text, message text, from_state text, to_state text, actor text, request_id text)
+  ), published AS (
+    INSERT INTO lifecycle.outbox (event_id, subject, ordering_key, payload, request_id, traceparent)
+    SELECT ${published.eventId}, ${published.subject}, ${published.orderingKey},
+           jsonb_set(${JSON.stringify(published.payload)}::jsonb, '{occurred_at}', to_jsonb(server.updated_at)),
+           ${published.requestId}, ${published.traceparent}
+    FROM server
+  )`;
+}
+
+/**
+ * The configured default limits, for the usage trigger (migration 0005) to check a tenant
+ * without its own against; set for this statement's transaction only.
+ */
+const limitsOf = (quota: QuotaDefaults) =>
+  sql`SELECT set_config('cloudsim.max_servers', ${String(quota.maxServers)}, true) AS servers_limit,
+             set_config('cloudsim.max_vcpus', ${String(quota.maxVcpus)}, true) AS vcpus_limit`;
+
+/** The SQLSTATE the usage trigger raises when a write would pass a tenant's limit. */
+const QUOTA_REFUSED = "CQ001";
+
+/** The QUOTA_EXCEEDED of a write the usage trigger refused (its detail names the quota). */
+function quotaRefusal(err: unknown): AppError | undefined {
+  const pgErr = ((err as { cause?: unknown })?.cause ?? err) as { code?: string; detail?: string };
+  if (pgErr?.code !== QUOTA_REFUSED || !pgErr.detail) return undefined;
+  return quotaExceeded(JSON.parse(pgErr.detail));
+}
+
 const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
 
 /** lifecycle's own tables, and nothing else. */
@@ -116,163 +200,122 @@ export class LifecycleRepository {
   }
 
   /**
-   * A tenant's usage against its limits; with `lock` the tenant row is held FOR UPDATE until the
-   * transaction ends, so concurrent provisions and starts of one tenant check one at a time.
-   * Throws QUOTA_EXCEEDED when adding `add` would pass a limit.
+   * What a provision needs before it takes an address, in one round trip: the tenant's quota
+   * and usage, and what an Idempotency-Key (stored as <tenant id>:<key>) already created.
    */
-  async checkQuota(
-    db: Db | Tx,
-    tenantId: string,
-    add: { servers: number; vcpus: number },
-    defaults: QuotaDefaults,
-    lock: boolean,
-    /** A server this transaction just wrote, counted as `add` rather than as usage. */
-    excludeId?: string,
-  ): Promise<void> {
-    const query = db
-      .select({ maxServers: tenants.maxServers, maxVcpus: tenants.maxVcpus })
+  async provisionContext(tenantId: string, key: string | undefined) {
+    const [row] = await this.db
+      .select({
+        ...quotaColumns,
+        previous: { requestHash: idempotencyKeys.requestHash, serverId: idempotencyKeys.serverId },
+      })
       .from(tenants)
+      .leftJoin(idempotencyKeys, eq(idempotencyKeys.key, key ?? ""))
       .where(eq(tenants.id, tenantId));
-    const [tenant] = lock ? await query.for("update") : await query;
-    if (!tenant)
-      throw new AppError("NOT_FOUND", `tenant ${tenantId} does not exist`, { tenant_id: tenantId });
-    const rows = await db
-      .select({ type: servers.type, state: servers.state, n: sql<number>`count(*)::int` })
-      .from(servers)
-      .where(
-        and(
-          eq(servers.tenantId, tenantId),
-          ne(servers.state, "terminated"),
-          ...(excludeId ? [ne(servers.id, excludeId)] : []),
-        ),
-      )
-      .groupBy(servers.type, servers.state);
-    let count = 0;
-    let vcpus = 0;
-    for (const r of rows) {
-      count += r.n;
-      if (vcpuStates.has(r.state)) vcpus += r.n * instanceSpec(r.type as InstanceTypeName).vcpus;
-    }
-    const maxServers = tenant.maxServers ?? defaults.maxServers;
-    const maxVcpus = tenant.maxVcpus ?? defaults.maxVcpus;
-    const over = (quota: string, limit: number, usage: number, requested: number) =>
-      new AppError("QUOTA_EXCEEDED", `${quota} quota exceeded: ${usage} in use + ${requested} > ${limit}`, {
-        tenant_id: tenantId,
-        quota,
-        limit,
-        usage,
-        requested,
-      });
-    if (add.servers > 0 && count + add.servers > maxServers)
-      throw over("max_servers", maxServers, count, add.servers);
-    if (add.vcpus > 0 && vcpus + add.vcpus > maxVcpus) throw over("max_vcpus", maxVcpus, vcpus, add.vcpus);
+    return { tenant: row, previous: row?.previous?.serverId ? row.previous : undefined };
   }
 
-  async findIdempotencyKey(key: string) {
-    const rows = await this.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
-    return rows[0];
-  }
-
-  /** Stores a new server in provisioning, its first log entries, its event and its idempotency key, at once. */
+  /**
+   * Stores a new server in provisioning, its first log entries, its event and its idempotency
+   * key in one statement (one round trip, committed on its own), provided the tenant's quota
+   * still has room: the tenant row is locked and re-read for the check, so concurrent
+   * provisions of one tenant take turns only for the statement and its commit.
+   */
   async insertServer(
     server: NewServer,
     log: NewLogEntry[],
     idempotency: { key: string; requestHash: string } | undefined,
     quota: QuotaDefaults,
   ): Promise<ServerRow> {
-    return this.db.transaction(async (tx) => {
-      const [row] = (await tx
-        .insert(servers)
-        .values({
-          id: server.id,
-          tenantId: server.tenantId,
-          name: server.name,
-          region: server.region,
-          type: server.type,
-          state: "provisioning",
-          ipAddress: server.ipAddress,
-          tags: server.tags,
-          dueAt: afterSeconds(server.delayMs),
-          pendingRequestId: server.requestId,
-          failPending: server.failPending,
-        })
-        .returning(serverColumns)) as ServerRow[];
-      if (!row) throw new Error("insert returned no row");
-      await tx.insert(serverEvents).values(log.map((entry) => ({ ...entry, serverId: server.id })));
-      const event = stateChanged(row, {
-        from: null,
-        to: "provisioning",
-        actor: "user",
-        requestId: server.requestId,
-        at: row.updatedAt,
-      });
-      await tx.insert(outbox).values(outboxRow(event));
-      if (idempotency) await tx.insert(idempotencyKeys).values({ ...idempotency, serverId: server.id });
-      // Last, so the tenant's lock is held only for the count and the commit: provisions of one
-      // tenant take turns here, and each counts what the ones before it committed.
-      const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
-      await this.checkQuota(tx, server.tenantId, { servers: 1, vcpus }, quota, true, server.id);
-      return row;
+    const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
+    const event = stateChanged(server, {
+      from: null,
+      to: "provisioning",
+      actor: "user",
+      requestId: server.requestId,
+      at: new Date(),
     });
+    try {
+      const [row] = (
+        await this.db.execute<ReturnedServer>(sql`
+          WITH limits AS (${limitsOf(quota)}), server AS (
+            INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
+                                           due_at, pending_request_id, fail_pending)
+            SELECT ${server.id}, ${server.tenantId}, ${server.name}, ${server.region}, ${server.type}, ${vcpus},
+                   'provisioning', ${server.ipAddress}::inet, ${JSON.stringify(server.tags)}::jsonb,
+                   ${afterSeconds(server.delayMs)}, ${server.requestId}, ${server.failPending}
+            FROM limits
+            RETURNING ${returnedServer}
+          ), ${logAndPublish(log, event)}, keyed AS (
+            INSERT INTO lifecycle.idempotency_keys (key, request_hash, server_id)
+            SELECT ${idempotency?.key ?? null}::text, ${idempotency?.requestHash ?? null}::text, server.id
+            FROM server WHERE ${idempotency?.key ?? null}::text IS NOT NULL
+          )
+          SELECT * FROM server`)
+      ).rows;
+      if (!row) throw new Error("insert returned no row");
+      return fromReturned(row);
+    } catch (err) {
+      throw quotaRefusal(err) ?? err;
+    }
   }
 
   /**
-   * Moves a server into the timed state of `action`. The row lock makes concurrent actions on
-   * one server take turns; each sees the state the previous one left, so exactly one of two
-   * conflicting actions wins and the other is a CONFLICT.
+   * Moves a server into the timed state of `action`, optimistically: read the server, decide
+   * by the state machine, then write the change, its log entry and its event in one statement
+   * that holds only while the row's version is the one read. When another change came first
+   * the action is decided again on what that change left, so of two conflicting actions exactly
+   * one wins and the other is a CONFLICT. A start also needs room in its tenant's max_vcpus
+   * (the usage trigger refuses the statement otherwise).
    */
   async performAction(id: string, action: ServerAction, opts: ActionOptions): Promise<ServerRow> {
-    return this.db.transaction(async (tx) => {
-      const [current] = await tx
+    for (;;) {
+      const [current] = await this.db
         .select({
           state: servers.state,
           updatedAt: servers.updatedAt,
           tenantId: servers.tenantId,
+          region: servers.region,
           type: servers.type,
+          vcpus: servers.vcpus,
+          ipAddress: serverColumns.ipAddress,
+          tags: servers.tags,
+          version: servers.version,
         })
         .from(servers)
-        .where(and(eq(servers.id, id), ...ofTenant(opts.tenantId)))
-        .for("update");
+        .where(and(eq(servers.id, id), ...ofTenant(opts.tenantId)));
       if (!current) throw notFound("server", id);
       const from = current.state as ServerState;
       checkExpectations(from, current.updatedAt, opts);
       const to = applyAction(from, action);
-      // Starting adds the server's vCPUs to its tenant's running total (server row, then tenant row: one order).
-      if (action === "start") {
-        const vcpus = instanceSpec(current.type as InstanceTypeName).vcpus;
-        await this.checkQuota(tx, current.tenantId, { servers: 0, vcpus }, opts.quota, true);
-      }
-      const [row] = (await tx
-        .update(servers)
-        .set({
-          state: to,
-          dueAt: afterSeconds(delayOf(to, opts.delays) ?? 0),
-          pendingRequestId: opts.requestId,
-          failPending: opts.failPending,
-          updatedAt: sql`now()`,
-          version: sql`${servers.version} + 1`,
-        })
-        .where(eq(servers.id, id))
-        .returning(serverColumns)) as ServerRow[];
-      if (!row) throw new AppError("INTERNAL", `server ${id} vanished under its lock`);
-      await tx.insert(serverEvents).values({
-        serverId: id,
+      const change = { from, to, actor: opts.actor, requestId: opts.requestId, at: new Date() };
+      const entry: NewLogEntry = {
         type: "state.changed",
         message: `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: ${from} → ${to}`,
         fromState: from,
         toState: to,
         actor: opts.actor,
         requestId: opts.requestId,
-      });
-      await tx
-        .insert(outbox)
-        .values(
-          outboxRow(
-            stateChanged(row, { from, to, actor: opts.actor, requestId: opts.requestId, at: row.updatedAt }),
-          ),
-        );
-      return row;
-    });
+      };
+      let written: ReturnedServer | undefined;
+      try {
+        [written] = (
+          await this.db.execute<ReturnedServer>(sql`
+            WITH limits AS (${limitsOf(opts.quota)}), server AS (
+              UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(delayOf(to, opts.delays) ?? 0)},
+                pending_request_id = ${opts.requestId}, fail_pending = ${opts.failPending},
+                updated_at = now(), version = version + 1
+              FROM limits WHERE id = ${id} AND version = ${current.version}
+              RETURNING ${returnedServer}
+            ), ${logAndPublish([entry], stateChanged({ id, ...current }, change))}
+            SELECT * FROM server`)
+        ).rows;
+      } catch (err) {
+        throw quotaRefusal(err) ?? err;
+      }
+      // Not written: the server changed since it was read; decide again on what it is now.
+      if (written) return fromReturned(written);
+    }
   }
 
   /** The server, when it belongs to `tenantId` (null: any tenant). */
@@ -316,17 +359,31 @@ export class LifecycleRepository {
       .limit(limit);
   }
 
-  /** A log entry written from another service's event; the same event never writes twice. */
-  async addLogEntryFromEvent(
-    serverId: string,
-    entry: NewLogEntry & { eventId: string; at: Date },
+  /**
+   * Entries written from other services' events, in one statement: once per event (the log's
+   * unique event_id), in the given order, and only into the logs of servers that exist.
+   */
+  async addLogEntriesFromEvents(
+    entries: readonly (NewLogEntry & { serverId: string; eventId: string; at: Date })[],
   ): Promise<void> {
-    const exists = await this.db.select({ id: servers.id }).from(servers).where(eq(servers.id, serverId));
-    if (exists.length === 0) return;
-    await this.db
-      .insert(serverEvents)
-      .values({ ...entry, serverId })
-      .onConflictDoNothing({ target: serverEvents.eventId });
+    if (entries.length === 0) return;
+    const rows = entries.map((e) => ({
+      ...logColumns(e),
+      server_id: e.serverId,
+      at: e.at,
+      trace_id: e.traceId ?? null,
+      event_id: e.eventId,
+    }));
+    await this.db.execute(sql`
+      INSERT INTO lifecycle.server_events
+        (server_id, at, type, message, from_state, to_state, actor, request_id, trace_id, event_id)
+      SELECT server_id, at, type, message, from_state, to_state, actor, request_id, trace_id, event_id
+      FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (server_id uuid, at timestamptz,
+        type text, message text, from_state text, to_state text, actor text, request_id text,
+        trace_id text, event_id uuid)) WITH ORDINALITY AS t
+      WHERE EXISTS (SELECT 1 FROM lifecycle.servers s WHERE s.id = t.server_id)
+      ORDER BY t.ordinality
+      ON CONFLICT (event_id) DO NOTHING`);
   }
 
   /**

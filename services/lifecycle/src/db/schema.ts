@@ -18,12 +18,18 @@ export const lifecycleSchema = pgSchema("lifecycle");
 
 const time = (name: string) => timestamp(name, { withTimezone: true });
 
-/** Tenants: who owns servers; max_* null means the configured default (TENANT_MAX_*). */
+/**
+ * Tenants: who owns servers; max_* null means the configured default (TENANT_MAX_*). The
+ * *_in_use counters are kept by a trigger on servers (migration 0005), so a quota check reads
+ * one row instead of counting the tenant's servers.
+ */
 export const tenants = lifecycleSchema.table("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   maxServers: integer("max_servers"),
   maxVcpus: integer("max_vcpus"),
+  serversInUse: integer("servers_in_use").notNull().default(0),
+  vcpusInUse: integer("vcpus_in_use").notNull().default(0),
   createdAt: time("created_at").notNull().defaultNow(),
 });
 
@@ -52,6 +58,8 @@ export const servers = lifecycleSchema.table(
     name: text("name").notNull(),
     region: text("region").notNull(),
     type: text("type").notNull(),
+    /** The vCPUs of its type when created: what it counts against its tenant's max_vcpus. */
+    vcpus: integer("vcpus").notNull(),
     state: text("state").notNull(),
     ipAddress: inet("ip_address"),
     tags: jsonb("tags").$type<Record<string, string>>().notNull().default({}),

@@ -1,6 +1,6 @@
 import { AppError, type Db, DEFAULT_TENANT, type Tenant, uuidv7 } from "@cloudsim/shared";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
-import type { QuotaDefaults } from "./repository.ts";
+import type { QuotaDefaults } from "../domain/quota.ts";
 import { apiKeys, tenants } from "./schema.ts";
 
 type TenantRow = typeof tenants.$inferSelect;

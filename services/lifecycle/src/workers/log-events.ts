@@ -3,6 +3,7 @@ import {
   BillingEvent,
   type Bus,
   consumeEvents,
+  currentTraceId,
   eventSubjects,
   type Logger,
 } from "@cloudsim/shared";
@@ -25,12 +26,17 @@ function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occ
     filter: opts.filter,
     schema: opts.schema,
     log,
-    handle: (event) =>
-      repo.addLogEntryFromEvent(event.server_id, {
-        ...opts.entry(event),
-        eventId: event.id,
-        at: new Date(event.occurred_at),
-      }),
+    handleBatch: (events) =>
+      repo.addLogEntriesFromEvents(
+        events.map(({ event }) => ({
+          ...opts.entry(event),
+          serverId: event.server_id,
+          eventId: event.id,
+          at: new Date(event.occurred_at),
+          // The consumer span's trace, as the column's default would have it.
+          traceId: currentTraceId(),
+        })),
+      ),
   });
 }
 

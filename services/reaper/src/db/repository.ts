@@ -9,6 +9,15 @@ export interface Candidate {
   exempt: boolean;
 }
 
+/** What an event says about a server: its state since `at` (the event's occurred_at). */
+export interface WatchedEvent {
+  serverId: string;
+  state: string;
+  at: Date;
+  exempt: boolean;
+  tenantId: string;
+}
+
 export type Decision = "reaped" | "spared" | "error";
 
 export interface SweepResult {
@@ -28,30 +37,49 @@ export class ReaperRepository {
     private readonly pool: pg.Pool,
   ) {}
 
-  /** The newest event about a server wins; a late or repeated one changes nothing. */
-  async recordState(
-    serverId: string,
-    state: string,
-    at: Date,
-    exempt: boolean,
-    tenantId: string,
-  ): Promise<void> {
-    await this.db
-      .insert(watched)
-      .values({ serverId, state, stateSince: at, exempt, tenantId })
-      .onConflictDoUpdate({
-        target: watched.serverId,
-        // A new stop needs a new decision; any other state keeps the last one (for the counts).
-        set: {
-          state,
-          stateSince: at,
-          exempt,
-          tenantId,
-          decidedAt: state === "stopped" ? null : sql`${watched.decidedAt}`,
-          outcome: state === "stopped" ? null : sql`${watched.outcome}`,
-        },
-        setWhere: sql`${watched.stateSince} < ${at.toISOString()}::timestamptz`,
-      });
+  /**
+   * The newest event about each server wins; a late or repeated one changes nothing. A batch
+   * of events, in stream order, ends as if they had come one by one, in one statement (two when
+   * a server stopped and changed again within the batch).
+   */
+  async recordStates(events: readonly WatchedEvent[]): Promise<void> {
+    // Postgres updates a row once per statement, so each server's newest event stands for its
+    // others (the first of equal times: one by one, a later one would not be newer).
+    const latest = new Map<string, { newest: WatchedEvent; stop?: WatchedEvent }>();
+    for (const e of events) {
+      const seen = latest.get(e.serverId);
+      if (seen && e.at.getTime() <= seen.newest.at.getTime()) continue;
+      latest.set(e.serverId, { newest: e, stop: e.state === "stopped" ? e : seen?.stop });
+    }
+    // One by one, a stop that a newer event then replaced still cleared the last decision
+    // when it was newer than the row; applying it first does just that.
+    const replacedStops = [...latest.values()].flatMap((l) =>
+      l.stop && l.stop !== l.newest ? [l.stop] : [],
+    );
+    if (replacedStops.length > 0) await this.upsertStates(replacedStops);
+    if (latest.size > 0) await this.upsertStates([...latest.values()].map((l) => l.newest));
+  }
+
+  /** At most one event per server: a row that is older takes its state. */
+  private async upsertStates(events: WatchedEvent[]): Promise<void> {
+    const rows = events.map((e) => ({
+      server_id: e.serverId,
+      state: e.state,
+      state_since: e.at,
+      exempt: e.exempt,
+      tenant_id: e.tenantId,
+    }));
+    await this.db.execute(sql`
+      INSERT INTO reaper.watched AS w (server_id, state, state_since, exempt, tenant_id)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS t(server_id uuid, state text, state_since timestamptz, exempt boolean, tenant_id text)
+      ON CONFLICT (server_id) DO UPDATE SET
+        state = excluded.state, state_since = excluded.state_since, exempt = excluded.exempt,
+        tenant_id = excluded.tenant_id,
+        -- A new stop needs a new decision; any other state keeps the last one (for the counts).
+        decided_at = CASE WHEN excluded.state = 'stopped' THEN NULL ELSE w.decided_at END,
+        outcome = CASE WHEN excluded.state = 'stopped' THEN NULL ELSE w.outcome END
+      WHERE w.state_since < excluded.state_since`);
   }
 
   /**

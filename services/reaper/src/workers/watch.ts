@@ -15,13 +15,15 @@ export function watchServers(
     filter: eventSubjects.server,
     schema: ServerStateChanged,
     log,
-    handle: (event) =>
-      repo.recordState(
-        event.server_id,
-        event.to_state,
-        new Date(event.occurred_at),
-        isExempt(event.server.tags, exemptTag),
-        event.tenant_id,
+    handleBatch: (events) =>
+      repo.recordStates(
+        events.map(({ event }) => ({
+          serverId: event.server_id,
+          state: event.to_state,
+          at: new Date(event.occurred_at),
+          exempt: isExempt(event.server.tags, exemptTag),
+          tenantId: event.tenant_id,
+        })),
       ),
   });
 }
