@@ -6,13 +6,15 @@
  * Prints a table and writes bench/results/<time>.json.
  * BENCH_DURATION (seconds per case, default 10), BENCH_LIST_ROWS (default 1000000).
  */
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { freePort, waitForPort, workspaceRoot } from "@cloudsim/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
-import { against, closedLoop, type Figure, httpLoad, seconds } from "./lib/load.ts";
+import { cpuPerRequest, cpuSnapshot, settle } from "./lib/cpu.ts";
+import { against, closedLoop, type Figure, httpLoad, seconds, warmupSeconds } from "./lib/load.ts";
 import { peakRssMb, startBuiltService, startHelper, stop } from "./lib/processes.ts";
 
 const infra = await benchInfra();
@@ -104,14 +106,36 @@ async function startSystem() {
   return { url: `http://127.0.0.1:${gatewayPort}`, children };
 }
 
+/**
+ * CPU milliseconds each part of the system spent per request of each case, including the work
+ * the case left queued (events, timers) until the system was idle again: where the time goes.
+ */
+const cpuCost: Record<string, Record<string, number | null>> = {};
+
+async function costed(children: Map<string, ChildProcess>, load: () => Promise<Figure>): Promise<Figure> {
+  const named = new Map([...children].map(([name, child]) => [child.pid ?? -1, name]));
+  const before = cpuSnapshot(named);
+  const f = await load();
+  const settledS = await settle(named);
+  cpuCost[f.name] = {
+    ...cpuPerRequest(before, cpuSnapshot(named), f.rps * (seconds + warmupSeconds)),
+    "settled after s": settledS,
+  };
+  return f;
+}
+
 const regions = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1"];
 
-async function drive(url: string, c: Awaited<ReturnType<typeof ceilings>>) {
+type System = Awaited<ReturnType<typeof startSystem>>;
+
+async function drive({ url, children }: System, c: Awaited<ReturnType<typeof ceilings>>) {
+  const load = (name: string, options: Parameters<typeof httpLoad>[1]) =>
+    costed(children, () => httpLoad(name, options));
   const created: string[] = [];
   let n = 0;
   record(
     against(
-      await httpLoad(`POST /servers`, {
+      await load(`POST /servers`, {
         url,
         requests: [
           {
@@ -136,21 +160,21 @@ async function drive(url: string, c: Awaited<ReturnType<typeof ceilings>>) {
   const pick = () => created[i++ % created.length];
   record(
     against(
-      await httpLoad("GET /servers/{id}", {
+      await load("GET /servers/{id}", {
         url,
         requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/servers/${pick()}` }) }],
       }),
       c.noPg,
     ),
   );
-  record(against(await httpLoad("GET /servers?limit=50", { url: `${url}/servers?limit=50` }), c.noPg));
+  record(against(await load("GET /servers?limit=50", { url: `${url}/servers?limit=50` }), c.noPg));
 
   // Actions: every server is running by now; each one is stopped, then started, in turn.
   const next = new Map(created.map((id) => [id, "stop"]));
   let a = 0;
   record(
     against(
-      await httpLoad("POST /servers/{id}/action stop/start", {
+      await load("POST /servers/{id}/action stop/start", {
         url,
         requests: [
           {
@@ -184,9 +208,10 @@ async function listAtScale(url: string) {
   await db.connect();
   const t0 = performance.now();
   await db.query(
-    `INSERT INTO lifecycle.servers (id, name, region, type, state, ip_address, created_at, updated_at)
+    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, ip_address, created_at, updated_at)
      SELECT gen_random_uuid(), 'bulk-' || g, (ARRAY['us-east-1','us-west-2','eu-west-1','eu-central-1','ap-southeast-1'])[1 + g % 5],
-            (ARRAY['t2.micro','t2.small','m5.large'])[1 + (g / 5) % 3], (ARRAY['running','stopped','terminated'])[1 + (g / 15) % 3],
+            (ARRAY['t2.micro','t2.small','m5.large'])[1 + (g / 5) % 3], (ARRAY[1, 1, 2])[1 + (g / 5) % 3],
+            (ARRAY['running','stopped','terminated'])[1 + (g / 15) % 3],
             NULL, now(), now()
      FROM generate_series(1, $1) AS g`,
     [rows],
@@ -215,7 +240,7 @@ try {
   const c = await ceilings();
   const system = await startSystem();
   try {
-    await drive(system.url, c);
+    await drive(system, c);
     await listAtScale(system.url);
     notes.peak_rss_mb = Object.fromEntries(
       [...system.children].map(([name, child]) => [name, peakRssMb(child.pid)]),
@@ -225,6 +250,9 @@ try {
   }
   console.table(figures);
   console.table([notes.peak_rss_mb]);
+  console.log("CPU ms per request, by part of the system:");
+  console.table(cpuCost);
+  notes.cpu_ms_per_request = cpuCost;
   mkdirSync(`${workspaceRoot}/bench/results`, { recursive: true });
   const file = `${workspaceRoot}/bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, `${JSON.stringify({ figures, notes }, null, 2)}\n`);

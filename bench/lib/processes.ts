@@ -35,10 +35,14 @@ export function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
-/** A service as it runs in production: its built bundle (`pnpm build`) under plain node. */
+/**
+ * A service as it runs in production: its built bundle (`pnpm build`) under plain node.
+ * BENCH_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile each service.
+ */
 export function startBuiltService(name: string, env: Record<string, string | undefined>): ChildProcess {
   const main = `${workspaceRoot}/services/${name}/dist/main.js`;
-  return spawn(process.execPath, [main], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  return spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
