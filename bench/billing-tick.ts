@@ -1,13 +1,14 @@
 /**
- * One billing tick over a fleet of running servers: BENCH_FLEET (10,000) open intervals
+ * One billing tick over a fleet of running servers: BENCH_FLEET (100,000) open intervals
  * inserted directly, then the tick (one statement) timed several times; prints the median and
  * its ratio to BILLING_INTERVAL (60s). `npx tsx bench/billing-tick.ts`
  */
 import { BillingRepository, billingConfig, rateTable, startBilling } from "@cloudsim/billing";
 import { createDatabase, loadConfig, parseDuration } from "@cloudsim/shared";
 import { benchInfra } from "./infra.ts";
+import { writeResults } from "./lib/results.ts";
 
-const fleet = Number(process.env.BENCH_FLEET ?? 10_000);
+const fleet = Number(process.env.BENCH_FLEET ?? 100_000);
 const intervalMs = parseDuration(process.env.BILLING_INTERVAL ?? "60s", "s") ?? 60_000;
 const rounds = 5;
 
@@ -46,17 +47,17 @@ try {
   }
   const lines = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM billing.ledger");
   const median = [...times].sort((a, b) => a - b)[Math.floor(rounds / 2)] ?? 0;
-  console.table([
-    {
-      servers: fleet,
-      "tick median (ms)": median.toFixed(1),
-      "tick min (ms)": Math.min(...times).toFixed(1),
-      "tick max (ms)": Math.max(...times).toFixed(1),
-      "BILLING_INTERVAL (ms)": intervalMs,
-      "ratio to interval": (median / intervalMs).toExponential(2),
-      "ledger lines": lines.rows[0]?.n ?? 0,
-    },
-  ]);
+  const figure = {
+    servers: fleet,
+    "tick median (ms)": median.toFixed(1),
+    "tick min (ms)": Math.min(...times).toFixed(1),
+    "tick max (ms)": Math.max(...times).toFixed(1),
+    "BILLING_INTERVAL (ms)": intervalMs,
+    "ratio to interval": (median / intervalMs).toExponential(2),
+    "ledger lines": lines.rows[0]?.n ?? 0,
+  };
+  console.table([figure]);
+  console.error(`[bench] written ${writeResults("billing-tick", figure)}`);
   await database.pool.end();
   await billing.stop();
 } finally {

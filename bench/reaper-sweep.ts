@@ -1,5 +1,5 @@
 /**
- * One reaper sweep over 10,000 idle servers (BENCH_FLEET to change it): each is terminated
+ * One reaper sweep over 100,000 idle servers (BENCH_FLEET to change it): each is terminated
  * through lifecycle with the state re-check. Prints the sweep's time and its ratio to the
  * default REAPER_INTERVAL (60 s). Run: npx tsx bench/reaper-sweep.ts
  */
@@ -8,8 +8,9 @@ import { reaperConfig, startReaper } from "@cloudsim/reaper";
 import { loadConfig, uuidv7 } from "@cloudsim/shared";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
+import { writeResults } from "./lib/results.ts";
 
-const servers = Number(process.env.BENCH_FLEET ?? 10_000);
+const servers = Number(process.env.BENCH_FLEET ?? 100_000);
 const infra = await benchInfra();
 const lifecycleEnv = { ...infra.env, TIMER_INTERVAL: "1h", OUTBOX_INTERVAL: "1h" };
 const reaperEnv = { ...infra.env, IDLE_TIMEOUT: "30m", REAPER_INTERVAL: "1h" };
@@ -51,18 +52,18 @@ try {
   const terminating = await db.query(
     "SELECT count(*)::int AS n FROM lifecycle.servers WHERE state = 'terminating'",
   );
-  console.table([
-    {
-      figure: "reaper sweep",
-      servers,
-      reaped: sweep.reaped,
-      terminating_after: terminating.rows[0].n,
-      sweep_ms: Math.round(sweep.ms),
-      per_second: Math.round((sweep.reaped / sweep.ms) * 1000),
-      ratio_to_REAPER_INTERVAL_60s: (sweep.ms / 60_000).toFixed(3),
-      wall_ms_incl_start: Math.round(wall),
-    },
-  ]);
+  const figure = {
+    figure: "reaper sweep",
+    servers,
+    reaped: sweep.reaped,
+    terminating_after: terminating.rows[0].n,
+    sweep_ms: Math.round(sweep.ms),
+    per_second: Math.round((sweep.reaped / sweep.ms) * 1000),
+    ratio_to_REAPER_INTERVAL_60s: (sweep.ms / 60_000).toFixed(3),
+    wall_ms_incl_start: Math.round(wall),
+  };
+  console.table([figure]);
+  console.error(`[bench] written ${writeResults("reaper-sweep", figure)}`);
   await reaper.stop();
   await lifecycle.stop();
   await db.end();

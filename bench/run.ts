@@ -8,14 +8,14 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { freePort, waitForPort, workspaceRoot } from "@cloudsim/shared/testing";
+import { freePort, waitForPort } from "@cloudsim/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
 import { cpuPerRequest, cpuSnapshot, settle } from "./lib/cpu.ts";
 import { against, closedLoop, type Figure, httpLoad, seconds, warmupSeconds } from "./lib/load.ts";
 import { peakRssMb, startBuiltService, startHelper, stop } from "./lib/processes.ts";
+import { writeResults } from "./lib/results.ts";
 
 const infra = await benchInfra();
 const figures: Figure[] = [];
@@ -232,6 +232,8 @@ async function listAtScale(url: string) {
     ["list, state=stopped", "/servers?limit=50&state=stopped"],
     ["get one", `/servers/${deep.rows[0].id}`],
   ] as const) {
+    // A page's own latency (one client, nothing queued ahead of it), then under 50 connections.
+    record(await httpLoad(`${name} @ ${rows} rows, 1 client`, { url: `${url}${path}` }, 1));
     record(await httpLoad(`${name} @ ${rows} rows`, { url: `${url}${path}` }));
   }
 }
@@ -253,10 +255,7 @@ try {
   console.log("CPU ms per request, by part of the system:");
   console.table(cpuCost);
   notes.cpu_ms_per_request = cpuCost;
-  mkdirSync(`${workspaceRoot}/bench/results`, { recursive: true });
-  const file = `${workspaceRoot}/bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-  writeFileSync(file, `${JSON.stringify({ figures, notes }, null, 2)}\n`);
-  say(`written ${file}`);
+  say(`written ${writeResults("system", { figures, notes })}`);
 } finally {
   await infra.stop();
 }

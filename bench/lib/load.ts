@@ -47,16 +47,20 @@ export async function closedLoop(name: string, op: () => Promise<void>, concurre
   return figure(name, r.ok / r.elapsed, h, r.errors);
 }
 
-/** autocannon at `connections` for the duration; latency of 2xx answers at microsecond resolution. */
+/**
+ * autocannon at `clients` connections (default BENCH_CONNECTIONS) for the duration; latency of
+ * 2xx answers at microsecond resolution.
+ */
 export async function httpLoad(
   name: string,
   options: Omit<autocannon.Options, "connections" | "duration">,
-  okStatus = (status: number) => status < 300,
+  clients = connections,
 ): Promise<Figure> {
+  const okStatus = (status: number) => status < 300;
   const run = (duration: number, h?: RecordableHistogram) =>
     new Promise<autocannon.Result & { bad: number }>((resolve, reject) => {
       let bad = 0;
-      const instance = autocannon({ ...options, connections, duration }, (err, result) =>
+      const instance = autocannon({ ...options, connections: clients, duration }, (err, result) =>
         err ? reject(err) : resolve({ ...result, bad }),
       );
       instance.on("response", (_client, status, _bytes, latencyMs) => {

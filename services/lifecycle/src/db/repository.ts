@@ -193,7 +193,19 @@ const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 10
 
 /** lifecycle's own tables, and nothing else. */
 export class LifecycleRepository {
-  constructor(private readonly db: Db) {}
+  /** GET's query, built once and prepared by Postgres once per connection: it runs on every read. */
+  private readonly serverOfTenant;
+  private readonly serverOfAny;
+
+  constructor(private readonly db: Db) {
+    const byId = () => db.select(serverColumns).from(servers);
+    this.serverOfTenant = byId()
+      .where(and(eq(servers.id, sql.placeholder("id")), eq(servers.tenantId, sql.placeholder("tenantId"))))
+      .prepare("lifecycle_server_of_tenant");
+    this.serverOfAny = byId()
+      .where(eq(servers.id, sql.placeholder("id")))
+      .prepare("lifecycle_server_of_any");
+  }
 
   get database(): Db {
     return this.db;
@@ -320,10 +332,10 @@ export class LifecycleRepository {
 
   /** The server, when it belongs to `tenantId` (null: any tenant). */
   async getServer(id: string, tenantId: string | null): Promise<ServerRow | undefined> {
-    const rows = await this.db
-      .select(serverColumns)
-      .from(servers)
-      .where(and(eq(servers.id, id), ...ofTenant(tenantId)));
+    const rows =
+      tenantId === null
+        ? await this.serverOfAny.execute({ id })
+        : await this.serverOfTenant.execute({ id, tenantId });
     return rows[0] as ServerRow | undefined;
   }
 
