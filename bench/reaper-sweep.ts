@@ -13,7 +13,8 @@ import { writeResults } from "./lib/results.ts";
 const servers = Number(process.env.BENCH_FLEET ?? 100_000);
 const infra = await benchInfra();
 const lifecycleEnv = { ...infra.env, TIMER_INTERVAL: "1h", OUTBOX_INTERVAL: "1h" };
-const reaperEnv = { ...infra.env, IDLE_TIMEOUT: "30m", REAPER_INTERVAL: "1h" };
+// One sweep takes the whole fleet (REAPER_BATCH), as the figure says.
+const reaperEnv = { ...infra.env, IDLE_TIMEOUT: "30m", REAPER_INTERVAL: "1h", REAPER_BATCH: String(servers) };
 
 try {
   // Migrate both schemas, then seed: servers stopped an hour ago, as lifecycle and the reaper know them.

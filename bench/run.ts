@@ -169,7 +169,9 @@ async function drive({ url, children }: System, c: Awaited<ReturnType<typeof cei
   );
   record(against(await load("GET /servers?limit=50", { url: `${url}/servers?limit=50` }), c.noPg));
 
-  // Actions: every server is running by now; each one is stopped, then started, in turn.
+  // Actions: every server is running by now; each one is stopped, then started, in turn. The
+  // next action flips when a request is sent: autocannon drops the answers still in flight when
+  // the warm-up ends, and a flip on the answer would then send those servers the same action again.
   const next = new Map(created.map((id) => [id, "stop"]));
   let a = 0;
   record(
@@ -181,17 +183,14 @@ async function drive({ url, children }: System, c: Awaited<ReturnType<typeof cei
             method: "POST",
             setupRequest: (req) => {
               const id = created[a++ % created.length] as string;
+              const action = next.get(id);
+              next.set(id, action === "stop" ? "start" : "stop");
               return {
                 ...req,
                 path: `/servers/${id}/action`,
                 headers: { "content-type": "application/json" },
-                body: JSON.stringify({ action: next.get(id) }),
+                body: JSON.stringify({ action }),
               };
-            },
-            onResponse: (status, body) => {
-              if (status !== 202) return;
-              const server = JSON.parse(body);
-              next.set(server.id, server.state === "stopping" ? "start" : "stop");
             },
           },
         ],

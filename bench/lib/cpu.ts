@@ -28,9 +28,11 @@ export function cpuSnapshot(named: Map<number, string>): Map<string, number> {
           ? comm
           : undefined);
     if (!label) continue;
-    // Fields after "(comm) ": state is the 1st, utime the 12th, stime the 13th.
+    // Fields after "(comm) ": state is the 1st, utime the 12th, stime the 13th, then cutime and
+    // cstime: the time of exited children, which is how a Postgres backend that closed still counts.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    const ticks = fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
+    const ms = ticks * TICK_MS;
     totals.set(label, (totals.get(label) ?? 0) + ms);
   }
   return totals;

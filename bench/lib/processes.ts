@@ -35,14 +35,17 @@ export function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
+/** The heap bounds the Dockerfile gives every service (NODE_OPTIONS there). */
+const productionHeap = ["--max-old-space-size=96", "--max-semi-space-size=8"];
+
 /**
- * A service as it runs in production: its built bundle (`pnpm build`) under plain node.
- * BENCH_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile each service.
+ * A service as it runs in production: its built bundle (`pnpm build`) under plain node, with the
+ * production heap bounds. BENCH_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
 export function startBuiltService(name: string, env: Record<string, string | undefined>): ChildProcess {
   const main = `${workspaceRoot}/services/${name}/dist/main.js`;
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  return spawn(process.execPath, [...nodeArgs, main], {
+  return spawn(process.execPath, [...productionHeap, ...nodeArgs, main], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
