@@ -12,7 +12,7 @@ import { freePort, waitForPort } from "@cloudsim/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
-import { cpuPerRequest, cpuSnapshot, settle } from "./lib/cpu.ts";
+import { cpuPerRequest, cpuSnapshot, postmasterOn, settle } from "./lib/cpu.ts";
 import { against, closedLoop, type Figure, httpLoad, seconds, warmupSeconds } from "./lib/load.ts";
 import { peakRssMb, startBuiltService, startHelper, stop } from "./lib/processes.ts";
 import { writeResults } from "./lib/results.ts";
@@ -111,14 +111,16 @@ async function startSystem() {
  * the case left queued (events, timers) until the system was idle again: where the time goes.
  */
 const cpuCost: Record<string, Record<string, number | null>> = {};
+/** Only this run's Postgres counts (other clusters on the machine vacuum on their own time). */
+const postmaster = postmasterOn(Number(new URL(infra.databaseUrl).port || 5432));
 
 async function costed(children: Map<string, ChildProcess>, load: () => Promise<Figure>): Promise<Figure> {
   const named = new Map([...children].map(([name, child]) => [child.pid ?? -1, name]));
-  const before = cpuSnapshot(named);
+  const before = cpuSnapshot(named, postmaster);
   const f = await load();
-  const settledS = await settle(named);
+  const settledS = await settle(named, postmaster);
   cpuCost[f.name] = {
-    ...cpuPerRequest(before, cpuSnapshot(named), f.rps * (seconds + warmupSeconds)),
+    ...cpuPerRequest(before, cpuSnapshot(named, postmaster), f.rps * (seconds + warmupSeconds)),
     "settled after s": settledS,
   };
   return f;

@@ -207,10 +207,6 @@ export class LifecycleRepository {
       .prepare("lifecycle_server_of_any");
   }
 
-  get database(): Db {
-    return this.db;
-  }
-
   /**
    * What a provision needs before it takes an address, in one round trip: the tenant's quota
    * and usage, and what an Idempotency-Key (stored as <tenant id>:<key>) already created.
@@ -230,8 +226,9 @@ export class LifecycleRepository {
   /**
    * Stores a new server in provisioning, its first log entries, its event and its idempotency
    * key in one statement (one round trip, committed on its own), provided the tenant's quota
-   * still has room: the tenant row is locked and re-read for the check, so concurrent
-   * provisions of one tenant take turns only for the statement and its commit.
+   * still has room: the usage trigger counts the server under the tenant row's lock and
+   * refuses the statement otherwise, so a tenant's provisions take turns only for the trigger
+   * and the commit.
    */
   async insertServer(
     server: NewServer,
