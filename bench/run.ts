@@ -4,7 +4,8 @@
  * system as processes driven over HTTP, then list latency over 1,000,000 servers and each
  * service's peak memory. The services run as built bundles (`pnpm build`) under plain node.
  * Prints a table and writes bench/results/<time>.json.
- * BENCH_DURATION (seconds per case, default 10), BENCH_LIST_ROWS (default 1000000).
+ * BENCH_DURATION (seconds per case, default 10), BENCH_LIST_ROWS (default 1000000),
+ * BENCH_PARTS (which parts run, default all: ceilings,system,scale; without ceilings no ratios).
  */
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -17,6 +18,7 @@ import { against, closedLoop, type Figure, httpLoad, seconds, warmupSeconds } fr
 import { peakRssMb, startBuiltService, startHelper, stop } from "./lib/processes.ts";
 import { writeResults } from "./lib/results.ts";
 
+const parts = new Set((process.env.BENCH_PARTS ?? "ceilings,system,scale").split(","));
 const infra = await benchInfra();
 const figures: Figure[] = [];
 const notes: Record<string, unknown> = { duration_s: seconds, node: process.version };
@@ -130,7 +132,9 @@ const regions = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-sout
 
 type System = Awaited<ReturnType<typeof startSystem>>;
 
-async function drive({ url, children }: System, c: Awaited<ReturnType<typeof ceilings>>) {
+type Ceilings = Partial<Awaited<ReturnType<typeof ceilings>>>;
+
+async function drive({ url, children }: System, c: Ceilings) {
   const load = (name: string, options: Parameters<typeof httpLoad>[1]) =>
     costed(children, () => httpLoad(name, options));
   const created: string[] = [];
@@ -240,11 +244,11 @@ async function listAtScale(url: string) {
 }
 
 try {
-  const c = await ceilings();
+  const c: Ceilings = parts.has("ceilings") ? await ceilings() : {};
   const system = await startSystem();
   try {
-    await drive(system, c);
-    await listAtScale(system.url);
+    if (parts.has("system")) await drive(system, c);
+    if (parts.has("scale")) await listAtScale(system.url);
     notes.peak_rss_mb = Object.fromEntries(
       [...system.children].map(([name, child]) => [name, peakRssMb(child.pid)]),
     );

@@ -88,6 +88,8 @@ function figure(name: string, rps: number, h: RecordableHistogram, errors: numbe
 
 const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
 
-export function against(figure: Figure, ceiling: Figure): Figure {
+/** The figure as a share of its ceiling (none when the ceilings were not measured in this run). */
+export function against(figure: Figure, ceiling: Figure | undefined): Figure {
+  if (!ceiling) return figure;
   return { ...figure, ceiling: ceiling.name, ratio: Math.round((figure.rps / ceiling.rps) * 100) / 100 };
 }

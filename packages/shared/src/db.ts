@@ -14,7 +14,44 @@ export function createDatabase(url: string, max: number, log: Logger): Database 
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log.warn({ err }, "idle postgres client failed"));
+  pool.on("connect", preparing);
   return { pool, db: drizzle(pool) };
+}
+
+/** Distinct statement texts prepared by this process, at most: generated texts (a VALUES list per row count) stay bounded. */
+const MAX_PREPARED_TEXTS = 200;
+const statementNames = new Map<string, string>();
+
+/** The name a statement text is prepared under, the same on every connection of this process. */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED_TEXTS) {
+    name = `cloudsim_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type QueryArgs = [config: unknown, values?: unknown, callback?: unknown];
+
+/**
+ * Makes a client run every statement that has parameters as a named prepared statement, so
+ * Postgres parses, analyses and plans each text once per connection rather than on every call:
+ * the services repeat a few dozen texts, and planning them was a tenth of the machine's CPU
+ * under load. Texts without parameters (migrations, BEGIN) still go as simple queries.
+ */
+function preparing(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: QueryArgs) => unknown;
+  const prepared = (...[config, values, callback]: QueryArgs) => {
+    const statement = typeof config === "string" ? { text: config } : (config as pg.QueryConfig);
+    const params = Array.isArray(values) ? values : statement?.values;
+    const name =
+      statement && !statement.name && typeof statement.text === "string" && params?.length
+        ? statementName(statement.text)
+        : undefined;
+    return query(name ? { ...statement, name } : config, values, callback);
+  };
+  Object.assign(client, { query: prepared });
 }
 
 /**
