@@ -2,7 +2,8 @@
  * `pnpm build`: each service as one ES module bundle (services/<name>/dist/main.js) with its
  * migrations beside it, and the tracing preload (dist/tracing.js), run with plain node:
  *   node --import ./services/<name>/dist/tracing.js services/<name>/dist/main.js
- * pg and @fastify/swagger-ui stay outside the bundle (each service depends on what it keeps out).
+ * pg and @fastify/swagger-ui stay outside the bundle, and the preload registers the loader hook of
+ * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
  */
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";

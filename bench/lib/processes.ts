@@ -43,10 +43,15 @@ const productionHeap = ["--max-old-space-size=96", "--max-semi-space-size=8"];
  * production heap bounds. BENCH_NODE_ARGS adds node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
  */
 export function startBuiltService(name: string, env: Record<string, string | undefined>): ChildProcess {
-  const main = `${workspaceRoot}/services/${name}/dist/main.js`;
+  const dist = `${workspaceRoot}/services/${name}/dist`;
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  return spawn(process.execPath, [...productionHeap, ...nodeArgs, main], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  // With the OpenTelemetry preload, as in production (no exporter is set: spans carry context only).
+  return spawn(
+    process.execPath,
+    [...productionHeap, ...nodeArgs, "--import", `${dist}/tracing.js`, `${dist}/main.js`],
+    {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
 }

@@ -9,8 +9,9 @@
  * export (OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, http/json or grpc); OTEL_TRACES_EXPORTER
  * picks exporters explicitly (otlp, console, none); OTEL_SERVICE_NAME names the service
  * (otherwise the services/<name> folder of the main script); OTEL_SDK_DISABLED=true turns
- * everything off. With no endpoint and no exporter named, spans are still made (log lines and
- * NATS headers carry trace ids) but exported nowhere. Metrics stay with Prometheus (/metrics)
+ * everything off. With no endpoint and no exporter named, spans carry trace context only (log
+ * lines and NATS headers still name trace ids): nothing would read what they record, so they
+ * record nothing. Metrics stay with Prometheus (/metrics)
  * unless OTEL_METRICS_EXPORTER is set.
  */
 import { register } from "node:module";
@@ -20,7 +21,7 @@ import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { AlwaysOffSampler, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
 
 const env = process.env;
 /** Paths that are polled, not used: no spans for them. */
@@ -40,11 +41,11 @@ function startTracing(): NodeSDK | undefined {
   register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? "").trim();
-  // No endpoint and no exporter named (or "none"): spans exist for context, and go nowhere.
+  // No endpoint and no exporter named (or "none"): spans exist for context, and record nothing.
   const exportNothing = exporters === "none" || (!exporters && !endpoint);
   const sdk = new NodeSDK({
     serviceName: serviceName(),
-    ...(exportNothing ? { spanProcessors: [new NoopSpanProcessor()] } : {}),
+    ...(exportNothing ? { spanProcessors: [new NoopSpanProcessor()], sampler: new AlwaysOffSampler() } : {}),
     ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
     instrumentations: [
