@@ -65,7 +65,8 @@ function startTracing(): NodeSDK | undefined {
       }),
       // Only queries inside a traced operation: the pollers (timers, outbox relay) stay quiet.
       new PgInstrumentation({ requireParentSpan: true }),
-      new RuntimeNodeInstrumentation(),
+      // Runtime metrics (event loop, GC) are OpenTelemetry metrics: only where something reads them.
+      ...(env.OTEL_METRICS_EXPORTER ? [new RuntimeNodeInstrumentation()] : []),
     ],
   });
   sdk.start();

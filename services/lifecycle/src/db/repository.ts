@@ -401,6 +401,13 @@ export class LifecycleRepository {
    * (or to error when a failure was asked for), logs it and writes its event. Returns how many.
    */
   async completeDueTransitions(batch: number): Promise<number> {
+    // Most rounds find nothing due: then one indexed read is all they cost, not a transaction.
+    const [probe] = (
+      await this.db.execute<{ due: boolean }>(
+        sql`SELECT EXISTS (SELECT 1 FROM lifecycle.servers WHERE due_at <= now()) AS due`,
+      )
+    ).rows;
+    if (!probe?.due) return 0;
     return this.db.transaction(async (tx) => {
       const due = await tx
         .select({
