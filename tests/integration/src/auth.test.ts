@@ -125,12 +125,12 @@ describe("the rate limit", () => {
     const a = await newTenant(stack.url, "busy");
     const b = await newTenant(stack.url, "calm");
     const busy = keyed(stack.url, a.key);
-    const statuses = await Promise.all(
-      Array.from({ length: 130 }, () => busy.get("/servers").then((r) => r.status)),
-    );
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(120);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
-    const limited = await busy.get("/servers");
+    const answers = await Promise.all(Array.from({ length: 130 }, () => busy.get("/servers")));
+    expect(answers.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(120);
+    // Checked on an answer of the burst itself: the bucket refills two a second, so a request
+    // sent after a slow burst could find a fresh token.
+    const limited = answers.find((r) => r.status === 429);
+    if (!limited) throw new Error("no answer of the burst was 429");
     expectProblem(limited, 429, "RATE_LIMITED");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     // Another key has its own bucket; health is never limited.
