@@ -6,9 +6,11 @@
  * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
  */
 import { cpSync, existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { workspaceRoot } from "@cloudsim/shared/testing";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+
+const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const services = ["gateway", "lifecycle", "ipam", "billing", "reaper"];
 // CommonJS dependencies inside an ES module bundle still call require() and read __dirname.
