@@ -4,15 +4,15 @@
  *
  *   node --import tsx --import @cloudsim/shared/tracing services/<name>/src/main.ts
  *
- * (spawnService, `make run` and the Docker images do this). Configured by the standard OTEL_*
+ * (spawnService and `make run` do this; the images and `pnpm bench` run this file's bundle,
+ * dist/tracing.js, before dist/main.js). Configured by the standard OTEL_*
  * variables: OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) turns on OTLP
  * export (OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, http/json or grpc); OTEL_TRACES_EXPORTER
  * picks exporters explicitly (otlp, console, none); OTEL_SERVICE_NAME names the service
  * (otherwise the services/<name> folder of the main script); OTEL_SDK_DISABLED=true turns
  * everything off. With no endpoint and no exporter named, spans carry trace context only (log
  * lines and NATS headers still name trace ids): nothing would read what they record, so they
- * record nothing. Metrics stay with Prometheus (/metrics)
- * unless OTEL_METRICS_EXPORTER is set.
+ * record nothing. Metrics stay with Prometheus (/metrics) unless OTEL_METRICS_EXPORTER is set.
  */
 import { register } from "node:module";
 import { basename, dirname } from "node:path";
