@@ -4,6 +4,7 @@
  * SDK (tests in one process, a service run without the preload) they see no span and do nothing.
  */
 import {
+  type Context,
   context,
   isSpanContextValid,
   propagation,
@@ -14,6 +15,8 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
+
+import { RandomIdGenerator } from "@opentelemetry/sdk-trace-base";
 
 export type { Context, Span, SpanContext } from "@opentelemetry/api";
 export { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -75,6 +78,23 @@ export function injectContext(headers: HeaderLike): void {
 /** The context a NATS message carries in its headers (a fresh root context when none). */
 export function extractContext(headers: HeaderLike | undefined) {
   return propagation.extract(ROOT_CONTEXT, headers, getter);
+}
+
+/** Ids as the SDK makes them (Math.random): crypto's are a syscall each, for ids that are no secret. */
+const ids = new RandomIdGenerator();
+
+/**
+ * The trace of an HTTP request that nothing instruments: the caller's (traceparent, tracestate,
+ * baggage), else a new one; as a context whose span records nothing and only names the trace.
+ */
+export function httpTraceContext(headers: Record<string, string | string[] | undefined>): Context {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  if (trace.getSpanContext(parent)) return parent;
+  return trace.setSpanContext(parent, {
+    traceId: ids.generateTraceId(),
+    spanId: ids.generateSpanId(),
+    traceFlags: TraceFlags.NONE,
+  });
 }
 
 /** Exports the spans still buffered, when the tracing preload is loaded (see tracing.ts). */

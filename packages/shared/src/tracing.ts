@@ -12,7 +12,10 @@
  * (otherwise the services/<name> folder of the main script); OTEL_SDK_DISABLED=true turns
  * everything off. With no endpoint and no exporter named, spans carry trace context only (log
  * lines and NATS headers still name trace ids): nothing would read what they record, so they
- * record nothing. Metrics stay with Prometheus (/metrics) unless OTEL_METRICS_EXPORTER is set.
+ * record nothing, and http, fastify and pg are not instrumented at all (their spans would only
+ * cost CPU: a third of a GET's). The gateway then continues the caller's traceparent itself
+ * (services/gateway/src/trace.ts). Metrics stay with Prometheus (/metrics) unless
+ * OTEL_METRICS_EXPORTER is set.
  */
 import { register } from "node:module";
 import { basename, dirname } from "node:path";
@@ -37,40 +40,47 @@ function serviceName(): string {
 
 function startTracing(): NodeSDK | undefined {
   if (env.OTEL_SDK_DISABLED === "true") return undefined;
-  // ESM imports (`import pg from "pg"`) reach the instrumentations through this loader hook.
-  register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? "").trim();
   // No endpoint and no exporter named (or "none"): spans exist for context, and record nothing.
   const exportNothing = exporters === "none" || (!exporters && !endpoint);
+  // ESM imports (`import pg from "pg"`) reach the instrumentations through this loader hook.
+  if (!exportNothing) register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
   const sdk = new NodeSDK({
     serviceName: serviceName(),
     ...(exportNothing ? { spanProcessors: [new NoopSpanProcessor()], sampler: new AlwaysOffSampler() } : {}),
     ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => quietPaths.has((req.url ?? "/").split("?")[0] ?? "/"),
-      }),
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        ignorePaths: (route) => quietPaths.has(route.url),
-        // An anonymous plugin's "name" is its source text: name such spans by route instead.
-        lifecycleHook: (span, { hookName, handler, request }) => {
-          if (handler && handler.length <= 64 && !/[\s{(]/.test(handler)) return;
-          const name = `${hookName} - ${request.method} ${request.routeOptions.url ?? "(unmatched)"}`;
-          span.updateName(name);
-          span.setAttribute("hook.name", name);
-        },
-      }),
-      // Only queries inside a traced operation: the pollers (timers, outbox relay) stay quiet.
-      new PgInstrumentation({ requireParentSpan: true }),
+      ...(exportNothing ? [] : moduleInstrumentations()),
       // Runtime metrics (event loop, GC) are OpenTelemetry metrics: only where something reads them.
       ...(env.OTEL_METRICS_EXPORTER ? [new RuntimeNodeInstrumentation()] : []),
     ],
   });
   sdk.start();
   return sdk;
+}
+
+/** Spans of the HTTP server, fastify's hooks and every query. */
+function moduleInstrumentations() {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => quietPaths.has((req.url ?? "/").split("?")[0] ?? "/"),
+    }),
+    new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      ignorePaths: (route) => quietPaths.has(route.url),
+      // An anonymous plugin's "name" is its source text: name such spans by route instead.
+      lifecycleHook: (span, { hookName, handler, request }) => {
+        if (handler && handler.length <= 64 && !/[\s{(]/.test(handler)) return;
+        const name = `${hookName} - ${request.method} ${request.routeOptions.url ?? "(unmatched)"}`;
+        span.updateName(name);
+        span.setAttribute("hook.name", name);
+      },
+    }),
+    // Only queries inside a traced operation: the pollers (timers, outbox relay) stay quiet.
+    new PgInstrumentation({ requireParentSpan: true }),
+  ];
 }
 
 const sdk = startTracing();

@@ -19,6 +19,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
 import { reaperRoutes } from "./routes/reaper.ts";
 import { serverRoutes } from "./routes/servers.ts";
+import { serverInTrace } from "./trace.ts";
 
 const requestIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -50,6 +51,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
     genReqId: (req) => requestId(req.headers["x-request-id"]),
+    serverFactory: serverInTrace,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   // Replies were validated against their contract when they came off NATS (Bus.request); checking

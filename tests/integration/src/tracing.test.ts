@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Env } from "@cloudsim/shared";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { client, eventually, fastEnv } from "./harness.ts";
@@ -70,6 +71,24 @@ async function startOtlpReceiver() {
   };
 }
 
+/**
+ * ipam, lifecycle and the gateway as processes with the tracing preload, exporting as `otel`
+ * says; each goes into `processes` as it starts, so the test's afterAll stops what did.
+ */
+async function startTraced(processes: ServiceProcess[], database: TestDatabase, otel: Env) {
+  const env = {
+    ...fastEnv,
+    DATABASE_URL: database.url,
+    NATS_URL: inject("natsUrl"),
+    NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined,
+    OTEL_TRACES_EXPORTER: undefined,
+    OTEL_SDK_DISABLED: undefined,
+    ...otel,
+  };
+  for (const name of ["ipam", "lifecycle", "gateway"] as const) processes.push(await startProcess(name, env));
+}
+
 describe("one HTTP request is one trace across gateway, lifecycle and ipam", () => {
   let database: TestDatabase;
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
@@ -78,19 +97,11 @@ describe("one HTTP request is one trace across gateway, lifecycle and ipam", () 
   beforeAll(async () => {
     database = await createTestDatabase(inject("postgresAdminUrl"));
     receiver = await startOtlpReceiver();
-    const env = {
-      ...fastEnv,
-      DATABASE_URL: database.url,
-      NATS_URL: inject("natsUrl"),
-      NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
+    await startTraced(processes, database, {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_BSP_SCHEDULE_DELAY: "100",
-      OTEL_TRACES_EXPORTER: undefined,
-      OTEL_SDK_DISABLED: undefined,
-    };
-    for (const name of ["ipam", "lifecycle", "gateway"] as const)
-      processes.push(await startProcess(name, env));
+    });
   });
   afterAll(async () => {
     for (const p of processes.reverse()) await p.stop();
@@ -216,5 +227,68 @@ describe("one HTTP request is one trace across gateway, lifecycle and ipam", () 
     expect(fromRequest.some((e: { trace_id: string | null }) => e.trace_id === traceId)).toBe(true);
     const first = fromRequest.find((e: { to_state: string | null }) => e.to_state === "provisioning");
     expect(first?.trace_id).toBe(traceId);
+  });
+});
+
+describe("with no exporter, a request still runs in one trace", () => {
+  let database: TestDatabase;
+  const processes: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject("postgresAdminUrl"));
+    await startTraced(processes, database, { OTEL_EXPORTER_OTLP_ENDPOINT: undefined });
+  });
+  afterAll(async () => {
+    for (const p of processes.reverse()) await p.stop();
+    await database?.drop();
+  });
+
+  const gatewayApi = () => client(`http://127.0.0.1:${processes.find((p) => p.name === "gateway")?.port}`);
+  /** The log entries a request wrote into the new server's log. */
+  const logOf = async (serverId: string) => {
+    const log = await gatewayApi().get(`/servers/${serverId}/logs`);
+    return log.body.items as { to_state: string | null; trace_id: string | null }[];
+  };
+
+  it("takes up the caller's traceparent: the server's log and every service's log lines name its trace", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const requestId = `untraced-${randomUUID()}`;
+    const created = await gatewayApi().post(
+      "/servers",
+      { region: "us-east-1", type: "t2.micro" },
+      { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`, "X-Request-Id": requestId },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const first = (await logOf(created.body.id)).find((e) => e.to_state === "provisioning");
+    expect(first?.trace_id).toBe(traceId);
+    for (const p of processes.filter((p) => p.name !== "ipam")) {
+      const lines = await eventually(
+        async () => {
+          const mine = p.output
+            .join("")
+            .split("\n")
+            .filter((l) => l.includes(requestId))
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+          return mine.length > 0 ? mine : undefined;
+        },
+        5_000,
+        `${p.name}'s log lines of the request`,
+      );
+      for (const line of lines) expect(line.trace_id, `${p.name}: ${line.msg}`).toBe(traceId);
+    }
+  });
+
+  it("starts a trace of its own for a caller that sends none", async () => {
+    const [a, b] = await Promise.all(
+      [1, 2].map(() => gatewayApi().post("/servers", { region: "us-east-1", type: "t2.micro" })),
+    );
+    const traces = [];
+    for (const created of [a, b]) {
+      expect(created?.status).toBe(201);
+      const first = (await logOf(created?.body.id)).find((e) => e.to_state === "provisioning");
+      expect(first?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      traces.push(first?.trace_id);
+    }
+    expect(traces[0]).not.toBe(traces[1]);
   });
 });
