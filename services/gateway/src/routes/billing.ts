@@ -1,10 +1,8 @@
 import { BillingSummary, BillingSummaryQuery, type Bus, billing, Ledger, lifecycle } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
-
-const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
+import { IdParams, isServerId } from "./server-id.ts";
 
 export const billingRoutes =
   (bus: Bus): FastifyPluginAsyncZod =>
@@ -25,7 +23,7 @@ export const billingRoutes =
         const [server, ledger] = await Promise.allSettled([
           bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
           // Only asked for once lifecycle knows the id (billing wants a UUID).
-          z.uuid().safeParse(request.params.id).success
+          isServerId(request.params.id)
             ? bus.request(billing.ledger, { server_id: request.params.id }, ctx)
             : Promise.reject(new Error("not a server id")),
         ]);

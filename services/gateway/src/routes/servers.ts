@@ -15,8 +15,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ownerOf, scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
+import { IdParams, isServerId } from "./server-id.ts";
 
-const IdParams = z.object({ id: z.string().max(100).describe("Server id") });
 const simulateFailure = <T extends z.ZodType>(values: T) =>
   values.optional().describe("Makes this request's timed state end in error, to test failure handling");
 
@@ -100,7 +100,7 @@ export const serverRoutes =
         // Billing is asked at the same time; when it does not answer the server is shown without it.
         const [server, usage] = await Promise.allSettled([
           bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
-          z.uuid().safeParse(request.params.id).success
+          isServerId(request.params.id)
             ? bus.request(billing.usage, { server_id: request.params.id }, ctx)
             : Promise.reject(new Error("not a server id")),
         ]);
