@@ -82,6 +82,10 @@ export interface ServerFilter {
   tag?: string[] | undefined;
 }
 
+/** A timestamp as the API and the events show it: ISO 8601 in UTC, cut to the millisecond (as JS Dates are). */
+const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A ServerRow, for drizzle's select. */
 const serverColumns = {
   id: servers.id,
   tenantId: servers.tenantId,
@@ -91,15 +95,12 @@ const serverColumns = {
   state: servers.state,
   ipAddress: sql<string | null>`host(${servers.ipAddress})`.as("ip_address"),
   tags: servers.tags,
-  createdAt: servers.createdAt,
-  updatedAt: servers.updatedAt,
-  runningSince: servers.runningSince,
+  createdAt: sql<string>`${sql.raw(isoMs("created_at"))}`.as("created_at"),
+  updatedAt: sql<string>`${sql.raw(isoMs("updated_at"))}`.as("updated_at"),
+  runningSince: sql<string | null>`${sql.raw(isoMs("running_since"))}`.as("running_since"),
 };
 
-/** A timestamp as the events carry it: ISO 8601 in UTC, cut to the millisecond (as JS Dates are). */
-const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** serverColumns for a RETURNING clause in raw SQL; timestamps as isoMs text. */
+/** A ServerRow's columns in raw SQL (RETURNING clauses, the list), read with fromReturned. */
 const returnedServer = sql.raw(
   `id, tenant_id, name, region, type, state, host(ip_address) AS ip_address, tags,
    ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
@@ -128,9 +129,9 @@ const fromReturned = (r: ReturnedServer): ServerRow => ({
   state: r.state,
   ipAddress: r.ip_address,
   tags: r.tags,
-  createdAt: new Date(r.created_at),
-  updatedAt: new Date(r.updated_at),
-  runningSince: r.running_since === null ? null : new Date(r.running_since),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  runningSince: r.running_since,
 });
 
 const quotaColumns = {
@@ -347,13 +348,11 @@ export class LifecycleRepository {
       where.push(sql`${servers.tags} @> ${JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) })}::jsonb`);
     }
     if (beforeId) where.push(sql`${servers.id} < ${beforeId}`);
-    const rows = await this.db
-      .select(serverColumns)
-      .from(servers)
-      .where(and(...where))
-      .orderBy(desc(servers.id))
-      .limit(limit);
-    return rows as ServerRow[];
+    // Raw rows, not drizzle's mapping: a page is 100 rows of 11 columns, and mapping each value
+    // was a fifth of lifecycle's CPU on a list.
+    const rows = await this.db.execute<ReturnedServer>(sql`
+      SELECT ${returnedServer} FROM lifecycle.servers WHERE ${and(...where)} ORDER BY id DESC LIMIT ${limit}`);
+    return rows.rows.map(fromReturned);
   }
 
   /** Newest first; `beforeId` is the last id of the previous page. */

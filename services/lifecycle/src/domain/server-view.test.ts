@@ -10,9 +10,9 @@ const row: ServerRow = {
   state: "running",
   ipAddress: "10.0.0.2",
   tags: { env: "test" },
-  createdAt: new Date("2026-01-01T00:00:00Z"),
-  updatedAt: new Date("2026-01-01T00:00:05Z"),
-  runningSince: new Date("2026-01-01T00:00:05Z"),
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:05.000Z",
+  runningSince: "2026-01-01T00:00:05.000Z",
 };
 
 describe("toServer", () => {

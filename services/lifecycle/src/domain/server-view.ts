@@ -6,7 +6,10 @@ import {
   type ServerState,
 } from "@cloudsim/shared";
 
-/** A servers row as the repository reads it. */
+/**
+ * A servers row as the repository reads it. Timestamps come as ISO 8601 text in UTC, cut to the
+ * millisecond, as the API shows them (Postgres formats them: no Date to parse and print again).
+ */
 export interface ServerRow {
   id: string;
   tenantId: string;
@@ -16,9 +19,9 @@ export interface ServerRow {
   state: string;
   ipAddress: string | null;
   tags: Record<string, string>;
-  createdAt: Date;
-  updatedAt: Date;
-  runningSince: Date | null;
+  createdAt: string;
+  updatedAt: string;
+  runningSince: string | null;
 }
 
 /** The API's view of a server at `now`. */
@@ -36,10 +39,10 @@ export function toServer(row: ServerRow, now: number = Date.now()): Server {
     state: row.state as ServerState,
     ip_address: row.ipAddress,
     tags: row.tags,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    running_since: runningSince?.toISOString() ?? null,
-    uptime_seconds: runningSince ? Math.max(0, Math.floor((now - runningSince.getTime()) / 1000)) : 0,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    running_since: runningSince,
+    uptime_seconds: runningSince ? Math.max(0, Math.floor((now - Date.parse(runningSince)) / 1000)) : 0,
   };
 }
 
