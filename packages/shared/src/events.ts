@@ -19,6 +19,9 @@ import {
 /** The header that carries the W3C trace context of the change an event describes. */
 export const TRACEPARENT_HEADER = "traceparent";
 
+/** JetStream drops a message whose id it stored within the stream's duplicate window. */
+const MSG_ID_HEADER = "Nats-Msg-Id";
+
 const NANOS_PER_MS = 1_000_000;
 
 /** One stream holds every event; its name follows the subject prefix so deployments never share it. */
@@ -128,8 +131,9 @@ async function publishInKeyOrder(bus: Bus, rows: OutboxRow[]): Promise<string[]>
       const h = headers();
       if (row.request_id) h.set(REQUEST_ID_HEADER, row.request_id);
       if (row.traceparent) h.set(TRACEPARENT_HEADER, row.traceparent);
-      return bus.js
-        .publish(bus.prefix + row.subject, JSON.stringify(row.payload), { msgID: row.event_id, headers: h })
+      h.set(MSG_ID_HEADER, row.event_id);
+      return bus
+        .publishToStream(bus.prefix + row.subject, JSON.stringify(row.payload), h)
         .then(() => true)
         .catch(() => false);
     });

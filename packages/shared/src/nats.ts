@@ -143,6 +143,18 @@ export class Bus {
     );
   }
 
+  /**
+   * Publishes to a JetStream stream and resolves once the stream stored the message (or had it
+   * already: its Nats-Msg-Id within the duplicate window). What js.publish does, on this bus's
+   * inbox: the relays publish every event this way.
+   */
+  async publishToStream(subject: string, payload: string, h: MsgHdrs): Promise<void> {
+    const ack = (await this.replies.request(subject, payload, h, this.options.requestTimeoutMs)).json<{
+      error?: { description?: string };
+    }>();
+    if (ack.error) throw new Error(`the stream refused ${subject}: ${ack.error.description}`);
+  }
+
   /** Answers a command in the queue group of its service, so replicas share the load. */
   serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
     const subscription = this.nc.subscribe(this.subject(command), {
