@@ -194,11 +194,21 @@ const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 10
 
 /** lifecycle's own tables, and nothing else. */
 export class LifecycleRepository {
-  /** GET's query, built once and prepared by Postgres once per connection: it runs on every read. */
+  /** The queries of every GET and every provision, built once (Postgres prepares each once per connection). */
   private readonly serverOfTenant;
   private readonly serverOfAny;
+  private readonly provisionContextQuery;
 
   constructor(private readonly db: Db) {
+    this.provisionContextQuery = db
+      .select({
+        ...quotaColumns,
+        previous: { requestHash: idempotencyKeys.requestHash, serverId: idempotencyKeys.serverId },
+      })
+      .from(tenants)
+      .leftJoin(idempotencyKeys, eq(idempotencyKeys.key, sql.placeholder("key")))
+      .where(eq(tenants.id, sql.placeholder("tenantId")))
+      .prepare("lifecycle_provision_context");
     const byId = () => db.select(serverColumns).from(servers);
     this.serverOfTenant = byId()
       .where(and(eq(servers.id, sql.placeholder("id")), eq(servers.tenantId, sql.placeholder("tenantId"))))
@@ -213,14 +223,7 @@ export class LifecycleRepository {
    * and usage, and what an Idempotency-Key (stored as <tenant id>:<key>) already created.
    */
   async provisionContext(tenantId: string, key: string | undefined) {
-    const [row] = await this.db
-      .select({
-        ...quotaColumns,
-        previous: { requestHash: idempotencyKeys.requestHash, serverId: idempotencyKeys.serverId },
-      })
-      .from(tenants)
-      .leftJoin(idempotencyKeys, eq(idempotencyKeys.key, key ?? ""))
-      .where(eq(tenants.id, tenantId));
+    const [row] = await this.provisionContextQuery.execute({ tenantId, key: key ?? "" });
     return { tenant: row, previous: row?.previous?.serverId ? row.previous : undefined };
   }
 
