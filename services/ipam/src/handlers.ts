@@ -11,6 +11,7 @@ export function serveIpam(bus: Bus, repo: IpamRepository, metrics: HandlerMetric
     },
     metrics,
   );
+  bus.serve(ipam.allocateMany, async ({ items }) => ({ items: await repo.allocateMany(items) }), metrics);
   bus.serve(
     ipam.release,
     async ({ server_id }) => {

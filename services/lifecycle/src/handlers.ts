@@ -14,6 +14,7 @@ import {
   tenants,
   uuidv7,
 } from "@cloudsim/shared";
+import { addressAllocator } from "./addresses.ts";
 import type { LifecycleConfig } from "./config.ts";
 import type { LifecycleRepository } from "./db/repository.ts";
 import type { TenantRepository } from "./db/tenants.ts";
@@ -153,6 +154,7 @@ function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics)
  */
 function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfig) {
   const quota = quotaDefaults(config);
+  const allocate = addressAllocator(bus);
   // Keys are per tenant: stored as <tenant id>:<key> (tenant ids hold no colon).
   const replay = async (
     tenantId: string,
@@ -183,7 +185,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     const vcpus = instanceSpec(server.type).vcpus;
     quotaVerdict(tenant_id, tenant, { servers: 1, vcpus }, quota);
     const id = uuidv7();
-    const { address } = await bus.request(ipam.allocate, { server_id: id, region: server.region }, ctx);
+    const address = await allocate({ serverId: id, region: server.region, requestId: ctx.requestId });
     try {
       const row = await repo.insertServer(
         {

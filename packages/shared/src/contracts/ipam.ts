@@ -22,11 +22,27 @@ export type Pool = z.infer<typeof Pool>;
 
 export const Allocation = z.object({ server_id: z.uuid(), region: Region, address: z.string() });
 
+/** The most servers one ipam.allocate_many asks addresses for. */
+export const MAX_ALLOCATIONS = 100;
+
 /** Commands answered by ipam. */
 export const ipam = {
   allocate: defineCommand("ipam", "allocate", {
     request: z.object({ server_id: z.uuid(), region: Region }),
     reply: Allocation,
+  }),
+  /**
+   * Addresses for many new servers at once (lifecycle batches concurrent provisions). A null
+   * address: none was free for that server; ipam.allocate for it alone says why.
+   */
+  allocateMany: defineCommand("ipam", "allocate_many", {
+    request: z.object({
+      items: z
+        .array(z.object({ server_id: z.uuid(), region: Region }))
+        .min(1)
+        .max(MAX_ALLOCATIONS),
+    }),
+    reply: z.object({ items: z.array(z.object({ server_id: z.uuid(), address: z.string().nullable() })) }),
   }),
   release: defineCommand("ipam", "release", {
     request: z.object({ server_id: z.uuid() }),

@@ -16,6 +16,12 @@ import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
 import { addresses, outbox } from "./schema.ts";
 
+/** null for an allocation that found no free address; any other failure stands. */
+function noneFree(err: unknown): null {
+  if (err instanceof AppError && err.code === "EXHAUSTED") return null;
+  throw err;
+}
+
 /** ipam's own tables, and nothing else. */
 export class IpamRepository {
   constructor(
@@ -59,29 +65,65 @@ export class IpamRepository {
     // Claim first: a new server (nearly every call) costs one statement. A server that holds an
     // address already trips the unique index on server_id and gets that address back.
     try {
-      // From a random point of the pool onwards (wrapping round): concurrent allocations start
-      // apart instead of queueing for the same lowest rows, and no scan walks every address taken.
-      const free = sql`region = ${region} AND server_id IS NULL
-        AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))`;
-      const claimed = await this.db.execute<{ address: string }>(sql`
-        WITH p AS (SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}),
-        candidate AS (SELECT COALESCE(
-          (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
-           ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED),
-          (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
-           ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address)
-        UPDATE ipam.addresses AS a
-        SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
-        FROM candidate c WHERE a.region = ${region} AND a.address = c.address
-        RETURNING host(a.address) AS address`);
-      const address = claimed.rows[0]?.address;
-      if (address) return address;
+      const [claimed] = await this.claim(region, [serverId]);
+      if (claimed) return claimed.address;
     } catch (err) {
       if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
     }
     const existing = await this.addressOf(serverId);
     if (existing) return existing;
     throw await this.exhausted(region);
+  }
+
+  /**
+   * Addresses for many servers, one statement per region; null for a server none was free for.
+   * When one of them holds an address already (a retry), each is allocated on its own instead.
+   */
+  async allocateMany(
+    wanted: readonly { server_id: string; region: Region }[],
+  ): Promise<{ server_id: string; address: string | null }[]> {
+    const regions = new Map<Region, string[]>();
+    for (const { server_id, region } of wanted)
+      regions.set(region, [...(regions.get(region) ?? []), server_id]);
+    const addresses = new Map<string, string | null>();
+    try {
+      for (const [region, serverIds] of regions)
+        for (const { serverId, address } of await this.claim(region, serverIds))
+          addresses.set(serverId, address);
+    } catch (err) {
+      if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
+      for (const { server_id, region } of wanted)
+        addresses.set(server_id.toLowerCase(), await this.allocate(server_id, region).catch(noneFree));
+    }
+    return wanted.map(({ server_id }) => ({
+      server_id,
+      address: addresses.get(server_id.toLowerCase()) ?? null,
+    }));
+  }
+
+  /**
+   * Claims a free address (past its cooldown) for each of `serverIds`, as far as there are: from
+   * a random point of the pool onwards, wrapping round, so concurrent claims start apart instead
+   * of queueing for the same lowest rows, and no scan walks every address taken.
+   */
+  private async claim(region: Region, serverIds: readonly string[]) {
+    const free = sql`region = ${region} AND server_id IS NULL
+      AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))`;
+    const wanted = serverIds.length;
+    const claimed = await this.db.execute<{ serverId: string; address: string }>(sql`
+      WITH p AS (SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}),
+      above AS (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
+                ORDER BY address LIMIT ${wanted} FOR UPDATE SKIP LOCKED),
+      below AS (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
+                ORDER BY address LIMIT ${wanted} - (SELECT count(*) FROM above) FOR UPDATE SKIP LOCKED),
+      taken AS (SELECT address, row_number() OVER (ORDER BY address) AS n
+                FROM (SELECT address FROM above UNION ALL SELECT address FROM below) AS t),
+      servers AS (SELECT id, n FROM unnest(${sql.param(serverIds)}::uuid[]) WITH ORDINALITY AS s(id, n))
+      UPDATE ipam.addresses AS a
+      SET server_id = servers.id, allocated_at = now(), released_at = NULL, confirmed_at = NULL
+      FROM taken JOIN servers USING (n) WHERE a.region = ${region} AND a.address = taken.address
+      RETURNING a.server_id::text AS "serverId", host(a.address) AS address`);
+    return claimed.rows;
   }
 
   private async exhausted(region: Region): Promise<AppError> {
