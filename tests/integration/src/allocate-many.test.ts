@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { AppError, Bus, createLogger, ipam } from "@cloudsim/shared";
+import { AppError, type Bus, ipam } from "@cloudsim/shared";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { fastEnv, type Stack, startStack } from "./harness.ts";
+import { busOf, fastEnv, type Stack, startStack } from "./harness.ts";
 
 // ap-southeast-1 moved to a /29: five usable addresses (not .0, the gateway .1, nor .7), few enough to run out of.
 const pools = (fastEnv.IPAM_POOLS ?? "")
@@ -13,13 +13,7 @@ let stack: Stack;
 let bus: Bus;
 beforeAll(async () => {
   stack = await startStack({ env: { IPAM_POOLS: pools }, skip: ["gateway", "lifecycle"] });
-  bus = await Bus.connect({
-    url: stack.env.NATS_URL ?? "",
-    name: "test",
-    subjectPrefix: stack.env.NATS_SUBJECT_PREFIX ?? "",
-    requestTimeoutMs: 3_000,
-    log: createLogger("test", "silent"),
-  });
+  bus = await busOf(stack);
 });
 afterAll(async () => {
   await bus?.close();

@@ -1,6 +1,6 @@
-import { AppError, Bus, createLogger, lifecycle } from "@cloudsim/shared";
+import { AppError, lifecycle } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { type client, eventually, type ServiceName, useStack } from "./harness.ts";
+import { busOf, type client, eventually, type ServiceName, useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
 
 const reaperEnv = {
@@ -86,13 +86,7 @@ describe("the reaper", () => {
   });
 
   it("cannot terminate a server that changed since the reaper saw it: lifecycle re-checks", async () => {
-    const bus = await Bus.connect({
-      url: ctx.stack.env.NATS_URL ?? "",
-      name: "test",
-      subjectPrefix: ctx.stack.env.NATS_SUBJECT_PREFIX ?? "",
-      requestTimeoutMs: 3_000,
-      log: createLogger("test", "silent"),
-    });
+    const bus = await busOf(ctx.stack);
     try {
       const created = await ctx.api.post("/servers", {
         region: "us-east-1",

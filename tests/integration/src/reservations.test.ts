@@ -1,19 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { Bus, createLogger, ipam } from "@cloudsim/shared";
+import { type Bus, ipam } from "@cloudsim/shared";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { client, eventually, type Stack, startStack } from "./harness.ts";
+import { busOf, client, eventually, type Stack, startStack } from "./harness.ts";
 
 let stack: Stack;
 let bus: Bus;
 beforeAll(async () => {
   stack = await startStack({ env: { IP_CONFIRM_TIMEOUT: "500ms", IP_RECONCILE_INTERVAL: "100ms" } });
-  bus = await Bus.connect({
-    url: stack.env.NATS_URL ?? "",
-    name: "test",
-    subjectPrefix: stack.env.NATS_SUBJECT_PREFIX ?? "",
-    requestTimeoutMs: 3_000,
-    log: createLogger("test", "silent"),
-  });
+  bus = await busOf(stack);
 });
 afterAll(async () => {
   await bus?.close();
