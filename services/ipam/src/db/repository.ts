@@ -22,6 +22,18 @@ function noneFree(err: unknown): null {
   throw err;
 }
 
+/** Why no address could be had in `region`, by the pool's counts (none: no such pool). */
+function exhausted(region: Region, pool: Pool | undefined): AppError {
+  if (!pool) return new AppError("NOT_FOUND", `no address pool for region ${region}`, { region });
+  const cooling =
+    pool.cooling_down > 0 ? `; ${pool.cooling_down} released addresses are in their reuse cooldown` : "";
+  return new AppError(
+    "EXHAUSTED",
+    `no free address in ${region}: pool ${pool.cidr} has ${pool.size} addresses, ${pool.used} in use${cooling}`,
+    { region, cidr: pool.cidr, size: pool.size, used: pool.used, cooling_down: pool.cooling_down },
+  );
+}
+
 /** ipam's own tables, and nothing else. */
 export class IpamRepository {
   constructor(
@@ -62,17 +74,22 @@ export class IpamRepository {
 
   /** The same server always gets the same address; otherwise a free one past its cooldown. */
   async allocate(serverId: string, region: Region): Promise<string> {
-    // Claim first: a new server (nearly every call) costs one statement. A server that holds an
-    // address already trips the unique index on server_id and gets that address back.
-    try {
-      const [claimed] = await this.claim(region, [serverId]);
-      if (claimed) return claimed.address;
-    } catch (err) {
-      if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
+    for (let attempt = 1; ; attempt++) {
+      // Claim first: a new server (nearly every call) costs one statement. A server that holds an
+      // address already trips the unique index on server_id and gets that address back.
+      try {
+        const [claimed] = await this.claim(region, [serverId]);
+        if (claimed) return claimed.address;
+      } catch (err) {
+        if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
+      }
+      const existing = await this.addressOf(serverId);
+      if (existing) return existing;
+      const [pool] = await this.usage(region);
+      // An address that came free (its cooldown ended) after the claim looked: claim again, so
+      // EXHAUSTED always agrees with the counts it names.
+      if (!pool || pool.free === 0 || attempt === 3) throw exhausted(region, pool);
     }
-    const existing = await this.addressOf(serverId);
-    if (existing) return existing;
-    throw await this.exhausted(region);
   }
 
   /**
@@ -124,18 +141,6 @@ export class IpamRepository {
       FROM taken JOIN servers USING (n) WHERE a.region = ${region} AND a.address = taken.address
       RETURNING a.server_id::text AS "serverId", host(a.address) AS address`);
     return claimed.rows;
-  }
-
-  private async exhausted(region: Region): Promise<AppError> {
-    const [pool] = await this.usage(region);
-    if (!pool) return new AppError("NOT_FOUND", `no address pool for region ${region}`, { region });
-    const cooling =
-      pool.cooling_down > 0 ? `; ${pool.cooling_down} released addresses are in their reuse cooldown` : "";
-    return new AppError(
-      "EXHAUSTED",
-      `no free address in ${region}: pool ${pool.cidr} has ${pool.size} addresses, ${pool.used} in use${cooling}`,
-      { region, cidr: pool.cidr, size: pool.size, used: pool.used, cooling_down: pool.cooling_down },
-    );
   }
 
   /** Takes back the addresses of these servers; returns what each of them held. */
