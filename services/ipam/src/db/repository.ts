@@ -78,8 +78,8 @@ export class IpamRepository {
       // Claim first: a new server (nearly every call) costs one statement. A server that holds an
       // address already trips the unique index on server_id and gets that address back.
       try {
-        const [claimed] = await this.claim(region, [serverId]);
-        if (claimed) return claimed.address;
+        const claimed = await this.claimOne(region, serverId);
+        if (claimed) return claimed;
       } catch (err) {
         if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
       }
@@ -105,7 +105,7 @@ export class IpamRepository {
     const addresses = new Map<string, string | null>();
     try {
       for (const [region, serverIds] of regions)
-        for (const { serverId, address } of await this.claim(region, serverIds))
+        for (const { serverId, address } of await this.claimMany(region, serverIds))
           addresses.set(serverId, address);
     } catch (err) {
       if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
@@ -119,16 +119,42 @@ export class IpamRepository {
   }
 
   /**
-   * Claims a free address (past its cooldown) for each of `serverIds`, as far as there are: from
-   * a random point of the pool onwards, wrapping round, so concurrent claims start apart instead
-   * of queueing for the same lowest rows, and no scan walks every address taken.
+   * Free addresses (past their cooldown) of `region` are claimed from a random point of the pool
+   * onwards, wrapping round: concurrent claims start apart instead of queueing for the same
+   * lowest rows, and no scan walks every address taken.
    */
-  private async claim(region: Region, serverIds: readonly string[]) {
-    const free = sql`region = ${region} AND server_id IS NULL
+  private freeIn(region: Region) {
+    return sql`region = ${region} AND server_id IS NULL
       AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))`;
+  }
+
+  private randomStart(region: Region) {
+    return sql`SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}`;
+  }
+
+  /** An address for one server, when one is free: half the cost of claimMany's statement for one. */
+  private async claimOne(region: Region, serverId: string): Promise<string | undefined> {
+    const free = this.freeIn(region);
+    const claimed = await this.db.execute<{ address: string }>(sql`
+      WITH p AS (${this.randomStart(region)}),
+      candidate AS (SELECT COALESCE(
+        (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
+         ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED),
+        (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
+         ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address)
+      UPDATE ipam.addresses AS a
+      SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
+      FROM candidate c WHERE a.region = ${region} AND a.address = c.address
+      RETURNING host(a.address) AS address`);
+    return claimed.rows[0]?.address;
+  }
+
+  /** An address for each of `serverIds`, as far as there are free ones, in one statement. */
+  private async claimMany(region: Region, serverIds: readonly string[]) {
+    const free = this.freeIn(region);
     const wanted = serverIds.length;
     const claimed = await this.db.execute<{ serverId: string; address: string }>(sql`
-      WITH p AS (SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}),
+      WITH p AS (${this.randomStart(region)}),
       above AS (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
                 ORDER BY address LIMIT ${wanted} FOR UPDATE SKIP LOCKED),
       below AS (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
