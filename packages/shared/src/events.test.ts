@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -6,7 +6,8 @@ import { z } from "zod";
 import { createDatabase, type Database } from "./db.ts";
 import { consumeEvents, ensureEventStream, eventStreamName, processBatchOnce } from "./events.ts";
 import { createLogger } from "./logger.ts";
-import { Bus } from "./nats.ts";
+import type { Bus } from "./nats.ts";
+import { connectTestBus } from "./testing/bus.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/postgres.ts";
 
 const log = createLogger("test", "silent");
@@ -23,13 +24,7 @@ const eventually = async (check: () => boolean | Promise<boolean>, what: string,
 describe("consumeEvents", () => {
   let bus: Bus;
   beforeAll(async () => {
-    bus = await Bus.connect({
-      url: inject("natsUrl"),
-      name: "events-test",
-      subjectPrefix: `t${randomBytes(5).toString("hex")}.`,
-      requestTimeoutMs: 3_000,
-      log,
-    });
+    bus = await connectTestBus(inject("natsUrl"));
     await ensureEventStream(bus);
   });
   afterAll(async () => {

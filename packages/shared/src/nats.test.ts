@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { Registry } from "prom-client";
@@ -7,9 +7,9 @@ import { z } from "zod";
 import { defineCommand } from "./contracts/command.ts";
 import { AppError } from "./errors.ts";
 import { ensureEventStream, eventStreamName } from "./events.ts";
-import { createLogger } from "./logger.ts";
 import { handlerMetrics } from "./metrics.ts";
-import { Bus } from "./nats.ts";
+import type { Bus } from "./nats.ts";
+import { connectTestBus } from "./testing/bus.ts";
 
 const echo = defineCommand("test", "echo", {
   request: z.object({ n: z.number(), delay_ms: z.number().default(0) }),
@@ -20,13 +20,7 @@ const unanswered = defineCommand("nobody", "listens", { request: z.object({}), r
 describe("Bus", () => {
   let bus: Bus;
   beforeAll(async () => {
-    bus = await Bus.connect({
-      url: inject("natsUrl"),
-      name: "nats-test",
-      subjectPrefix: `t${randomBytes(5).toString("hex")}.`,
-      requestTimeoutMs: 300,
-      log: createLogger("test", "silent"),
-    });
+    bus = await connectTestBus(inject("natsUrl"), { requestTimeoutMs: 300 });
     bus.serve(
       echo,
       async ({ n, delay_ms }) => {

@@ -5,8 +5,20 @@ import { gatewayConfig, startGateway } from "@cloudsim/gateway";
 import { ipamConfig, startIpam } from "@cloudsim/ipam";
 import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
 import { reaperConfig, startReaper } from "@cloudsim/reaper";
-import { Bus, createLogger, type Env, type Logger, loadConfig, type RunningService } from "@cloudsim/shared";
-import { createTestDatabase, ensureSchemaOwners, type TestDatabase } from "@cloudsim/shared/testing";
+import {
+  type Bus,
+  createLogger,
+  type Env,
+  type Logger,
+  loadConfig,
+  type RunningService,
+} from "@cloudsim/shared";
+import {
+  connectTestBus,
+  createTestDatabase,
+  ensureSchemaOwners,
+  type TestDatabase,
+} from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 
 /** Defaults that keep the tests fast: short delays, a fast timer, quiet logs. */
@@ -184,13 +196,7 @@ export async function allPages(api: ReturnType<typeof client>, query: string, li
 /** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
 /** A client of the stack's NATS commands, as the services talk to each other. */
 export function busOf(stack: Stack): Promise<Bus> {
-  return Bus.connect({
-    url: stack.env.NATS_URL ?? "",
-    name: "test",
-    subjectPrefix: stack.env.NATS_SUBJECT_PREFIX ?? "",
-    requestTimeoutMs: 3_000,
-    log: createLogger("test", "silent"),
-  });
+  return connectTestBus(stack.env.NATS_URL ?? "", { subjectPrefix: stack.env.NATS_SUBJECT_PREFIX ?? "" });
 }
 
 export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number {

@@ -1,3 +1,4 @@
+export * from "./bus.ts";
 export * from "./db-roles.ts";
 export * from "./infrastructure.ts";
 export * from "./nats-server.ts";

@@ -100,8 +100,11 @@ export class IpamRepository {
     wanted: readonly { server_id: string; region: Region }[],
   ): Promise<{ server_id: string; address: string | null }[]> {
     const regions = new Map<Region, string[]>();
-    for (const { server_id, region } of wanted)
-      regions.set(region, [...(regions.get(region) ?? []), server_id]);
+    for (const { server_id, region } of wanted) {
+      const ids = regions.get(region) ?? [];
+      ids.push(server_id);
+      regions.set(region, ids);
+    }
     const addresses = new Map<string, string | null>();
     try {
       for (const [region, serverIds] of regions)

@@ -85,22 +85,10 @@ export interface ServerFilter {
 /** A timestamp as the API and the events show it: ISO 8601 in UTC, cut to the millisecond (as JS Dates are). */
 const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A ServerRow, for drizzle's select. */
-const serverColumns = {
-  id: servers.id,
-  tenantId: servers.tenantId,
-  name: servers.name,
-  region: servers.region,
-  type: servers.type,
-  state: servers.state,
-  ipAddress: sql<string | null>`host(${servers.ipAddress})`.as("ip_address"),
-  tags: servers.tags,
-  createdAt: sql<string>`${sql.raw(isoMs("created_at"))}`.as("created_at"),
-  updatedAt: sql<string>`${sql.raw(isoMs("updated_at"))}`.as("updated_at"),
-  runningSince: sql<string | null>`${sql.raw(isoMs("running_since"))}`.as("running_since"),
-};
+/** A server's address as text (without the /32 of inet), for drizzle's selects. */
+const ipAddressColumn = sql<string | null>`host(${servers.ipAddress})`.as("ip_address");
 
-/** A ServerRow's columns in raw SQL (RETURNING clauses, the list), read with fromReturned. */
+/** A ServerRow's columns (selects and RETURNING clauses), read with fromReturned. */
 const returnedServer = sql.raw(
   `id, tenant_id, name, region, type, state, host(ip_address) AS ip_address, tags,
    ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
@@ -194,9 +182,7 @@ const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 10
 
 /** lifecycle's own tables, and nothing else. */
 export class LifecycleRepository {
-  /** The queries of every GET and every provision, built once (Postgres prepares each once per connection). */
-  private readonly serverOfTenant;
-  private readonly serverOfAny;
+  /** The provision's first query, built once (Postgres prepares it once per connection). */
   private readonly provisionContextQuery;
 
   constructor(private readonly db: Db) {
@@ -209,13 +195,6 @@ export class LifecycleRepository {
       .leftJoin(idempotencyKeys, eq(idempotencyKeys.key, sql.placeholder("key")))
       .where(eq(tenants.id, sql.placeholder("tenantId")))
       .prepare("lifecycle_provision_context");
-    const byId = () => db.select(serverColumns).from(servers);
-    this.serverOfTenant = byId()
-      .where(and(eq(servers.id, sql.placeholder("id")), eq(servers.tenantId, sql.placeholder("tenantId"))))
-      .prepare("lifecycle_server_of_tenant");
-    this.serverOfAny = byId()
-      .where(eq(servers.id, sql.placeholder("id")))
-      .prepare("lifecycle_server_of_any");
   }
 
   /**
@@ -291,7 +270,7 @@ export class LifecycleRepository {
           region: servers.region,
           type: servers.type,
           vcpus: servers.vcpus,
-          ipAddress: serverColumns.ipAddress,
+          ipAddress: ipAddressColumn,
           tags: servers.tags,
           version: servers.version,
         })
@@ -333,11 +312,15 @@ export class LifecycleRepository {
 
   /** The server, when it belongs to `tenantId` (null: any tenant). */
   async getServer(id: string, tenantId: string | null): Promise<ServerRow | undefined> {
-    const rows =
-      tenantId === null
-        ? await this.serverOfAny.execute({ id })
-        : await this.serverOfTenant.execute({ id, tenantId });
-    return rows[0] as ServerRow | undefined;
+    // Every GET runs this: a plain template, not drizzle's condition builders.
+    const [row] = (
+      await this.db.execute<ReturnedServer>(
+        tenantId === null
+          ? sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE id = ${id}`
+          : sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE id = ${id} AND tenant_id = ${tenantId}`,
+      )
+    ).rows;
+    return row && fromReturned(row);
   }
 
   /** Newest first; `beforeId` is the last id of the previous page. Terminated servers only when asked for. */
@@ -418,7 +401,7 @@ export class LifecycleRepository {
           state: servers.state,
           region: servers.region,
           type: servers.type,
-          ipAddress: serverColumns.ipAddress,
+          ipAddress: ipAddressColumn,
           tags: servers.tags,
           requestId: servers.pendingRequestId,
           failPending: servers.failPending,

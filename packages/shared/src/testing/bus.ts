@@ -1,0 +1,20 @@
+import { randomBytes } from "node:crypto";
+import { createLogger } from "../logger.ts";
+import { Bus } from "../nats.ts";
+
+/**
+ * A test's connection to NATS as a service would make it, with silent logs: on a subject
+ * prefix of its own unless given one (a stack's, to talk to its services).
+ */
+export function connectTestBus(
+  url: string,
+  options: { subjectPrefix?: string; requestTimeoutMs?: number } = {},
+): Promise<Bus> {
+  return Bus.connect({
+    url,
+    name: "test",
+    subjectPrefix: options.subjectPrefix ?? `t${randomBytes(5).toString("hex")}.`,
+    requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
+    log: createLogger("test", "silent"),
+  });
+}
