@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, client, eventually, type Stack, startStack } from "./harness.ts";
+import { allPages, busOf, client, eventually, type Stack, startStack } from "./harness.ts";
 import {
   type Action,
   actions,
@@ -277,6 +277,43 @@ describe("server actions", () => {
       const byRegion = (await allPages(api, "region=us-east-1&state=terminated", 100)).flatMap((p) => p.ids);
       expect(byRegion).toContain(id);
     });
+  });
+
+  it("an action's event says what the server was and is, as GET shows it", async () => {
+    const created = await s.provision({ region: "eu-west-1", type: "t2.small", tags: { team: "infra" } });
+    await s.until(created.id, "running");
+    const bus = await busOf(stack);
+    try {
+      // Only this subject: the event of reaching running may still be on its way.
+      const events = bus.nc.subscribe(`${stack.env.NATS_SUBJECT_PREFIX ?? ""}events.server.terminating`);
+      await bus.nc.flush();
+      const requestId = rid("terminate");
+      const accepted = await accept(created.id, "terminate", requestId);
+      let event: Record<string, unknown> | undefined;
+      for await (const msg of events) {
+        event = msg.json<Record<string, unknown>>();
+        if (event.server_id === created.id) break;
+      }
+      expect(event).toEqual({
+        id: expect.any(String),
+        type: "server.state_changed",
+        tenant_id: "default",
+        occurred_at: accepted.updated_at,
+        server_id: created.id,
+        request_id: requestId,
+        from_state: "running",
+        to_state: "terminating",
+        actor: "user",
+        server: {
+          region: "eu-west-1",
+          type: "t2.small",
+          ip_address: created.ip_address,
+          tags: { team: "infra" },
+        },
+      });
+    } finally {
+      await bus.close();
+    }
   });
 
   it("the log holds every transition of a life in order, each by its actor with the request that caused it", async () => {

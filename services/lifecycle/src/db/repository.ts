@@ -12,10 +12,10 @@ import {
   type ServerState,
 } from "@cloudsim/shared";
 import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
-import { stateChanged } from "../domain/events.ts";
+import { stateChange, stateChanged } from "../domain/events.ts";
 import { type QuotaDefaults, quotaExceeded } from "../domain/quota.ts";
 import type { ServerRow } from "../domain/server-view.ts";
-import { applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
+import { actionRule, applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
 import { idempotencyKeys, outbox, serverEvents, servers, tenants } from "./schema.ts";
 
 /** Every servers row of one tenant (when given) or of all (null). */
@@ -178,6 +178,15 @@ function quotaRefusal(err: unknown): AppError | undefined {
   return quotaExceeded(JSON.parse(pgErr.detail));
 }
 
+/**
+ * The fields of EventOfRow (domain/events.ts), from the row of the CTE `server` a statement
+ * wrote (with the state it found as from_state): the same as stateChanged fills in from a read row.
+ */
+const eventOfRow =
+  sql.raw(`jsonb_build_object('tenant_id', server.tenant_id, 'occurred_at', server.updated_at,
+  'from_state', server.from_state, 'server', jsonb_build_object('region', server.region, 'type', server.type,
+  'ip_address', server.ip_address, 'tags', server.tags))`);
+
 const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
 
 /** lifecycle's own tables, and nothing else. */
@@ -253,60 +262,83 @@ export class LifecycleRepository {
   }
 
   /**
-   * Moves a server into the timed state of `action`, optimistically: read the server, decide
-   * by the state machine, then write the change, its log entry and its event in one statement
-   * that holds only while the row's version is the one read. When another change came first
-   * the action is decided again on what that change left, so of two conflicting actions exactly
-   * one wins and the other is a CONFLICT. A start also needs room in its tenant's max_vcpus
-   * (the usage trigger refuses the statement otherwise).
+   * Moves a server into the timed state of `action`. One statement decides and writes: it
+   * changes the row only while it is in a state the action is allowed from, and writes the log
+   * entry and the event naming the state it found. When it changes nothing, a read says why: no
+   * such server, or a CONFLICT (the state, or what the caller expected). When the read finds the
+   * action allowed after all, another change came between: the write is tried again, pinned to
+   * the version read (so the caller's expectations hold for what it changes). Of two
+   * conflicting actions exactly one wins. A start also needs room in its tenant's max_vcpus (the
+   * usage trigger refuses the statement otherwise).
    */
   async performAction(id: string, action: ServerAction, opts: ActionOptions): Promise<ServerRow> {
+    // What the caller expects is checked on a read, so then even the first write is pinned.
+    const expects = opts.expectedState !== undefined || opts.unchangedSince !== undefined;
+    let pinned = expects ? await this.decide(id, action, opts) : undefined;
     for (;;) {
-      const [current] = await this.db
-        .select({
-          state: servers.state,
-          updatedAt: servers.updatedAt,
-          tenantId: servers.tenantId,
-          region: servers.region,
-          type: servers.type,
-          vcpus: servers.vcpus,
-          ipAddress: ipAddressColumn,
-          tags: servers.tags,
-          version: servers.version,
-        })
-        .from(servers)
-        .where(and(eq(servers.id, id), ...ofTenant(opts.tenantId)));
-      if (!current) throw notFound("server", id);
-      const from = current.state as ServerState;
-      checkExpectations(from, current.updatedAt, opts);
-      const to = applyAction(from, action);
-      const change = { from, to, actor: opts.actor, requestId: opts.requestId, at: new Date() };
-      const entry: NewLogEntry = {
-        type: "state.changed",
-        message: `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: ${from} → ${to}`,
-        fromState: from,
-        toState: to,
-        actor: opts.actor,
-        requestId: opts.requestId,
-      };
-      let written: ReturnedServer | undefined;
-      try {
-        [written] = (
-          await this.db.execute<ReturnedServer>(sql`
-            WITH limits AS (${limitsOf(opts.quota)}), server AS (
-              UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(delayOf(to, opts.delays) ?? 0)},
-                pending_request_id = ${opts.requestId}, fail_pending = ${opts.failPending},
-                updated_at = now(), version = version + 1
-              FROM limits WHERE id = ${id} AND version = ${current.version}
-              RETURNING ${returnedServer}
-            ), ${logAndPublish([entry], stateChanged({ id, ...current }, change))}
-            SELECT * FROM server`)
-        ).rows;
-      } catch (err) {
-        throw quotaRefusal(err) ?? err;
-      }
-      // Not written: the server changed since it was read; decide again on what it is now.
-      if (written) return fromReturned(written);
+      const written = await this.writeAction(id, action, opts, pinned);
+      if (written) return written;
+      pinned = await this.decide(id, action, opts);
+    }
+  }
+
+  /** The server's state and version, once the action is found allowed in it (NOT_FOUND, CONFLICT otherwise). */
+  private async decide(id: string, action: ServerAction, opts: ActionOptions) {
+    const [current] = await this.db
+      .select({ state: servers.state, updatedAt: servers.updatedAt, version: servers.version })
+      .from(servers)
+      .where(and(eq(servers.id, id), ...ofTenant(opts.tenantId)));
+    if (!current) throw notFound("server", id);
+    const state = current.state as ServerState;
+    checkExpectations(state, current.updatedAt, opts);
+    applyAction(state, action);
+    return { state, version: current.version };
+  }
+
+  /** The action's write, unless the server is in no state it is allowed from (or no longer as `pinned`). */
+  private async writeAction(
+    id: string,
+    action: ServerAction,
+    opts: ActionOptions,
+    pinned: { state: ServerState; version: number } | undefined,
+  ): Promise<ServerRow | undefined> {
+    const rule = actionRule(action);
+    const from = pinned ? [pinned.state] : rule.from;
+    const version = pinned?.version ?? null;
+    const to = rule.via;
+    const event = stateChange(id, { to, actor: opts.actor, requestId: opts.requestId });
+    const published = outboxRow(event);
+    const message = `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: `;
+    try {
+      const [written] = (
+        await this.db.execute<ReturnedServer>(sql`
+          WITH limits AS (${limitsOf(opts.quota)}), prior AS (
+            SELECT id AS prior_id, state AS from_state, version AS prior_version FROM lifecycle.servers
+            WHERE id = ${id} AND state = ANY(${sql.param(from)}::text[])
+              AND (${opts.tenantId}::text IS NULL OR tenant_id = ${opts.tenantId})
+              AND (${version}::int IS NULL OR version = ${version})
+          ), server AS (
+            UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(delayOf(to, opts.delays) ?? 0)},
+              pending_request_id = ${opts.requestId}, fail_pending = ${opts.failPending},
+              updated_at = now(), version = version + 1
+            FROM limits, prior WHERE id = prior_id AND version = prior_version
+            RETURNING ${returnedServer}, from_state
+          ), log AS (
+            INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
+            SELECT id, 'state.changed', ${message}::text || from_state || ' → ' || state, from_state, state,
+                   ${opts.actor}, ${opts.requestId}, ${currentTraceId()}
+            FROM server
+          ), published AS (
+            INSERT INTO lifecycle.outbox (event_id, subject, ordering_key, payload, request_id, traceparent)
+            SELECT ${published.eventId}, ${published.subject}, ${published.orderingKey},
+                   ${JSON.stringify(published.payload)}::jsonb || ${eventOfRow}, ${published.requestId}, ${published.traceparent}
+            FROM server
+          )
+          SELECT * FROM server`)
+      ).rows;
+      return written && fromReturned(written);
+    } catch (err) {
+      throw quotaRefusal(err) ?? err;
     }
   }
 

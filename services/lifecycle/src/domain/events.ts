@@ -16,21 +16,43 @@ export interface EventServer {
   tags: Record<string, string>;
 }
 
-/** The event of a server entering `to`, as it goes into the outbox. */
-export function stateChanged(
-  server: EventServer,
-  change: { from: ServerState | null; to: ServerState; actor: Actor; requestId: string | null; at: Date },
-): OutboxEvent {
-  const payload: ServerStateChanged = {
+type Change = { to: ServerState; actor: Actor; requestId: string | null };
+
+/** What the row a change wrote tells of its event: filled in by the writing statement itself. */
+export type EventOfRow = "tenant_id" | "occurred_at" | "from_state" | "server";
+
+/**
+ * The event of server `serverId` entering `change.to`, without the fields of EventOfRow: for a
+ * statement that decides and writes the change at once and completes the event from its row.
+ */
+export function stateChange(serverId: string, change: Change) {
+  const payload: Omit<ServerStateChanged, EventOfRow> = {
     id: uuidv7(),
     type: "server.state_changed",
-    tenant_id: server.tenantId,
-    occurred_at: change.at.toISOString(),
-    server_id: server.id,
+    server_id: serverId,
     request_id: change.requestId,
-    from_state: change.from,
     to_state: change.to,
     actor: change.actor,
+  };
+  return {
+    subject: serverEventSubject(change.to),
+    orderingKey: serverId,
+    payload,
+    requestId: change.requestId,
+  } satisfies OutboxEvent;
+}
+
+/** The whole event of a server entering `change.to`, as it goes into the outbox. */
+export function stateChanged(
+  server: EventServer,
+  change: Change & { from: ServerState | null; at: Date },
+): OutboxEvent {
+  const event = stateChange(server.id, change);
+  const payload: ServerStateChanged = {
+    ...event.payload,
+    tenant_id: server.tenantId,
+    occurred_at: change.at.toISOString(),
+    from_state: change.from,
     server: {
       region: server.region as ServerStateChanged["server"]["region"],
       type: server.type as ServerStateChanged["server"]["type"],
@@ -38,10 +60,5 @@ export function stateChanged(
       tags: server.tags,
     },
   };
-  return {
-    subject: serverEventSubject(change.to),
-    orderingKey: server.id,
-    payload,
-    requestId: change.requestId,
-  };
+  return { ...event, payload };
 }

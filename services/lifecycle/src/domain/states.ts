@@ -47,6 +47,11 @@ export function delayOf(state: ServerState, delays: StateDelays): number | undef
   return timed && delays[timed.delay];
 }
 
+/** The states `action` is allowed from, and the timed state it moves a server to from any of them. */
+export function actionRule(action: ServerAction): { from: readonly ServerState[]; via: ServerState } {
+  return actions[action];
+}
+
 export function allowedActions(state: ServerState): ServerAction[] {
   return serverActions.filter((action) => actions[action].from.includes(state));
 }
