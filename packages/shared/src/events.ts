@@ -195,6 +195,21 @@ export interface EventContext {
   log: Logger;
 }
 
+/**
+ * The context of one event. Its logger is made when first used: pino serializes a child's
+ * bindings as it makes it, and most events are handled without a line logged.
+ */
+function eventContext(log: Logger, subject: string, requestId: string | null): EventContext {
+  let child: Logger | undefined;
+  return {
+    requestId,
+    get log() {
+      child ??= log.child(requestId ? { event: subject, request_id: requestId } : { event: subject });
+      return child;
+    },
+  };
+}
+
 /** The most events handed over as one batch (as many as the consumer pulls at a time). */
 const MAX_BATCH = 200;
 
@@ -301,8 +316,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
         continue;
       }
       const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
-      const bindings = requestId ? { event: msg.subject, request_id: requestId } : { event: msg.subject };
-      events.push({ msg, event: parsed.data, ctx: { requestId, log: log.child(bindings) } });
+      events.push({ msg, event: parsed.data, ctx: eventContext(log, msg.subject, requestId) });
     }
     if (events.length === 0) return;
     try {

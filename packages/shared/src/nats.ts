@@ -157,6 +157,8 @@ export class Bus {
 
   /** Answers a command in the queue group of its service, so replicas share the load. */
   serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
+    // One logger per command, not per request (pino serializes a child's bindings when it is made).
+    const log = this.options.log.child({ subject: command.subject });
     const subscription = this.nc.subscribe(this.subject(command), {
       queue: command.service,
       callback: (err, msg) => {
@@ -164,7 +166,9 @@ export class Bus {
           this.options.log.error({ err }, `subscription to ${command.subject} failed`);
           return;
         }
-        const done = this.handle(command, handler, metrics, msg).finally(() => this.inflight.delete(done));
+        const done = this.handle(command, handler, metrics, log, msg).finally(() =>
+          this.inflight.delete(done),
+        );
         this.inflight.add(done);
       },
     });
@@ -172,7 +176,13 @@ export class Bus {
   }
 
   /** One request: in a server span continuing the caller's trace, with its request id on every log line. */
-  private handle<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics, msg: Msg) {
+  private handle<C extends Command>(
+    command: C,
+    handler: Handler<C>,
+    metrics: HandlerMetrics,
+    log: Logger,
+    msg: Msg,
+  ) {
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
     const parent: Context = extractContext(msg.headers);
     return withRequestId(requestId, () =>
@@ -183,7 +193,7 @@ export class Bus {
         async (span) => {
           span.setAttribute("cloudsim.request_id", requestId);
           try {
-            await this.respond(command, handler, metrics, msg, requestId);
+            await this.respond(command, handler, metrics, log, msg, requestId);
           } finally {
             span.end();
           }
@@ -196,11 +206,11 @@ export class Bus {
     command: C,
     handler: Handler<C>,
     metrics: HandlerMetrics,
+    log: Logger,
     msg: Msg,
     requestId: string,
   ) {
     const stopTimer = metrics.duration.startTimer({ subject: command.subject });
-    const log = this.options.log.child({ subject: command.subject });
     let outcome = "ok";
     try {
       const request = parseRequest(command, msg);
