@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
+import { bigint, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase, type Database } from "./db.ts";
+import { createDatabase, type Database, rowInserter } from "./db.ts";
 import { createLogger } from "./logger.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/postgres.ts";
 
@@ -43,5 +44,58 @@ describe("createDatabase", () => {
   it("still answers a statement whose parameters are invalid, and the next call works", async () => {
     await expect(db.pool.query("SELECT $1::int AS n", ["not a number"])).rejects.toThrow(/invalid input/);
     expect((await db.pool.query("SELECT $1::int AS n", [7])).rows).toEqual([{ n: 7 }]);
+  });
+});
+
+describe("rowInserter", () => {
+  const shop = pgSchema("shop");
+  const orders = shop.table("orders", {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    item: text("item").notNull(),
+    quantity: bigint("quantity", { mode: "bigint" }).notNull(),
+    placedAt: timestamp("placed_at", { withTimezone: true }).notNull(),
+    details: jsonb("details"),
+    note: text("note").default("none"),
+  });
+  const insertOrders = rowInserter(orders, ["item", "quantity", "placedAt", "details"]);
+  let database: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase(inject("postgresAdminUrl"));
+    db = createDatabase(database.url, 2, createLogger("test", "silent"));
+    await db.pool.query(`CREATE SCHEMA shop; CREATE TABLE shop.orders (
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item text NOT NULL, quantity bigint NOT NULL,
+      placed_at timestamptz NOT NULL, details jsonb, note text DEFAULT 'none')`);
+  });
+  afterAll(async () => {
+    await db?.pool.end();
+    await database?.drop();
+  });
+
+  it("inserts rows in their order with their types, and the columns not named take their defaults", async () => {
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      item: `it"em ${i}`,
+      quantity: 2n ** 62n + BigInt(i),
+      placedAt: at,
+      details: i % 2 ? { nested: { tags: ["a", "b"] } } : null,
+    }));
+    await db.db.execute(insertOrders(rows));
+    await db.db.execute(insertOrders([]));
+    const stored = await db.db.select().from(orders).orderBy(orders.id);
+    expect(stored).toEqual(rows.map((row, i) => ({ ...row, id: i + 1, note: "none" })));
+  });
+
+  it("is one statement text whatever the number of rows", async () => {
+    await db.db.execute(insertOrders([{ item: "a", quantity: 1n, placedAt: new Date(), details: null }]));
+    await db.db.execute(
+      insertOrders(
+        Array.from({ length: 5 }, () => ({ item: "b", quantity: 2n, placedAt: new Date(), details: {} })),
+      ),
+    );
+    const texts = await db.pool.query<{ n: string }>(
+      "SELECT count(DISTINCT statement) AS n FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO \"shop\"%'",
+    );
+    expect(texts.rows[0]?.n).toBe("1");
   });
 });

@@ -1,5 +1,7 @@
+import { getTableColumns, type InferInsertModel, type SQL, sql } from "drizzle-orm";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
+import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type { Logger } from "./logger.ts";
 
@@ -84,4 +86,40 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = (err as { cause?: unknown })?.cause ?? err;
   const pgErr = e as { code?: string; constraint?: string };
   return pgErr?.code === UNIQUE_VIOLATION && (constraint === undefined || pgErr.constraint === constraint);
+}
+
+/** JSON for Postgres: bigints as their digits (JSON.stringify refuses them). */
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v));
+
+/**
+ * Inserts rows of `table` that set `columns` (the rest take their defaults), in their order, as
+ * `INSERT … SELECT … FROM jsonb_to_recordset($1)`: the rows travel as one parameter, so a batch
+ * of any size is one statement text (one prepared statement) and nothing is built per value.
+ * The text is made once, here; the SQL it returns can stand alone or be a CTE of a bigger write.
+ */
+export function rowInserter<T extends PgTable, K extends keyof InferInsertModel<T> & string>(
+  table: T,
+  columns: readonly K[],
+): (rows: readonly Pick<InferInsertModel<T>, K>[]) => SQL {
+  const { name, schema } = getTableConfig(table);
+  const all = getTableColumns(table) as Record<string, { name: string; getSQLType(): string }>;
+  const names = columns.map((key) => {
+    const column = all[key];
+    if (!column) throw new Error(`${name} has no column ${key}`);
+    return column;
+  });
+  const list = names.map((c) => `"${c.name}"`).join(", ");
+  const head = sql.raw(
+    `INSERT INTO "${schema ?? "public"}"."${name}" (${list}) SELECT ${list} FROM ROWS FROM (jsonb_to_recordset(`,
+  );
+  const tail = sql.raw(
+    `::jsonb) AS (${names.map((c) => `"${c.name}" ${c.getSQLType()}`).join(", ")})) WITH ORDINALITY AS t ORDER BY t.ordinality`,
+  );
+  return (rows) => {
+    const byColumn = rows.map((row) =>
+      Object.fromEntries(columns.map((key, i) => [names[i]?.name, (row as Record<string, unknown>)[key]])),
+    );
+    return sql`${head}${toJson(byColumn)}${tail}`;
+  };
 }

@@ -1,9 +1,10 @@
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
-import type { Db } from "./db.ts";
+import { type Db, rowInserter } from "./db.ts";
+import type { outboxTable, tracedOutboxTable } from "./event-tables.ts";
 import { type Logger, withRequestId } from "./logger.ts";
 import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 import {
@@ -72,6 +73,18 @@ export function outboxRow(event: OutboxEvent) {
     requestId: event.requestId,
     traceparent: currentTraceparent(),
   };
+}
+
+type Outbox = ReturnType<typeof outboxTable> | ReturnType<typeof tracedOutboxTable>;
+
+/** Inserts events into a service's outbox (with their trace context where it keeps one): one statement, see rowInserter. */
+export function outboxInserter(table: Outbox): (events: readonly OutboxEvent[]) => SQL {
+  const columns = ["eventId", "subject", "orderingKey", "payload", "requestId"] as const;
+  const insert = rowInserter(
+    table as ReturnType<typeof tracedOutboxTable>,
+    "traceparent" in table ? [...columns, "traceparent"] : columns,
+  );
+  return (events) => insert(events.map(outboxRow));
 }
 
 interface OutboxRow {

@@ -6,9 +6,10 @@ import {
   type InstanceTypeName,
   type LedgerLine,
   type OutboxEvent,
-  outboxRow,
+  outboxInserter,
   processBatchOnce,
   type Region,
+  rowInserter,
   type ServerState,
   type ServerStateChanged,
   uuidv7,
@@ -30,6 +31,17 @@ const msBetween = (a: SQL, b: SQL) => sql`(extract(epoch FROM (${b} - ${a})) * 1
 
 /** Postgres' clock, cut to the millisecond: the precision of the events' timestamps. */
 const nowMs = sql`date_trunc('milliseconds', now())`;
+
+const insertLedgerLines = rowInserter(ledger, [
+  "serverId",
+  "at",
+  "kind",
+  "billedMs",
+  "amount",
+  "rate",
+  "eventId",
+]);
+const insertOutbox = outboxInserter(outbox);
 
 export interface TickResult {
   accrued: number;
@@ -177,17 +189,16 @@ export class BillingRepository {
             });
           outcomes.push({ billedMs, amount });
         }
-        if (lines.length > 0) await tx.insert(ledger).values(lines);
         const updates = [...servers.values()].flatMap((s) => (s.update ? [s.update] : []));
-        if (updates.length > 0)
-          await tx.execute(sql`
-            UPDATE billing.servers AS s SET
-              type = u.type, region = u.region, rate = u.rate, open_since = u.open_since,
-              accrued_until = u.accrued_until, billed_ms = u.billed_ms, amount = u.amount, updated_at = now()
-            FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(server_id uuid, type text,
-              region text, rate numeric, open_since timestamptz, accrued_until timestamptz, billed_ms bigint, amount numeric)
-            WHERE s.server_id = u.server_id`);
-        if (announcements.length > 0) await tx.insert(outbox).values(announcements.map(outboxRow));
+        // The batch's ledger lines, totals and announcements: one statement.
+        await tx.execute(sql`
+          WITH lines AS (${insertLedgerLines(lines)}), announced AS (${insertOutbox(announcements)})
+          UPDATE billing.servers AS s SET
+            type = u.type, region = u.region, rate = u.rate, open_since = u.open_since,
+            accrued_until = u.accrued_until, billed_ms = u.billed_ms, amount = u.amount, updated_at = now()
+          FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(server_id uuid, type text,
+            region text, rate numeric, open_since timestamptz, accrued_until timestamptz, billed_ms bigint, amount numeric)
+          WHERE s.server_id = u.server_id`);
       },
     );
     return outcomes;

@@ -4,7 +4,7 @@ import {
   addressReleasedSubject,
   type Db,
   isUniqueViolation,
-  outboxRow,
+  outboxInserter,
   type Pool,
   processBatchOnce,
   type Region,
@@ -15,6 +15,8 @@ import type pg from "pg";
 import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
 import { addresses, outbox } from "./schema.ts";
+
+const insertOutbox = outboxInserter(outbox);
 
 /** null for an allocation that found no free address; any other failure stands. */
 function noneFree(err: unknown): null {
@@ -231,25 +233,22 @@ export class IpamRepository {
         }
         const released = await this.release([...firstOfServer.keys()], tx);
         if (released.length === 0) return;
-        await tx.insert(outbox).values(
-          released.map(({ serverId, address, region }) => {
-            const requestId = firstOfServer.get(serverId)?.requestId ?? null;
-            const event: AddressReleased = {
-              id: uuidv7(),
-              type: "ipam.released",
-              occurred_at: new Date().toISOString(),
-              server_id: serverId,
-              request_id: requestId,
-              address,
-              region,
-            };
-            return outboxRow({
-              subject: addressReleasedSubject,
-              orderingKey: serverId,
-              payload: event,
-              requestId,
-            });
-          }),
+        await tx.execute(
+          insertOutbox(
+            released.map(({ serverId, address, region }) => {
+              const requestId = firstOfServer.get(serverId)?.requestId ?? null;
+              const event: AddressReleased = {
+                id: uuidv7(),
+                type: "ipam.released",
+                occurred_at: new Date().toISOString(),
+                server_id: serverId,
+                request_id: requestId,
+                address,
+                region,
+              };
+              return { subject: addressReleasedSubject, orderingKey: serverId, payload: event, requestId };
+            }),
+          ),
         );
       },
     );

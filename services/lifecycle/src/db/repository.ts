@@ -7,7 +7,9 @@ import {
   instanceSpec,
   notFound,
   type OutboxEvent,
+  outboxInserter,
   outboxRow,
+  rowInserter,
   type ServerAction,
   type ServerState,
 } from "@cloudsim/shared";
@@ -84,9 +86,6 @@ export interface ServerFilter {
 
 /** A timestamp as the API and the events show it: ISO 8601 in UTC, cut to the millisecond (as JS Dates are). */
 const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** A server's address as text (without the /32 of inet), for drizzle's selects. */
-const ipAddressColumn = sql<string | null>`host(${servers.ipAddress})`.as("ip_address");
 
 /** A ServerRow's columns (selects and RETURNING clauses), read with fromReturned. */
 const returnedServer = sql.raw(
@@ -188,6 +187,34 @@ const eventOfRow =
   'ip_address', server.ip_address, 'tags', server.tags))`);
 
 const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
+
+/** A server whose timed state is due, as completeDueTransitions reads it. */
+interface DueServer extends Record<string, unknown> {
+  id: string;
+  tenant_id: string;
+  state: string;
+  region: string;
+  type: string;
+  ip_address: string | null;
+  tags: Record<string, string>;
+  pending_request_id: string | null;
+  fail_pending: boolean;
+  at: string;
+}
+
+const insertLogEntries = rowInserter(serverEvents, [
+  "serverId",
+  "type",
+  "message",
+  "fromState",
+  "toState",
+  "actor",
+  "requestId",
+  "traceId",
+  "at",
+]);
+
+const insertOutbox = outboxInserter(outbox);
 
 /** lifecycle's own tables, and nothing else. */
 export class LifecycleRepository {
@@ -426,68 +453,62 @@ export class LifecycleRepository {
     ).rows;
     if (!probe?.due) return 0;
     return this.db.transaction(async (tx) => {
-      const due = await tx
-        .select({
-          id: servers.id,
-          tenantId: servers.tenantId,
-          state: servers.state,
-          region: servers.region,
-          type: servers.type,
-          ipAddress: ipAddressColumn,
-          tags: servers.tags,
-          requestId: servers.pendingRequestId,
-          failPending: servers.failPending,
-        })
-        .from(servers)
-        .where(sql`${servers.dueAt} <= now()`)
-        .orderBy(servers.dueAt)
-        .limit(batch)
-        .for("update", { skipLocked: true });
+      const due = (
+        await tx.execute<DueServer>(sql`
+          SELECT id, tenant_id, state, region, type, host(ip_address) AS ip_address, tags,
+                 pending_request_id, fail_pending, now() AS at
+          FROM lifecycle.servers WHERE due_at <= now() ORDER BY due_at LIMIT ${batch} FOR UPDATE SKIP LOCKED`)
+      ).rows;
       if (due.length === 0) return 0;
-      const moves = due.map((server) => {
-        const from = server.state as ServerState;
+      // The transaction's time, which every now() of it is: the log's and the events' time.
+      const at = new Date(due[0]?.at ?? Date.now());
+      const moves = due.map((row) => {
+        const from = row.state as ServerState;
         const completion = completionOf(from);
-        const to: ServerState = server.failPending || !completion ? "error" : completion.next;
+        const to: ServerState = row.fail_pending || !completion ? "error" : completion.next;
         const work = completion?.work ?? from;
-        const message = `${work} ${server.failPending ? "failed (simulated)" : "finished"}: ${from} → ${to}`;
-        return { server, from, to, message };
+        const message = `${work} ${row.fail_pending ? "failed (simulated)" : "finished"}: ${from} → ${to}`;
+        const server = {
+          id: row.id,
+          tenantId: row.tenant_id,
+          region: row.region,
+          type: row.type,
+          ipAddress: row.ip_address,
+          tags: row.tags,
+        };
+        const change = { from, to, actor: "system" as const, requestId: row.pending_request_id, at };
+        return { server, change, message };
       });
-      const [moved] = (
-        await tx.execute<{ at: Date }>(sql`
+      // The moves, their log entries and their events: one statement.
+      await tx.execute(sql`
+        WITH moved AS (
           UPDATE lifecycle.servers AS s
           SET state = t.to_state, due_at = NULL, pending_request_id = NULL, fail_pending = false,
               updated_at = now(), version = s.version + 1,
               running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE s.running_since END,
               -- A server that ended holds no address: ipam takes it back on this event.
               ip_address = CASE WHEN t.to_state IN ('terminated', 'error') THEN NULL ELSE s.ip_address END
-          FROM jsonb_to_recordset(${JSON.stringify(moves.map((m) => ({ id: m.server.id, to_state: m.to })))}::jsonb)
+          FROM jsonb_to_recordset(${JSON.stringify(moves.map((m) => ({ id: m.server.id, to_state: m.change.to })))}::jsonb)
             AS t(id uuid, to_state text)
           WHERE s.id = t.id
-          RETURNING now() AS at`)
-      ).rows;
-      const at = new Date(moved?.at ?? Date.now());
-      await tx.insert(serverEvents).values(
-        moves.map((m) => ({
-          serverId: m.server.id,
-          type: "state.changed",
-          message: m.message,
-          fromState: m.from,
-          toState: m.to,
-          actor: "system" as const,
-          requestId: m.server.requestId,
-          at,
-        })),
-      );
-      const events: OutboxEvent[] = moves.map((m) =>
-        stateChanged(m.server, {
-          from: m.from,
-          to: m.to,
-          actor: "system",
-          requestId: m.server.requestId,
-          at,
-        }),
-      );
-      await tx.insert(outbox).values(events.map(outboxRow));
+        ), log AS (
+          ${insertLogEntries(
+            moves.map(({ server, change, message }) => ({
+              serverId: server.id,
+              type: "state.changed",
+              message,
+              fromState: change.from,
+              toState: change.to,
+              actor: change.actor,
+              requestId: change.requestId,
+              traceId: currentTraceId(),
+              at,
+            })),
+          )}
+        ), published AS (
+          ${insertOutbox(moves.map(({ server, change }) => stateChanged(server, change)))}
+        )
+        SELECT 1`);
       return due.length;
     });
   }
