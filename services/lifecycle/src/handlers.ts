@@ -16,12 +16,13 @@ import {
 } from "@cloudsim/shared";
 import { addressAllocator } from "./addresses.ts";
 import type { LifecycleConfig } from "./config.ts";
-import type { LifecycleRepository } from "./db/repository.ts";
+import { type LifecycleRepository, serverWrite } from "./db/repository.ts";
 import type { TenantRepository } from "./db/tenants.ts";
 import { decodeCursor, encodeCursor, isSequence, isUuid } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { type QuotaDefaults, quotaVerdict } from "./domain/quota.ts";
 import { defaultName, toServer } from "./domain/server-view.ts";
+import { serverStore } from "./server-store.ts";
 
 type Provision = typeof lifecycle.provision;
 
@@ -155,6 +156,7 @@ function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics)
 function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfig) {
   const quota = quotaDefaults(config);
   const allocate = addressAllocator(bus);
+  const store = serverStore(repo, quota);
   // Keys are per tenant: stored as <tenant id>:<key> (tenant ids hold no colon).
   const replay = async (
     tenantId: string,
@@ -187,7 +189,7 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     const id = uuidv7();
     const address = await allocate({ serverId: id, region: server.region, requestId: ctx.requestId });
     try {
-      const row = await repo.insertServer(
+      const write = serverWrite(
         {
           id,
           tenantId: tenant_id,
@@ -216,8 +218,8 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
           },
         ],
         storedKey ? { key: storedKey, requestHash: hash } : undefined,
-        quota,
       );
+      const row = await store(write);
       ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
       return { server: toServer(row), replayed: false };
     } catch (err) {

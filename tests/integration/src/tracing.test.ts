@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Env } from "@cloudsim/shared";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { client, eventually, fastEnv } from "./harness.ts";
 import { type ServiceProcess, startProcess } from "./processes.ts";
@@ -247,7 +248,11 @@ describe("with no exporter, a request still runs in one trace", () => {
   /** The log entries a request wrote into the new server's log. */
   const logOf = async (serverId: string) => {
     const log = await gatewayApi().get(`/servers/${serverId}/logs`);
-    return log.body.items as { to_state: string | null; trace_id: string | null }[];
+    return log.body.items as {
+      to_state: string | null;
+      trace_id: string | null;
+      request_id: string | null;
+    }[];
   };
 
   it("takes up the caller's traceparent: the server's log and every service's log lines name its trace", async () => {
@@ -275,6 +280,43 @@ describe("with no exporter, a request still runs in one trace", () => {
         `${p.name}'s log lines of the request`,
       );
       for (const line of lines) expect(line.trace_id, `${p.name}: ${line.msg}`).toBe(traceId);
+    }
+  });
+
+  it("provisions stored together keep each its own trace and request id", async () => {
+    const sent = Array.from({ length: 30 }, () => ({
+      traceId: randomBytes(16).toString("hex"),
+      requestId: `together-${randomUUID()}`,
+    }));
+    const created = await Promise.all(
+      sent.map(({ traceId, requestId }) =>
+        gatewayApi().post(
+          "/servers",
+          { region: "eu-west-1", type: "t2.micro" },
+          { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01`, "X-Request-Id": requestId },
+        ),
+      ),
+    );
+    const ids = created.map((res) => {
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    });
+    for (const [i, id] of ids.entries()) {
+      const first = (await logOf(id)).find((e) => e.to_state === "provisioning");
+      expect(first).toMatchObject({ trace_id: sent[i]?.traceId, request_id: sent[i]?.requestId });
+    }
+    // Log entries are never updated: their xmin is the transaction that stored the server.
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const stores = await db.query<{ n: number }>(
+        `SELECT count(DISTINCT xmin::text)::int AS n FROM lifecycle.server_events
+         WHERE server_id = ANY($1::uuid[]) AND to_state = 'provisioning'`,
+        [ids],
+      );
+      expect(stores.rows[0]?.n).toBeLessThan(ids.length);
+    } finally {
+      await db.end();
     }
   });
 

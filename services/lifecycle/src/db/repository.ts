@@ -6,7 +6,6 @@ import {
   type InstanceTypeName,
   instanceSpec,
   notFound,
-  type OutboxEvent,
   outboxInserter,
   outboxRow,
   rowInserter,
@@ -45,6 +44,30 @@ export interface NewServer {
   delayMs: number;
   failPending: boolean;
   requestId: string;
+}
+
+/** A new server and what is stored with it: made while its provision is handled, so it keeps that trace. */
+export interface ServerWrite {
+  server: NewServer;
+  log: NewLogEntry[];
+  idempotency: { key: string; requestHash: string } | undefined;
+  event: ReturnType<typeof outboxRow>;
+  traceId: string | null;
+}
+
+export function serverWrite(
+  server: NewServer,
+  log: NewLogEntry[],
+  idempotency: { key: string; requestHash: string } | undefined,
+): ServerWrite {
+  const change = {
+    from: null,
+    to: "provisioning" as const,
+    actor: "user" as const,
+    requestId: server.requestId,
+  };
+  const event = outboxRow(stateChanged(server, { ...change, at: new Date() }));
+  return { server, log, idempotency, event, traceId: currentTraceId() };
 }
 
 export interface ActionOptions {
@@ -139,27 +162,6 @@ const logColumns = (e: NewLogEntry) => ({
 });
 
 /**
- * The CTEs `log` and `published` of a write whose CTE `server` returned the changed row: its
- * log entries and its event, stamped with the row's updated_at (Postgres' clock, as the log's).
- */
-function logAndPublish(entries: NewLogEntry[], event: OutboxEvent) {
-  const published = outboxRow(event);
-  const rows = entries.map(logColumns);
-  return sql`log AS (
-    INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
-    SELECT server.id, e.type, e.message, e.from_state, e.to_state, e.actor, e.request_id, ${currentTraceId()}
-    FROM server, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      AS e(type text, message text, from_state text, to_state text, actor text, request_id text)
-  ), published AS (
-    INSERT INTO lifecycle.outbox (event_id, subject, ordering_key, payload, request_id, traceparent)
-    SELECT ${published.eventId}, ${published.subject}, ${published.orderingKey},
-           jsonb_set(${JSON.stringify(published.payload)}::jsonb, '{occurred_at}', to_jsonb(server.updated_at)),
-           ${published.requestId}, ${published.traceparent}
-    FROM server
-  )`;
-}
-
-/**
  * The configured default limits, for the usage trigger (migration 0005) to check a tenant
  * without its own against; set for this statement's transaction only.
  */
@@ -243,46 +245,86 @@ export class LifecycleRepository {
   }
 
   /**
-   * Stores a new server in provisioning, its first log entries, its event and its idempotency
-   * key in one statement (one round trip, committed on its own), provided the tenant's quota
-   * still has room: the usage trigger counts the server under the tenant row's lock and
-   * refuses the statement otherwise, so a tenant's provisions take turns only for the trigger
-   * and the commit.
+   * Stores new servers in provisioning, each with its first log entries, its event and its
+   * idempotency key, in one statement (one round trip, committed on its own), provided their
+   * tenants' quotas still have room: the usage trigger counts them under each tenant row's lock
+   * and refuses the whole statement otherwise, so a tenant's provisions take turns only for the
+   * trigger and the commit. The rows come back in the order of `writes`.
    */
-  async insertServer(
-    server: NewServer,
-    log: NewLogEntry[],
-    idempotency: { key: string; requestHash: string } | undefined,
-    quota: QuotaDefaults,
-  ): Promise<ServerRow> {
-    const vcpus = instanceSpec(server.type as InstanceTypeName).vcpus;
-    const event = stateChanged(server, {
-      from: null,
-      to: "provisioning",
-      actor: "user",
-      requestId: server.requestId,
-      at: new Date(),
-    });
+  async insertServers(writes: readonly ServerWrite[], quota: QuotaDefaults): Promise<ServerRow[]> {
+    const servers = writes.map(({ server }) => ({
+      id: server.id,
+      tenant_id: server.tenantId,
+      name: server.name,
+      region: server.region,
+      type: server.type,
+      vcpus: instanceSpec(server.type as InstanceTypeName).vcpus,
+      ip_address: server.ipAddress,
+      tags: server.tags,
+      delay_s: server.delayMs / 1000,
+      pending_request_id: server.requestId,
+      fail_pending: server.failPending,
+    }));
+    const entries = writes.flatMap(({ server, log, traceId }) =>
+      log.map((e) => ({ ...logColumns(e), server_id: server.id, trace_id: traceId })),
+    );
+    const events = writes.map(({ server, event }) => ({
+      server_id: server.id,
+      event_id: event.eventId,
+      subject: event.subject,
+      ordering_key: event.orderingKey,
+      payload: event.payload,
+      request_id: event.requestId,
+      traceparent: event.traceparent,
+    }));
+    const keys = writes.flatMap(({ server, idempotency }) =>
+      idempotency
+        ? [{ key: idempotency.key, request_hash: idempotency.requestHash, server_id: server.id }]
+        : [],
+    );
     try {
-      const [row] = (
+      const rows = (
         await this.db.execute<ReturnedServer>(sql`
           WITH limits AS (${limitsOf(quota)}), server AS (
             INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
                                            due_at, pending_request_id, fail_pending)
-            SELECT ${server.id}, ${server.tenantId}, ${server.name}, ${server.region}, ${server.type}, ${vcpus},
-                   'provisioning', ${server.ipAddress}::inet, ${JSON.stringify(server.tags)}::jsonb,
-                   ${afterSeconds(server.delayMs)}, ${server.requestId}, ${server.failPending}
-            FROM limits
+            SELECT s.id, s.tenant_id, s.name, s.region, s.type, s.vcpus, 'provisioning', s.ip_address, s.tags,
+                   now() + make_interval(secs => s.delay_s), s.pending_request_id, s.fail_pending
+            FROM limits, ROWS FROM (jsonb_to_recordset(${JSON.stringify(servers)}::jsonb) AS (id uuid, tenant_id text,
+              name text, region text, type text, vcpus integer, ip_address inet, tags jsonb, delay_s float8,
+              pending_request_id text, fail_pending boolean)) WITH ORDINALITY AS s
+            ORDER BY s.ordinality
             RETURNING ${returnedServer}
-          ), ${logAndPublish(log, event)}, keyed AS (
+          ), log AS (
+            INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
+            SELECT e.server_id, e.type, e.message, e.from_state, e.to_state, e.actor, e.request_id, e.trace_id
+            FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS (server_id uuid, type text,
+              message text, from_state text, to_state text, actor text, request_id text, trace_id text)) WITH ORDINALITY AS e
+            JOIN server ON server.id = e.server_id
+            ORDER BY e.ordinality
+          ), published AS (
+            -- Stamped with the row's updated_at: Postgres' clock, as the log's.
+            INSERT INTO lifecycle.outbox (event_id, subject, ordering_key, payload, request_id, traceparent)
+            SELECT p.event_id, p.subject, p.ordering_key, jsonb_set(p.payload, '{occurred_at}', to_jsonb(server.updated_at)),
+                   p.request_id, p.traceparent
+            FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) AS (server_id uuid, event_id uuid,
+              subject text, ordering_key text, payload jsonb, request_id text, traceparent text)) WITH ORDINALITY AS p
+            JOIN server ON server.id = p.server_id
+            ORDER BY p.ordinality
+          ), keyed AS (
             INSERT INTO lifecycle.idempotency_keys (key, request_hash, server_id)
-            SELECT ${idempotency?.key ?? null}::text, ${idempotency?.requestHash ?? null}::text, server.id
-            FROM server WHERE ${idempotency?.key ?? null}::text IS NOT NULL
+            SELECT k.key, k.request_hash, k.server_id
+            FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(key text, request_hash text, server_id uuid)
+            JOIN server ON server.id = k.server_id
           )
           SELECT * FROM server`)
       ).rows;
-      if (!row) throw new Error("insert returned no row");
-      return fromReturned(row);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return writes.map(({ server }) => {
+        const row = byId.get(server.id.toLowerCase());
+        if (!row) throw new Error(`insert returned no row for ${server.id}`);
+        return fromReturned(row);
+      });
     } catch (err) {
       throw quotaRefusal(err) ?? err;
     }
