@@ -62,11 +62,12 @@ export function serverWrite(
 ): ServerWrite {
   const change = {
     from: null,
-    to: "provisioning" as const,
-    actor: "user" as const,
+    to: "provisioning",
+    actor: "user",
     requestId: server.requestId,
-  };
-  const event = outboxRow(stateChanged(server, { ...change, at: new Date() }));
+    at: new Date(),
+  } as const;
+  const event = outboxRow(stateChanged(server, change));
   return { server, log, idempotency, event, traceId: currentTraceId() };
 }
 
