@@ -47,6 +47,26 @@ describe("createDatabase", () => {
   });
 });
 
+describe("createDatabase with genericPlans", () => {
+  it("runs every connection's prepared statements on a generic plan, and others on Postgres' choice", async () => {
+    const database = await createTestDatabase(inject("postgresAdminUrl"));
+    const generic = createDatabase(database.url, 2, createLogger("test", "silent"), { genericPlans: true });
+    const chosen = createDatabase(database.url, 2, createLogger("test", "silent"));
+    try {
+      const mode = async (db: Database) =>
+        (await db.pool.query<{ plan_cache_mode: string }>("SHOW plan_cache_mode")).rows[0]?.plan_cache_mode;
+      expect(await mode(generic)).toBe("force_generic_plan");
+      expect(await mode(chosen)).toBe("auto");
+      const [answer] = (await generic.db.execute<{ n: number }>(sql`SELECT ${41}::int + 1 AS n`)).rows;
+      expect(answer?.n).toBe(42);
+    } finally {
+      await generic.pool.end();
+      await chosen.pool.end();
+      await database.drop();
+    }
+  });
+});
+
 describe("rowInserter", () => {
   const shop = pgSchema("shop");
   const orders = shop.table("orders", {

@@ -49,11 +49,12 @@ export async function startRuntime(
   name: string,
   config: ServiceConfig,
   log: Logger,
-  migrations: { schema: string; folder: string },
+  /** The service's schema, its migrations, and whether its statements run on generic plans (createDatabase). */
+  storage: { schema: string; folder: string; genericPlans?: boolean },
   serve: (runtime: ServiceRuntime) => Promise<Worker | Worker[]> | Worker | Worker[],
 ): Promise<RunningService> {
-  const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log);
-  await migrateSchema(database.pool, migrations.schema, migrations.folder);
+  const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, storage);
+  await migrateSchema(database.pool, storage.schema, storage.folder);
   const bus = await Bus.connect({
     url: config.NATS_URL,
     name,
@@ -69,10 +70,10 @@ export async function startRuntime(
       throw new Error(`${name} has an outbox but no OUTBOX_* configuration`);
     }
     // Only a service with an outbox reports its lag.
-    outboxMetrics(registry, database.pool, migrations.schema);
+    outboxMetrics(registry, database.pool, storage.schema);
     return startOutboxRelay({
       pool: database.pool,
-      schema: migrations.schema,
+      schema: storage.schema,
       bus,
       intervalMs: outbox.OUTBOX_INTERVAL,
       batch: outbox.OUTBOX_BATCH,

@@ -7,7 +7,12 @@ import { addressMetrics } from "./metrics.ts";
 import { startReservationCheck } from "./workers/reservations.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
 
-const migrations = { schema: "ipam", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
+const storage = {
+  schema: "ipam",
+  folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  // Its claims were planned afresh on every call (see createDatabase).
+  genericPlans: true,
+};
 
 /** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
 export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
@@ -15,7 +20,7 @@ export function startIpam(config: IpamConfig, log: Logger): Promise<RunningServi
     "ipam",
     config,
     log,
-    migrations,
+    storage,
     async ({ bus, database, metrics, registry, startOutboxRelay }) => {
       const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
       addressMetrics(registry, repo);
