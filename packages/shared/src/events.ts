@@ -212,15 +212,21 @@ export interface EventContext {
  * The context of one event. Its logger is made when first used: pino serializes a child's
  * bindings as it makes it, and most events are handled without a line logged.
  */
-function eventContext(log: Logger, subject: string, requestId: string | null): EventContext {
-  let child: Logger | undefined;
-  return {
-    requestId,
-    get log() {
-      child ??= log.child(requestId ? { event: subject, request_id: requestId } : { event: subject });
-      return child;
-    },
-  };
+class LazyEventContext implements EventContext {
+  #log: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly subject: string,
+    readonly requestId: string | null,
+  ) {}
+
+  get log(): Logger {
+    this.#log ??= this.parent.child(
+      this.requestId ? { event: this.subject, request_id: this.requestId } : { event: this.subject },
+    );
+    return this.#log;
+  }
 }
 
 /** The most events handed over as one batch (as many as the consumer pulls at a time). */
@@ -329,7 +335,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
         continue;
       }
       const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
-      events.push({ msg, event: parsed.data, ctx: eventContext(log, msg.subject, requestId) });
+      events.push({ msg, event: parsed.data, ctx: new LazyEventContext(log, msg.subject, requestId) });
     }
     if (events.length === 0) return;
     try {
