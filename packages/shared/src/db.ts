@@ -119,21 +119,21 @@ export function rowInserter<T extends PgTable, K extends keyof InferInsertModel<
 ): (rows: readonly Pick<InferInsertModel<T>, K>[]) => SQL {
   const { name, schema } = getTableConfig(table);
   const all = getTableColumns(table) as Record<string, { name: string; getSQLType(): string }>;
-  const names = columns.map((key) => {
+  const targets = columns.map((key) => {
     const column = all[key];
     if (!column) throw new Error(`${name} has no column ${key}`);
     return column;
   });
-  const list = names.map((c) => `"${c.name}"`).join(", ");
+  const list = targets.map((c) => `"${c.name}"`).join(", ");
   const head = sql.raw(
     `INSERT INTO "${schema ?? "public"}"."${name}" (${list}) SELECT ${list} FROM ROWS FROM (jsonb_to_recordset(`,
   );
   const tail = sql.raw(
-    `::jsonb) AS (${names.map((c) => `"${c.name}" ${c.getSQLType()}`).join(", ")})) WITH ORDINALITY AS t ORDER BY t.ordinality`,
+    `::jsonb) AS (${targets.map((c) => `"${c.name}" ${c.getSQLType()}`).join(", ")})) WITH ORDINALITY AS t ORDER BY t.ordinality`,
   );
   return (rows) => {
     const byColumn = rows.map((row) =>
-      Object.fromEntries(columns.map((key, i) => [names[i]?.name, (row as Record<string, unknown>)[key]])),
+      Object.fromEntries(columns.map((key, i) => [targets[i]?.name, (row as Record<string, unknown>)[key]])),
     );
     return sql`${head}${toJson(byColumn)}${tail}`;
   };
