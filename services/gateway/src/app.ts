@@ -1,16 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { type Bus, type Logger, REQUEST_ID_HEADER, type Registry } from "@cloudsim/shared";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { installAuth } from "./auth.ts";
 import type { GatewayConfig } from "./config.ts";
+import { installDocs } from "./docs.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { installHttpMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -66,30 +60,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   installHttpMetrics(app, registry);
   installAuth(app, bus, config);
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: "cloudsim",
-        description: "A simulated cloud compute control plane",
-        version: "0.1.0",
-      },
-      servers: config.PUBLIC_URL ? [{ url: config.PUBLIC_URL }] : [],
-      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-      security: [{ apiKey: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
-  await app.register(swaggerUi, {
-    routePrefix: "/docs",
-    // Swagger UI's own CSP (hashes of its inline parts), framed by no one; plain HTTP stays usable.
-    staticCSP: true,
-    transformStaticCSP: (header) =>
-      header
-        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
-        .replace(" upgrade-insecure-requests;", ""),
-  });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await installDocs(app, config.PUBLIC_URL);
 
   await app.register(healthRoutes(bus, registry));
   await app.register(serverRoutes(bus));

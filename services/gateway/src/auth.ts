@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AppError, type Bus, DEFAULT_TENANT, keyRevokedSubject, tenants } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayConfig } from "./config.ts";
+import { isDocsPath } from "./docs.ts";
 
 /** Who is calling: a tenant's key, the admin key, or (AUTH_REQUIRED=false) nobody, as tenant `default`. */
 export interface Caller {
@@ -36,10 +37,10 @@ export function requireAdmin(request: FastifyRequest) {
   if (!request.caller.admin) throw new AppError("FORBIDDEN", "this route needs the admin key");
 }
 
-const publicPaths = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]);
+const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 const isPublic = (url: string) => {
   const path = url.split("?")[0] ?? url;
-  return publicPaths.has(path) || path.startsWith("/docs/");
+  return publicPaths.has(path) || isDocsPath(path);
 };
 
 const unauthorized = (message: string) => new AppError("UNAUTHORIZED", message);

@@ -42,7 +42,14 @@ describe("API keys", () => {
   });
 
   it("keeps health, metrics and the docs open", async () => {
-    for (const path of ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs/static/index.html"]) {
+    for (const path of [
+      "/healthz",
+      "/readyz",
+      "/metrics",
+      "/openapi.json",
+      "/docs/static/index.html",
+      "/swagger/index.html",
+    ]) {
       expect((await api.get(path)).status, path).toBe(200);
     }
     const docs = await api.get("/docs/static/index.html");

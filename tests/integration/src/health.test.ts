@@ -66,6 +66,18 @@ describe("health, metrics and docs", () => {
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
       expect(await res.text()).toMatch(/swagger/i);
     });
+
+    it.each(["/swagger", "/swagger/index.html"])(
+      "%s (the original service's docs) leads to /docs",
+      async (path) => {
+        const res = await fetch(`${ctx.stack.url}${path}`, { redirect: "manual" });
+        expect(res.status).toBe(301);
+        expect(res.headers.get("location")).toBe("/docs");
+        const followed = await fetch(`${ctx.stack.url}${path}`);
+        expect(followed.status).toBe(200);
+        expect(await followed.text()).toMatch(/swagger/i);
+      },
+    );
   });
 
   describe.each(["lifecycle", "ipam"] as const)("%s on its own port", (name) => {

@@ -109,6 +109,25 @@ describe("listing servers", () => {
     for (const s of res.body.items) expect(s.state).toBe(state);
   });
 
+  it("status is another name for state, as the original API called it", async () => {
+    const byState = await api.get("/servers?state=provisioning&limit=100");
+    const byStatus = await api.get("/servers?status=provisioning&limit=100");
+    expect(byStatus.status).toBe(200);
+    expect(byStatus.body.items.length).toBeGreaterThan(0);
+    expect(byStatus.body).toEqual(byState.body);
+    expect((await api.get("/servers?status=running&state=running&limit=100")).body.items.length).toBe(
+      newestFirst((s) => s.state === "running").length,
+    );
+  });
+
+  it("status and state that disagree are 400 naming status", async () => {
+    const res = await api.get("/servers?status=running&state=provisioning");
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("VALIDATION");
+    expect(res.body.fields.map((f: { field: string }) => f.field)).toEqual(["status"]);
+    expect(res.body.detail).toMatch(/another name for state/);
+  });
+
   it("filters combine", async () => {
     const res = await api.get("/servers?region=us-east-1&type=m5.large&state=provisioning");
     expect(res.status).toBe(200);
@@ -183,6 +202,7 @@ describe("listing servers", () => {
       ["region", "mars-1"],
       ["type", "t9.huge"],
       ["state", "sleeping"],
+      ["status", "sleeping"],
     ]) {
       const res = await api.get(`/servers?${key}=${value}`);
       expect(res.status).toBe(400);

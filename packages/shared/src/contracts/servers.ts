@@ -122,6 +122,14 @@ export const ListServersQuery = z
   })
   .strict();
 
+/** GET /servers' query: the list's filters, and `status`, the original API's name for `state`. */
+export const ListServersParams = ListServersQuery.extend({
+  status: ServerState.optional().describe("Another name for state, as the original API called it"),
+}).refine((query) => !query.status || !query.state || query.status === query.state, {
+  path: ["status"],
+  message: "status is another name for state: give one of them, or the same value in both",
+});
+
 export const ServerPage = z
   .object({ items: z.array(Server), next_cursor: z.string().nullable() })
   .meta({ id: "ServerPage" });

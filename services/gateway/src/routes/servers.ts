@@ -2,7 +2,7 @@ import {
   ActionBody,
   type Bus,
   billing,
-  ListServersQuery,
+  ListServersParams,
   LogPage,
   LogsQuery,
   lifecycle,
@@ -73,16 +73,18 @@ export const serverRoutes =
         schema: {
           tags: ["servers"],
           summary: "List servers, newest first",
-          querystring: ListServersQuery,
+          querystring: ListServersParams,
           response: { 200: ServerPage, ...problems },
         },
       },
-      (request) =>
-        bus.request(
+      (request) => {
+        const { status, ...query } = request.query;
+        return bus.request(
           lifecycle.list,
-          { ...request.query, tenant_id: scopeOf(request) },
+          { ...query, state: query.state ?? status, tenant_id: scopeOf(request) },
           { requestId: request.id },
-        ),
+        );
+      },
     );
 
     app.get(
