@@ -35,13 +35,15 @@ try {
   });
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    // Each round accrues a full BILLING_INTERVAL for every server, as a real tick would.
+    // Each round accrues a full BILLING_INTERVAL for every server, as a real tick would, in an
+    // interval no tick has claimed yet.
     await database.pool.query(
       "UPDATE billing.servers SET accrued_until = now() - make_interval(secs => $1::float8 / 1000)",
       [intervalMs],
     );
+    await database.pool.query("UPDATE billing.ticks SET interval_start = '-infinity'");
     const started = performance.now();
-    const result = await repo.tick();
+    const result = await repo.tick(intervalMs);
     times.push(performance.now() - started);
     if (result.accrued !== fleet) throw new Error(`tick accrued ${result.accrued} of ${fleet}`);
   }

@@ -306,20 +306,37 @@ export class BillingRepository {
 
   /**
    * The billing tick: one statement accrues every open interval from accrued_until to now and
-   * appends one ledger line each. Rows another replica (or an event) holds are skipped, so N
-   * replicas never charge one period twice; what is skipped is caught up by the next tick.
+   * appends one ledger line each, once per `intervalMs` across replicas: it first claims the
+   * interval now falls in (billing.ticks), and a replica that finds it claimed, or being claimed,
+   * accrues nothing. The claim is part of the statement, so a tick that fails or dies leaves the
+   * interval to another replica or the next one. Rows an event holds are skipped and caught up
+   * by the next tick.
    */
-  async tick(): Promise<TickResult> {
+  async tick(intervalMs: number): Promise<TickResult> {
     const result = await this.db.execute<{
       accrued: number;
       billed_ms: string;
       amount: string;
       open: number;
     }>(sql`
-      WITH now_ AS (SELECT ${nowMs} AS t),
+      WITH now_ AS (
+        SELECT t, date_bin(${intervalMs} * interval '1 millisecond', t, timestamptz 'epoch') AS interval_start
+        FROM (SELECT ${nowMs} AS t) n
+      ),
+      -- SKIP LOCKED: a replica does not wait for another's tick, it leaves the interval to it.
+      free AS (
+        SELECT k.id FROM billing.ticks k
+        WHERE k.interval_start < (SELECT interval_start FROM now_)
+        FOR UPDATE SKIP LOCKED
+      ),
+      tick AS (
+        UPDATE billing.ticks k SET interval_start = (SELECT interval_start FROM now_)
+        WHERE k.id IN (SELECT id FROM free)
+        RETURNING k.id
+      ),
       claimed AS (
         SELECT s.server_id, s.rate, s.open_since, s.accrued_until FROM billing.servers s
-        WHERE s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)
+        WHERE EXISTS (SELECT FROM tick) AND s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)
         FOR UPDATE SKIP LOCKED
       ),
       moved AS (

@@ -1,6 +1,6 @@
 import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
-import { bigint, index, numeric, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, check, index, numeric, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const billingSchema = pgSchema("billing");
 
@@ -65,6 +65,20 @@ export const ledger = billingSchema.table(
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("ledger_server_idx").on(t.serverId, t.id), index("ledger_at_idx").on(t.at)],
+);
+
+/**
+ * One row: the interval of BILLING_INTERVAL (counted from the epoch) the last tick accrued in. A
+ * replica's tick claims the interval it runs in by moving this, in the tick's own statement, so
+ * each interval is accrued once across replicas, and a tick that fails leaves it unclaimed.
+ */
+export const ticks = billingSchema.table(
+  "ticks",
+  {
+    id: boolean("id").primaryKey().default(true),
+    intervalStart: timestamp("interval_start", { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [check("ticks_one_row", sql`${t.id}`)],
 );
 
 export const outbox = outboxTable(billingSchema);

@@ -4,7 +4,7 @@ import type { BillingMetrics } from "../metrics.ts";
 
 /**
  * Every BILLING_INTERVAL, accrues every open interval into the ledger (one statement, see
- * BillingRepository.tick). Every replica ticks; SKIP LOCKED keeps them from charging twice.
+ * BillingRepository.tick). Every replica tries; the first in each interval claims it and ticks.
  */
 export function startBillingTick(
   repo: BillingRepository,
@@ -17,7 +17,7 @@ export function startBillingTick(
   const run = async () => {
     const done = metrics.tick.startTimer();
     try {
-      const result = await repo.tick();
+      const result = await repo.tick(opts.intervalMs);
       metrics.billed(opts.currency, { amount: result.amount, billedMs: result.billedMs });
       metrics.open.set(result.open);
       if (result.accrued > 0) opts.log.debug({ accrued: result.accrued }, "billing tick");
