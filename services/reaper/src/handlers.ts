@@ -7,7 +7,7 @@ export function serveReaper(bus: Bus, repo: ReaperRepository, config: ReaperConf
     reaper.status,
     async ({ tenant_id }) => {
       const [last, totals, watching] = await Promise.all([
-        repo.lastSweep(tenant_id, config.IDLE_TIMEOUT),
+        repo.lastSweep(tenant_id),
         repo.totals(tenant_id),
         repo.watching(config.IDLE_TIMEOUT, tenant_id),
       ]);

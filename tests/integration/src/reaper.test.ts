@@ -1,4 +1,5 @@
 import { AppError, lifecycle } from "@cloudsim/shared";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { busOf, type client, eventually, type ServiceName, useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
@@ -179,5 +180,64 @@ describe("the reaper's status, per tenant", () => {
     expect(ofB.body.watching).toEqual({ stopped: 0, idle: 0 });
     const all = await keyed(ctx.stack.url, ADMIN_KEY).get("/reaper/status");
     expect(all.body.totals.reaped).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("a sweep's figures, per tenant", () => {
+  // No sweep but the one at each start: the test restarts the reaper to run the sweep it reads.
+  const ctx = useReaperStack({ ...authEnv, REAPER_INTERVAL: "1h" });
+
+  it("counts each tenant's candidates, reaped, spared and errors of a real sweep", async () => {
+    const apiA = keyed(ctx.stack.url, (await newTenant(ctx.stack.url, "a")).key);
+    const apiB = keyed(ctx.stack.url, (await newTenant(ctx.stack.url, "b")).key);
+    const admin = keyed(ctx.stack.url, ADMIN_KEY);
+    const idle = await stoppedServer(apiA);
+    await stoppedServer(apiA, { "reaper.exempt": "true" });
+    const unanswered = await stoppedServer(apiB);
+    for (const [api, stopped] of [
+      [apiA, 2],
+      [apiB, 1],
+    ] as const)
+      await eventually(async () => {
+        const { watching } = (await api.get("/reaper/status")).body;
+        return watching.stopped === stopped && watching.idle === stopped ? true : undefined;
+      });
+    const sweepsBefore = (await admin.get("/reaper/status")).body.totals.sweeps;
+
+    // B's server row stays locked, so lifecycle cannot answer its terminate in time: an error.
+    const lock = new pg.Client({ connectionString: ctx.stack.database.url });
+    await lock.connect();
+    try {
+      await lock.query("BEGIN");
+      await lock.query("SELECT 1 FROM lifecycle.servers WHERE id = $1 FOR UPDATE", [unanswered.id]);
+      const reaper = ctx.stack.services.find((s) => s.name === "reaper");
+      if (!reaper) throw new Error("no reaper in the stack");
+      await ctx.stack.stopService(reaper.running);
+      await ctx.stack.start("reaper", { REQUEST_TIMEOUT: "500ms" });
+      await eventually(async () => {
+        const { totals } = (await admin.get("/reaper/status")).body;
+        return totals.sweeps === sweepsBefore + 1 ? true : undefined;
+      });
+    } finally {
+      await lock.end();
+    }
+
+    const lastSweep = async (api: typeof admin) => (await api.get("/reaper/status")).body.last_sweep;
+    expect(await lastSweep(apiA)).toMatchObject({
+      dry_run: false,
+      candidates: 2,
+      reaped: 1,
+      spared: 1,
+      errors: 0,
+    });
+    expect(await lastSweep(apiB)).toMatchObject({
+      dry_run: false,
+      candidates: 1,
+      reaped: 0,
+      spared: 0,
+      errors: 1,
+    });
+    expect(await lastSweep(admin)).toMatchObject({ candidates: 3, reaped: 1, spared: 1, errors: 1 });
+    await until(apiA, idle.id, "terminated");
   });
 });

@@ -9,7 +9,7 @@ const Sweep = z.object({
   candidates: z.number().int().describe("Idle servers found"),
   reaped: z.number().int().describe("Terminated (or, in a dry run, that would have been)"),
   spared: z.number().int().describe("Exempt by tag, or changed before lifecycle acted"),
-  errors: z.number().int().describe("Not decided this time (a service did not answer); retried next sweep"),
+  errors: z.number().int().describe("Terminates that failed (lifecycle did not answer); retried next sweep"),
 });
 
 export const ReaperStatus = z
@@ -18,7 +18,7 @@ export const ReaperStatus = z
     idle_timeout_seconds: z.number(),
     interval_seconds: z.number(),
     exempt_tag: z.string().describe("key=value that protects a server"),
-    last_sweep: Sweep.nullable(),
+    last_sweep: Sweep.nullable().describe("With a tenant's key, the figures are of that tenant's servers"),
     totals: z.object({ sweeps: z.number().int(), reaped: z.number().int(), spared: z.number().int() }),
     watching: z.object({
       stopped: z.number().int().describe("Servers stopped now"),

@@ -1,7 +1,7 @@
 import { type Db, mapConcurrent } from "@cloudsim/shared";
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
-import { sweeps, watched } from "./schema.ts";
+import { sweeps, sweepTenants, watched } from "./schema.ts";
 
 export interface Candidate {
   serverId: string;
@@ -20,14 +20,27 @@ export interface WatchedEvent {
 
 export type Decision = "reaped" | "spared" | "error";
 
-export interface SweepResult {
-  startedAt: Date;
-  finishedAt: Date;
-  dryRun: boolean;
+/** What a sweep found idle and decided, of all servers or of one tenant's. */
+export interface SweepFigures {
   candidates: number;
   reaped: number;
   spared: number;
   errors: number;
+}
+
+export interface SweepResult extends SweepFigures {
+  startedAt: Date;
+  finishedAt: Date;
+  dryRun: boolean;
+}
+
+const noFigures = (): SweepFigures => ({ candidates: 0, reaped: 0, spared: 0, errors: 0 });
+
+/** Counts one decision into `figures`. */
+function tally(figures: SweepFigures, decision: Decision) {
+  figures.candidates++;
+  if (decision === "error") figures.errors++;
+  else figures[decision]++;
 }
 
 /** reaper's own tables, and nothing else. */
@@ -85,7 +98,8 @@ export class ReaperRepository {
   /**
    * One sweep, by one replica at a time (an advisory lock held for the sweep's transaction):
    * finds servers stopped for longer than `idleMs`, lets `decide` act on each, and records
-   * the decisions and the sweep. Returns undefined when another replica is sweeping.
+   * the decisions and the sweep, with its figures per tenant. Returns undefined when another
+   * replica is sweeping.
    */
   async sweep(
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
@@ -101,15 +115,20 @@ export class ReaperRepository {
         await client.query("COMMIT");
         return undefined;
       }
-      const startedAt = new Date();
-      const { rows } = await client.query<{ server_id: string; state_since: Date; exempt: boolean }>(
-        `SELECT server_id, state_since, exempt FROM reaper.watched
+      const { rows } = await client.query<{
+        server_id: string;
+        state_since: Date;
+        exempt: boolean;
+        tenant_id: string;
+      }>(
+        `SELECT server_id, state_since, exempt, tenant_id FROM reaper.watched
          WHERE state = 'stopped' AND decided_at IS NULL AND state_since < now() - make_interval(secs => $1)
          ORDER BY state_since LIMIT $2`,
         [opts.idleMs / 1000, opts.batch],
       );
       const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => ({
         serverId: r.server_id,
+        tenantId: r.tenant_id,
         decision: await decide({ serverId: r.server_id, stateSince: r.state_since, exempt: r.exempt }),
       }));
       for (const outcome of opts.dryRun ? [] : (["reaped", "spared"] as const)) {
@@ -120,31 +139,40 @@ export class ReaperRepository {
           [decided, outcome],
         );
       }
-      const tally = (d: Decision) => decisions.filter((x) => x.decision === d).length;
-      const result: SweepResult = {
-        startedAt,
-        finishedAt: new Date(),
-        dryRun: opts.dryRun,
-        candidates: rows.length,
-        reaped: tally("reaped"),
-        spared: tally("spared"),
-        errors: tally("error"),
-      };
-      await client.query(
-        `INSERT INTO reaper.sweeps (started_at, finished_at, dry_run, candidates, reaped, spared, errors)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      const figures = noFigures();
+      const byTenant = new Map<string, SweepFigures>();
+      for (const d of decisions) {
+        tally(figures, d.decision);
+        const ofTenant = byTenant.get(d.tenantId) ?? noFigures();
+        tally(ofTenant, d.decision);
+        byTenant.set(d.tenantId, ofTenant);
+      }
+      const tenantRows = [...byTenant].map(([tenant_id, f]) => ({ tenant_id, ...f }));
+      // Started when the transaction did: the clock decided_at is on (now()).
+      const sweep = await client.query<{ started_at: Date; finished_at: Date }>(
+        `WITH sweep AS (
+           INSERT INTO reaper.sweeps (started_at, finished_at, dry_run, candidates, reaped, spared, errors)
+           VALUES (now(), clock_timestamp(), $1, $2, $3, $4, $5)
+           RETURNING id, started_at, finished_at
+         ), tenants AS (
+           INSERT INTO reaper.sweep_tenants (sweep_id, tenant_id, candidates, reaped, spared, errors)
+           SELECT sweep.id, t.* FROM sweep, jsonb_to_recordset($6::jsonb)
+             AS t(tenant_id text, candidates int, reaped int, spared int, errors int)
+         )
+         SELECT started_at, finished_at FROM sweep`,
         [
-          result.startedAt,
-          result.finishedAt,
-          result.dryRun,
-          result.candidates,
-          result.reaped,
-          result.spared,
-          result.errors,
+          opts.dryRun,
+          figures.candidates,
+          figures.reaped,
+          figures.spared,
+          figures.errors,
+          JSON.stringify(tenantRows),
         ],
       );
+      const times = sweep.rows[0];
+      if (!times) throw new Error("the sweep's row was not written");
       await client.query("COMMIT");
-      return result;
+      return { startedAt: times.started_at, finishedAt: times.finished_at, dryRun: opts.dryRun, ...figures };
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;
@@ -153,45 +181,20 @@ export class ReaperRepository {
     }
   }
 
-  /** The last sweep; for one tenant, its times with that tenant's decisions in it. */
-  async lastSweep(tenantId: string | null, idleMs: number) {
+  /** The last sweep; for one tenant, its times with that tenant's figures. */
+  async lastSweep(tenantId: string | null) {
     const [row] = await this.db.select().from(sweeps).orderBy(desc(sweeps.id)).limit(1);
     if (!row || tenantId === null) return row;
-    if (row.dryRun) {
-      // A dry run decides nothing: what it would reap of this tenant is what is idle now.
-      const [idle] = await this.db
-        .select({
-          reaped: sql<number>`count(*) FILTER (WHERE NOT ${watched.exempt})::int`,
-          spared: sql<number>`count(*) FILTER (WHERE ${watched.exempt})::int`,
-        })
-        .from(watched)
-        .where(
-          and(
-            eq(watched.tenantId, tenantId),
-            eq(watched.state, "stopped"),
-            isNull(watched.decidedAt),
-            sql`${watched.stateSince} < now() - make_interval(secs => ${idleMs / 1000})`,
-          ),
-        );
-      const reaped = idle?.reaped ?? 0;
-      const spared = idle?.spared ?? 0;
-      return { ...row, candidates: reaped + spared, reaped, spared, errors: 0 };
-    }
     const [mine] = await this.db
       .select({
-        reaped: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'reaped')::int`,
-        spared: sql<number>`count(*) FILTER (WHERE ${watched.outcome} = 'spared')::int`,
+        candidates: sweepTenants.candidates,
+        reaped: sweepTenants.reaped,
+        spared: sweepTenants.spared,
+        errors: sweepTenants.errors,
       })
-      .from(watched)
-      .where(
-        and(
-          eq(watched.tenantId, tenantId),
-          sql`${watched.decidedAt} BETWEEN ${row.startedAt} AND ${row.finishedAt}`,
-        ),
-      );
-    const reaped = mine?.reaped ?? 0;
-    const spared = mine?.spared ?? 0;
-    return { ...row, candidates: reaped + spared, reaped, spared, errors: 0 };
+      .from(sweepTenants)
+      .where(and(eq(sweepTenants.sweepId, row.id), eq(sweepTenants.tenantId, tenantId)));
+    return { ...row, ...(mine ?? noFigures()) };
   }
 
   /** Sweeps run, and servers reaped and spared (of one tenant, or of all). */

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgSchema, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const reaperSchema = pgSchema("reaper");
 
@@ -25,15 +25,33 @@ export const watched = reaperSchema.table(
   ],
 );
 
-/** One row per sweep, for GET /reaper/status. */
+/** What a sweep found and decided: the idle servers, and what became of each. */
+const sweepFigures = {
+  candidates: integer("candidates").notNull(),
+  reaped: integer("reaped").notNull(),
+  spared: integer("spared").notNull(),
+  errors: integer("errors").notNull(),
+};
+
+/** One row per sweep, for GET /reaper/status. Its times are Postgres' clock, as decided_at is. */
 export const sweeps = reaperSchema.table("sweeps", {
   id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
   startedAt: time("started_at").notNull(),
   finishedAt: time("finished_at").notNull(),
   dryRun: boolean("dry_run").notNull(),
-  candidates: integer("candidates").notNull(),
-  reaped: integer("reaped").notNull(),
-  spared: integer("spared").notNull(),
-  errors: integer("errors").notNull(),
+  ...sweepFigures,
   note: text("note"),
 });
+
+/** A sweep's figures for each tenant it found idle servers of (none found: no row). */
+export const sweepTenants = reaperSchema.table(
+  "sweep_tenants",
+  {
+    sweepId: integer("sweep_id")
+      .notNull()
+      .references(() => sweeps.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull(),
+    ...sweepFigures,
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.tenantId] })],
+);
