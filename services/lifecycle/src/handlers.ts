@@ -48,6 +48,8 @@ export function serveLifecycle(
     metrics,
   );
 
+  bus.serve(lifecycle.abandon, async ({ id }) => ({ outcome: await repo.abandonServer(id) }), metrics);
+
   bus.serve(
     lifecycle.action,
     async (
@@ -223,6 +225,11 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
       ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
       return { server: toServer(row), replayed: false };
     } catch (err) {
+      if (err instanceof AppError && err.details.reason === "address_taken") {
+        ctx.log.error({ server_id: id, address }, "ipam handed out the address of a live server");
+      }
+      // ipam releases only what it holds for this server: an address the reservation check gave
+      // up, and ipam then handed to another server, stays that server's.
       await bus.request(ipam.release, { server_id: id }, ctx).catch((releaseErr) => {
         ctx.log.error(
           { err: releaseErr, server_id: id, address },

@@ -194,4 +194,13 @@ export const lifecycle = {
     reply: ServerPage,
   }),
   logs: defineCommand("lifecycle", "logs", { request: ServerRef.extend(LogsQuery.shape), reply: LogPage }),
+  /**
+   * For ipam's reservation check: gives up a server that is not stored, so it can never be
+   * (`abandoned`: its address may go back to the pool); `exists` when it is stored; `pending`
+   * while its insert is under way (ask again).
+   */
+  abandon: defineCommand("lifecycle", "abandon", {
+    request: z.object({ id: z.uuid() }),
+    reply: z.object({ outcome: z.enum(["exists", "abandoned", "pending"]) }),
+  }),
 };

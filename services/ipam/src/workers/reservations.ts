@@ -1,11 +1,12 @@
-import { AppError, type Bus, type Logger, lifecycle, startLoop } from "@cloudsim/shared";
+import { AppError, type Bus, type Logger, lifecycle, type ReplyOf, startLoop } from "@cloudsim/shared";
 import type { IpamRepository } from "../db/repository.ts";
 
 /**
  * An address handed out for a server that was never stored (lifecycle died, or NATS lost the
  * reply, between allocate and insert) would leak. Allocations stay reservations until an
- * event shows the server exists; one older than IP_CONFIRM_TIMEOUT is checked with lifecycle
- * and released when lifecycle does not know the server.
+ * event shows the server exists; one older than IP_CONFIRM_TIMEOUT is settled with lifecycle,
+ * which gives the server up when it is not stored (lifecycle.abandon): then its insert can never
+ * happen, so its address goes back to the pool. A server whose insert is still under way keeps it.
  */
 export function startReservationCheck(
   bus: Bus,
@@ -17,22 +18,37 @@ export function startReservationCheck(
     "reservation check",
     async () => {
       const serverIds = await repo.unconfirmedSince(opts.confirmTimeoutMs, batch);
+      let settled = 0;
       for (const serverId of serverIds) {
+        let outcome: ReplyOf<typeof lifecycle.abandon>["outcome"];
         try {
-          await bus.request(lifecycle.get, { id: serverId });
-          await repo.confirm([serverId]);
+          ({ outcome } = await bus.request(lifecycle.abandon, { id: serverId }));
         } catch (err) {
           // lifecycle not answering (yet): ask again next round.
-          if (err instanceof AppError && err.code === "UNAVAILABLE") return 0;
-          if (!(err instanceof AppError && err.code === "NOT_FOUND")) throw err;
-          const [released] = await repo.release([serverId]);
-          opts.log.warn(
-            { server_id: serverId, address: released?.address },
-            "released the address of a server that was never created",
-          );
+          if (err instanceof AppError && err.code === "UNAVAILABLE") return settled;
+          throw err;
         }
+        if (outcome === "pending") {
+          // Longer than IP_CONFIRM_TIMEOUT: lifecycle's database is slow or locked.
+          opts.log.warn(
+            { server_id: serverId, outcome },
+            "the server's insert is under way: asked again next round",
+          );
+          continue;
+        }
+        settled++;
+        if (outcome === "exists") {
+          await repo.confirm([serverId]);
+          continue;
+        }
+        const [released] = await repo.release([serverId]);
+        opts.log.warn(
+          { server_id: serverId, address: released?.address, outcome },
+          "released the address of a server that was never created",
+        );
       }
-      return serverIds.length;
+      // Servers still pending are not done: a round of only those waits the interval, not none.
+      return settled;
     },
     { intervalMs: opts.intervalMs, batch, log: opts.log },
   );

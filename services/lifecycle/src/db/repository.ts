@@ -5,9 +5,12 @@ import {
   type Db,
   type InstanceTypeName,
   instanceSpec,
+  isUniqueViolation,
+  type lifecycle,
   notFound,
   outboxInserter,
   outboxRow,
+  type ReplyOf,
   rowInserter,
   type ServerAction,
   type ServerState,
@@ -18,6 +21,8 @@ import { type QuotaDefaults, quotaExceeded } from "../domain/quota.ts";
 import type { ServerRow } from "../domain/server-view.ts";
 import { actionRule, applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
 import { idempotencyKeys, outbox, serverEvents, servers, tenants } from "./schema.ts";
+
+type AbandonOutcome = ReplyOf<typeof lifecycle.abandon>["outcome"];
 
 /** Every servers row of one tenant (when given) or of all (null). */
 const ofTenant = (tenantId: string | null) => (tenantId === null ? [] : [eq(servers.tenantId, tenantId)]);
@@ -180,6 +185,37 @@ function quotaRefusal(err: unknown): AppError | undefined {
   return quotaExceeded(JSON.parse(pgErr.detail));
 }
 
+/** The SQLSTATE the insert's trigger raises for a server ipam's reservation check gave up (migration 0006). */
+const ABANDONED = "CA001";
+
+/**
+ * Why an insert of new servers was refused, as the error its provision answers: a quota, a
+ * server given up (its address may be another's by now), or an address a live server holds.
+ * The last two store nothing, so a retry is safe: UNAVAILABLE. `alone` is the server when the
+ * insert was of one, for the answer to name.
+ */
+function insertRefusal(err: unknown, alone: NewServer | undefined): AppError | undefined {
+  const pgErr = ((err as { cause?: unknown })?.cause ?? err) as { code?: string };
+  const details = { server_id: alone?.id, address: alone?.ipAddress };
+  if (pgErr?.code === ABANDONED) {
+    return new AppError(
+      "UNAVAILABLE",
+      "the provision took longer than IP_CONFIRM_TIMEOUT and its address was given up: nothing was created",
+      { reason: "abandoned", ...details },
+      { cause: err },
+    );
+  }
+  if (isUniqueViolation(err, "servers_live_address_key")) {
+    return new AppError(
+      "UNAVAILABLE",
+      "the address ipam gave this server is held by another: nothing was created",
+      { reason: "address_taken", ...details },
+      { cause: err },
+    );
+  }
+  return quotaRefusal(err);
+}
+
 /**
  * The fields of EventOfRow (domain/events.ts), from the row of the CTE `server` a statement
  * wrote (with the state it found as from_state): the same as stateChanged fills in from a read row.
@@ -327,7 +363,7 @@ export class LifecycleRepository {
         return fromReturned(row);
       });
     } catch (err) {
-      throw quotaRefusal(err) ?? err;
+      throw insertRefusal(err, writes.length === 1 ? writes[0]?.server : undefined) ?? err;
     }
   }
 
@@ -423,6 +459,21 @@ export class LifecycleRepository {
       )
     ).rows;
     return row && fromReturned(row);
+  }
+
+  /**
+   * Gives up a server that is not stored, so that its insert is refused from now on (ipam may
+   * then hand its address to another): `abandoned`; `exists` when it is stored; `pending` while
+   * its insert is under way. One statement (abandon_server, migration 0006), never waiting.
+   */
+  async abandonServer(id: string): Promise<AbandonOutcome> {
+    const [row] = (
+      await this.db.execute<{ outcome: AbandonOutcome }>(
+        sql`SELECT lifecycle.abandon_server(${id}) AS outcome`,
+      )
+    ).rows;
+    if (!row) throw new Error("abandon_server returned no row");
+    return row.outcome;
   }
 
   /** Newest first; `beforeId` is the last id of the previous page. Terminated servers only when asked for. */

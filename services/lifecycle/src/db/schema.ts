@@ -82,8 +82,21 @@ export const servers = lifecycleSchema.table(
     index("servers_type_idx").on(t.type, t.id),
     index("servers_state_idx").on(t.state, t.id),
     index("servers_tags_idx").using("gin", t.tags),
+    // No two servers that have not ended hold one address (an ended server holds none).
+    uniqueIndex("servers_live_address_key")
+      .on(t.ipAddress)
+      .where(sql`${t.state} NOT IN ('terminated', 'error')`),
   ],
 );
+
+/**
+ * Servers ipam's reservation check gave up on (their address went back to the pool): none of
+ * them may be created any more. A trigger on servers refuses their insert (migration 0006).
+ */
+export const abandonedServers = lifecycleSchema.table("abandoned_servers", {
+  id: uuid("id").primaryKey(),
+  abandonedAt: time("abandoned_at").notNull().defaultNow(),
+});
 
 /** The per-server log: every transition and what other services did to the server. */
 export const serverEvents = lifecycleSchema.table(
