@@ -1,7 +1,7 @@
 /**
  * Runs the embedded Postgres for scripts/run.ts in a process of its own, so the launcher
- * decides when it stops (after the services). It reports its URL over IPC and stops when
- * told to, or when the launcher goes away.
+ * decides when it stops (after the services). It reports its URL and data folder over IPC and
+ * stops when told to, or when the launcher goes away.
  */
 import { ensureDatabase, startEmbeddedPostgres } from "@cloudsim/shared/testing";
 
@@ -14,7 +14,7 @@ if (!dataDir || !port || !database || !process.send) {
 }
 const server = await startEmbeddedPostgres({ dataDir, port: Number(port) });
 const url = await ensureDatabase(server.adminUrl, database);
-process.send({ url });
+process.send({ url, dataDir: server.dataDir });
 
 let stopping = false;
 const stop = async () => {

@@ -1,7 +1,8 @@
 /**
  * `make run` / `pnpm start`: the whole system as processes on this machine.
  * Uses DATABASE_URL and NATS_URL when set; otherwise starts an embedded Postgres (data in
- * .data/postgres) and a local nats-server with JetStream (store in .data/nats).
+ * .data/postgres, or as root where the postgres OS user cannot reach that, in
+ * /var/lib/cloudsim/data/<hash>) and a local nats-server with JetStream (store in .data/nats).
  * `--watch` restarts a service when its code changes.
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -26,7 +27,7 @@ const stops: (() => Promise<void>)[] = [];
 async function postgres(): Promise<string> {
   if (env.DATABASE_URL) return env.DATABASE_URL;
   const port = Number(env.EMBEDDED_PG_PORT ?? 54329);
-  say(`starting embedded Postgres on 127.0.0.1:${port} (data in .data/postgres)`);
+  say(`starting embedded Postgres on 127.0.0.1:${port}`);
   // Its own process group: Ctrl-C reaches the services first, and Postgres stops after them.
   const child = fork(
     join(workspaceRoot, "scripts/embedded-postgres.ts"),
@@ -39,7 +40,10 @@ async function postgres(): Promise<string> {
   );
   stops.push(() => stopChild(child, () => child.send("stop")));
   return new Promise<string>((resolve, reject) => {
-    child.once("message", (message: { url: string }) => resolve(message.url));
+    child.once("message", (message: { url: string; dataDir: string }) => {
+      say(`embedded Postgres is up (data in ${message.dataDir})`);
+      resolve(message.url);
+    });
     child.once("exit", (code) => reject(new Error(`embedded Postgres exited with code ${code}`)));
   });
 }
