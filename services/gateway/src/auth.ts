@@ -1,5 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { AppError, type Bus, DEFAULT_TENANT, keyRevokedSubject, tenants } from "@cloudsim/shared";
+import {
+  ALL_TENANTS,
+  AppError,
+  type Bus,
+  DEFAULT_TENANT,
+  keyRevokedSubject,
+  tenants,
+} from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayConfig } from "./config.ts";
 import { isDocsPath } from "./docs.ts";
@@ -28,8 +35,8 @@ export type AuthConfig = Pick<
 export const newApiKey = () => `csk_${randomBytes(32).toString("base64url")}`;
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
-/** The tenant every request acts for on NATS (null: every tenant, the admin). */
-export const scopeOf = (request: FastifyRequest) => request.caller.tenantId;
+/** The tenant every request acts for on NATS: the admin key's is every tenant. */
+export const scopeOf = (request: FastifyRequest) => request.caller.tenantId ?? ALL_TENANTS;
 /** The owner of what a request creates: the admin's servers belong to `default`. */
 export const ownerOf = (request: FastifyRequest) => request.caller.tenantId ?? DEFAULT_TENANT;
 

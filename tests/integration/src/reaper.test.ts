@@ -98,6 +98,7 @@ describe("the reaper", () => {
       const attempt = (extra: Record<string, string>) =>
         bus.request(lifecycle.action, {
           id: created.body.id,
+          tenant_id: "default",
           action: "terminate",
           actor: "reaper",
           ...extra,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type Stack, startStack } from "./harness.ts";
+import { ALL_TENANTS, billing, lifecycle, reaper } from "@cloudsim/shared";
+import { busOf, eventually, type Stack, startStack } from "./harness.ts";
 import {
   ADMIN_KEY,
   authEnv,
@@ -60,6 +61,33 @@ describe("tenant isolation", () => {
     expect((await b.get("/billing/summary")).body.total.amount).toMatch(/^0\.0+$/);
     expect(await summaryIds(admin)).toContain(server);
     expect((await admin.get(`/servers/${server}`)).status).toBe(200);
+  });
+
+  it("refuses a NATS request that names no tenant scope; only ALL_TENANTS sees every tenant", async () => {
+    const bus = await busOf(stack);
+    try {
+      const unscoped = [
+        bus.request(lifecycle.list, {} as never),
+        bus.request(lifecycle.list, { tenant_id: null } as never),
+        bus.request(lifecycle.get, { id: server } as never),
+        bus.request(lifecycle.logs, { id: server } as never),
+        bus.request(billing.summary, {} as never),
+        bus.request(reaper.status, {} as never),
+      ];
+      for (const refused of await Promise.allSettled(unscoped)) {
+        expect(refused.status).toBe("rejected");
+        expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: "VALIDATION" });
+        expect((refused as PromiseRejectedResult).reason.message).toMatch(/tenant_id/);
+      }
+      const all = await bus.request(lifecycle.list, { tenant_id: ALL_TENANTS, limit: 100 });
+      expect(all.items.map((s) => s.id)).toContain(server);
+      const other = await bus
+        .request(lifecycle.get, { id: server, tenant_id: "tenant-that-is-not" })
+        .catch((e) => e);
+      expect(other).toMatchObject({ code: "NOT_FOUND" });
+    } finally {
+      await bus.close();
+    }
   });
 
   it("keeps Idempotency-Keys apart per tenant", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
+import { TenantScope } from "./tenants.ts";
 
 const Money = z
   .string()
@@ -86,7 +87,7 @@ export const billing = {
   ledger: defineCommand("billing", "ledger", { request: ServerRef, reply: Ledger }),
   summary: defineCommand("billing", "summary", {
     /** null: every tenant (the admin key). */
-    request: BillingSummaryQuery.extend({ tenant_id: z.string().min(1).max(64).nullable().default(null) }),
+    request: BillingSummaryQuery.extend({ tenant_id: TenantScope }),
     reply: BillingSummary,
   }),
 };

@@ -3,7 +3,9 @@ import { billing } from "./billing.ts";
 import { instanceSpec, instanceTypeNames } from "./catalogue.ts";
 import { subject } from "./command.ts";
 import { ipam } from "./ipam.ts";
+import { reaper } from "./reaper.ts";
 import { ListServersQuery, lifecycle, ProvisionBody } from "./servers.ts";
+import { ALL_TENANTS } from "./tenants.ts";
 
 describe("subjects", () => {
   it("are built from checked tokens", () => {
@@ -46,5 +48,26 @@ describe("the tag filter", () => {
   it("refuses anything else", () => {
     for (const bad of ["novalue", "", ":v", `k:${"x".repeat(257)}`, `${"k".repeat(65)}:v`])
       expect(parse(bad).success, JSON.stringify(bad)).toBe(false);
+  });
+});
+
+describe("the tenant scope of a request", () => {
+  const scoped = [
+    [lifecycle.get.request, { id: "x" }],
+    [lifecycle.list.request, {}],
+    [reaper.status.request, {}],
+    [billing.summary.request, {}],
+  ] as const;
+  it("is required: a request that names none, or null, is refused", () => {
+    for (const [schema, base] of scoped) {
+      for (const scope of [{}, { tenant_id: null }, { tenant_id: "" }])
+        expect(schema.safeParse({ ...base, ...scope }).success, JSON.stringify(scope)).toBe(false);
+    }
+  });
+  it("is one tenant, or every tenant only when it says ALL_TENANTS", () => {
+    for (const [schema, base] of scoped) {
+      expect(schema.parse({ ...base, tenant_id: "acme" }).tenant_id).toBe("acme");
+      expect(schema.parse({ ...base, tenant_id: ALL_TENANTS }).tenant_id).toBeNull();
+    }
   });
 });

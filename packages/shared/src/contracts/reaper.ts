@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "./command.ts";
-import { TenantScope } from "./servers.ts";
+import { TenantScope } from "./tenants.ts";
 
 const Sweep = z.object({
   started_at: z.string(),
@@ -29,7 +29,7 @@ export const ReaperStatus = z
 
 /** Commands answered by reaper. */
 export const reaper = {
-  /** The counts of one tenant's servers, or of all when tenant_id is null (the admin). */
+  /** The counts of one tenant's servers, or of all with ALL_TENANTS (the admin). */
   status: defineCommand("reaper", "status", {
     request: z.object({ tenant_id: TenantScope }),
     reply: ReaperStatus,

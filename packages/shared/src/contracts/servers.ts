@@ -2,6 +2,7 @@ import { z } from "zod";
 import { BillingUsage } from "./billing.ts";
 import { InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
+import { TenantScope } from "./tenants.ts";
 
 export const serverStates = [
   "provisioning",
@@ -153,12 +154,6 @@ export const LogsQuery = z.object({ limit: Limit, cursor: Cursor }).strict();
 export const LogPage = z
   .object({ items: z.array(LogEntry), next_cursor: z.string().nullable() })
   .meta({ id: "LogPage" });
-
-/**
- * The tenant a request acts for, set by the gateway from the API key (never from the HTTP body).
- * null is every tenant: the admin key, or a service acting for the system (the reaper, ipam).
- */
-export const TenantScope = z.string().min(1).max(64).nullable().default(null);
 
 const ServerRef = z.object({ id: z.string().describe("Server id"), tenant_id: TenantScope });
 

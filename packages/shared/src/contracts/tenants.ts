@@ -6,6 +6,18 @@ export const DEFAULT_TENANT = "default";
 
 const TenantId = z.string().min(1).max(64).describe("Tenant id");
 
+/** The scope of a request that may see every tenant's servers: the admin key's, and nobody else's. */
+export const ALL_TENANTS = "*";
+
+/**
+ * The tenant a request acts for, set by the gateway from the API key (never from the HTTP body), or
+ * ALL_TENANTS. Required: a request that names no scope is refused rather than read as every tenant.
+ * Handlers see every tenant as null.
+ */
+export const TenantScope = z
+  .union([z.literal(ALL_TENANTS), TenantId])
+  .transform((scope) => (scope === ALL_TENANTS ? null : scope));
+
 export const Tenant = z
   .object({
     id: z.string(),

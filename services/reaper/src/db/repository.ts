@@ -5,6 +5,7 @@ import { sweeps, sweepTenants, watched } from "./schema.ts";
 
 export interface Candidate {
   serverId: string;
+  tenantId: string;
   stateSince: Date;
   exempt: boolean;
 }
@@ -126,11 +127,15 @@ export class ReaperRepository {
          ORDER BY state_since LIMIT $2`,
         [opts.idleMs / 1000, opts.batch],
       );
-      const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => ({
-        serverId: r.server_id,
-        tenantId: r.tenant_id,
-        decision: await decide({ serverId: r.server_id, stateSince: r.state_since, exempt: r.exempt }),
-      }));
+      const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => {
+        const candidate = {
+          serverId: r.server_id,
+          tenantId: r.tenant_id,
+          stateSince: r.state_since,
+          exempt: r.exempt,
+        };
+        return { ...candidate, decision: await decide(candidate) };
+      });
       for (const outcome of opts.dryRun ? [] : (["reaped", "spared"] as const)) {
         const decided = decisions.filter((d) => d.decision === outcome).map((d) => d.serverId);
         if (decided.length === 0) continue;

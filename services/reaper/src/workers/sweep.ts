@@ -64,6 +64,7 @@ export function startSweeps(
     try {
       await bus.request(lifecycle.action, {
         id: candidate.serverId,
+        tenant_id: candidate.tenantId,
         action: "terminate",
         actor: "reaper",
         expected_state: "stopped",
