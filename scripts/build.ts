@@ -4,15 +4,27 @@
  *   node --import ./services/<name>/dist/tracing.js services/<name>/dist/main.js
  * pg and @fastify/swagger-ui stay outside the bundle, and the preload registers the loader hook of
  * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
+ * `tsx scripts/build.ts [--outdir DIR] [service…]` builds only the services named, into
+ * DIR/<name> (the tests build one bundle into a folder of their own).
  */
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const services = ["gateway", "lifecycle", "ipam", "billing", "reaper"];
+const { values: options, positionals: named } = parseArgs({
+  options: { outdir: { type: "string" } },
+  allowPositionals: true,
+});
+const unknown = named.filter((name) => !services.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown service ${unknown.join(", ")}: expected some of ${services.join(", ")}\n`);
+  process.exit(2);
+}
 // CommonJS dependencies inside an ES module bundle still call require() and read __dirname.
 const banner = [
   'import { createRequire as __createRequire } from "node:module";',
@@ -23,9 +35,9 @@ const banner = [
   "const __dirname = __dirnameOf(__filename);",
 ].join("\n");
 
-for (const name of services) {
+for (const name of named.length > 0 ? named : services) {
   const root = join(workspaceRoot, "services", name);
-  const out = join(root, "dist");
+  const out = options.outdir ? join(options.outdir, name) : join(root, "dist");
   rmSync(out, { recursive: true, force: true });
   await build({
     entryPoints: {
@@ -45,5 +57,5 @@ for (const name of services) {
   });
   const migrations = join(root, "src/db/migrations");
   if (existsSync(migrations)) cpSync(migrations, join(out, "db/migrations"), { recursive: true });
-  process.stdout.write(`built services/${name}/dist\n`);
+  process.stdout.write(`built ${out}\n`);
 }

@@ -4,6 +4,16 @@ import { trace } from "./trace-context.ts";
 
 export type { DestinationStream, Logger };
 
+/**
+ * pino-pretty, loaded only when stdout is a terminal (loading it costs a process start tens of
+ * milliseconds), and as a stream in this thread, not as a worker transport: a bundle cannot load
+ * a transport (its worker file and target are resolved from files the bundle does not have).
+ */
+const pretty =
+  process.stdout.isTTY && process.env.LOG_PRETTY !== "false"
+    ? (await import("pino-pretty")).default
+    : undefined;
+
 /** The request (or event) being handled, so every line logged while handling it names it. */
 const requestScope = new AsyncLocalStorage<{ requestId: string | null }>();
 
@@ -31,7 +41,7 @@ export function logContext(_: object, __: number, logger?: Logger): Record<strin
 
 /**
  * JSON logs with the service name on every line; secrets never reach the output. Pretty
- * (pino-pretty, in a worker) only when writing to a terminal and no destination is given.
+ * (pino-pretty) only when writing to a terminal and no destination is given.
  */
 export function createLogger(service: string, level: string, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
@@ -63,14 +73,7 @@ export function createLogger(service: string, level: string, destination?: Desti
     },
   };
   if (destination) return pino(options, destination);
-  if (process.stdout.isTTY && process.env.LOG_PRETTY !== "false") {
-    return pino({
-      ...options,
-      transport: {
-        target: "pino-pretty",
-        options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
-      },
-    });
-  }
+  if (pretty)
+    return pino(options, pretty({ translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", sync: true }));
   return pino(options);
 }
