@@ -25,21 +25,26 @@ describe("startEmbeddedPostgres", () => {
       // What `mktemp -d` makes, and what a clone in root's home is: a folder of mode 0700.
       const privateFolder = mkdtempSync(join(tmpdir(), "cloudsim-private-"));
       const requested = join(privateFolder, ".data", "postgres");
-      const first = await startEmbeddedPostgres({ dataDir: requested });
+      let dataDir: string | undefined;
       try {
-        await query(first.adminUrl, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (17)");
-        const [settings] = await query(first.adminUrl, "SELECT current_setting('data_directory') AS dir");
-        expect(settings.dir).toBe(first.dataDir);
+        const first = await startEmbeddedPostgres({ dataDir: requested });
+        dataDir = first.dataDir;
+        try {
+          await query(first.adminUrl, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (17)");
+          const [settings] = await query(first.adminUrl, "SELECT current_setting('data_directory') AS dir");
+          expect(settings.dir).toBe(first.dataDir);
+        } finally {
+          await first.stop();
+        }
+        const second = await startEmbeddedPostgres({ dataDir: requested });
+        try {
+          expect(second.dataDir).toBe(first.dataDir);
+          expect(await query(second.adminUrl, "SELECT n FROM kept")).toEqual([{ n: 17 }]);
+        } finally {
+          await second.stop();
+        }
       } finally {
-        await first.stop();
-      }
-      const second = await startEmbeddedPostgres({ dataDir: requested });
-      try {
-        expect(second.dataDir).toBe(first.dataDir);
-        expect(await query(second.adminUrl, "SELECT n FROM kept")).toEqual([{ n: 17 }]);
-      } finally {
-        await second.stop();
-        rmSync(second.dataDir, { recursive: true, force: true });
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
         rmSync(privateFolder, { recursive: true, force: true });
       }
     },
