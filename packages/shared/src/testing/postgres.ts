@@ -94,7 +94,15 @@ export async function startEmbeddedPostgres(
     },
   );
   closeSync(log);
-  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    server.once("exit", () => resolve());
+    // When it could not be run at all: no exit event follows.
+    server.once("error", (err) => {
+      spawnError = err;
+      resolve();
+    });
+  });
   const stopServer = () => {
     if (server.exitCode === null && server.signalCode === null) server.kill("SIGINT");
   };
@@ -103,7 +111,8 @@ export async function startEmbeddedPostgres(
   await waitUntilAccepting(adminUrl, server).catch(async (err) => {
     stopServer();
     await exited;
-    throw new Error(`${(err as Error).message}; its log (${logFile}):\n${readFileSync(logFile, "utf8")}`);
+    const reason = (spawnError ?? (err as Error)).message;
+    throw new Error(`${reason}; its log (${logFile}):\n${readFileSync(logFile, "utf8")}`);
   });
 
   return {
