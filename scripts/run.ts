@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
   ensureSchemaOwners,
+  localNatsUser,
   portAnswers,
   type ServiceProcessName,
   spawnService,
@@ -48,22 +49,30 @@ async function postgres(): Promise<string> {
   });
 }
 
-async function nats(): Promise<string> {
-  if (env.NATS_URL) return env.NATS_URL;
+/**
+ * NATS_URL as it is (the services connect with whatever NATS_USER / NATS_PASSWORD you set), or
+ * a local nats-server with the services' users and permissions, each service as its own user.
+ */
+async function nats(): Promise<{ url: string; localUsers: boolean }> {
+  if (env.NATS_URL) return { url: env.NATS_URL, localUsers: false };
   const port = Number(env.LOCAL_NATS_PORT ?? 14222);
   if (await portAnswers(port)) {
     say(`something already listens on 127.0.0.1:${port}; using it as NATS`);
-    return `nats://127.0.0.1:${port}`;
+    return { url: `nats://127.0.0.1:${port}`, localUsers: true };
   }
-  say(`starting nats-server with JetStream on 127.0.0.1:${port} (store in .data/nats)`);
-  const server = await startNatsServer({ port, storeDir: join(dataDir, "nats"), detached: true }).catch(
-    (err) => {
-      say((err as Error).message);
-      process.exit(1);
-    },
-  );
+  say(`starting nats-server with JetStream on 127.0.0.1:${port} (store in .data/nats), one user per service`);
+  const server = await startNatsServer({
+    port,
+    storeDir: join(dataDir, "nats"),
+    detached: true,
+    subjectPrefix: env.NATS_SUBJECT_PREFIX ?? "",
+    openToTests: false,
+  }).catch((err) => {
+    say((err as Error).message);
+    process.exit(1);
+  });
   stops.push(server.stop);
-  return server.url;
+  return { url: server.url, localUsers: true };
 }
 
 function start(name: ServiceProcessName, serviceEnv: Record<string, string>) {
@@ -117,7 +126,7 @@ const databaseUrl = await postgres();
 const serviceUrls: Partial<Record<ServiceProcessName, string>> = env.DATABASE_URL
   ? {}
   : await ensureSchemaOwners(databaseUrl);
-const natsUrl = await nats();
+const natsServer = await nats();
 // Local play: keyless requests act as tenant `default` unless AUTH_REQUIRED is set.
 const authRequired = env.AUTH_REQUIRED ?? "false";
 // A local admin key when none is given, so the launcher can hand out a ready API key.
@@ -133,7 +142,8 @@ const ports: Record<ServiceProcessName, string> = {
 for (const [name, port] of Object.entries(ports))
   start(name as ServiceProcessName, {
     DATABASE_URL: serviceUrls[name as ServiceProcessName] ?? databaseUrl,
-    NATS_URL: natsUrl,
+    NATS_URL: natsServer.url,
+    ...(natsServer.localUsers ? localNatsUser(name as ServiceProcessName) : {}),
     PORT: port,
     AUTH_REQUIRED: authRequired,
     ADMIN_API_KEY: adminKey,

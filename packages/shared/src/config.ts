@@ -38,6 +38,9 @@ export const baseConfig = z.object({
   ENVIRONMENT: z.string().default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** The service's own NATS user (ops/nats: one per service, allowed only what its contracts name). */
+  NATS_USER: optionalText,
+  NATS_PASSWORD: optionalText,
   NATS_SUBJECT_PREFIX: z
     .string()
     .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")

@@ -26,7 +26,7 @@ const MSG_ID_HEADER = "Nats-Msg-Id";
 const NANOS_PER_MS = 1_000_000;
 
 /** One stream holds every event; its name follows the subject prefix so deployments never share it. */
-export function eventStreamName(bus: Bus): string {
+export function eventStreamName(bus: Pick<Bus, "prefix">): string {
   return `${bus.prefix.replace(/[^A-Za-z0-9_-]/g, "_")}EVENTS`;
 }
 

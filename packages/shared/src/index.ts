@@ -11,6 +11,7 @@ export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./nats.ts";
+export * from "./nats-permissions.ts";
 export * from "./ops-metrics.ts";
 export * from "./service.ts";
 export * from "./trace-context.ts";

@@ -7,9 +7,11 @@ import {
   type Msg,
   type MsgHdrs,
   type NatsConnection,
+  PermissionViolationError,
   type Subscription,
 } from "@nats-io/transport-node";
 import type { z } from "zod";
+import type { baseConfig } from "./config.ts";
 import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
 import { AppError, type WireError } from "./errors.ts";
 import { type Logger, withRequestId } from "./logger.ts";
@@ -29,12 +31,21 @@ import {
 export const REQUEST_ID_HEADER = "X-Request-Id";
 const ERROR_CODE_HEADER = "Nats-Service-Error-Code";
 
+/**
+ * The inbox prefix of a NATS user: the replies to its requests come in under it, and the
+ * permissions (nats-permissions.ts) let it subscribe to no other inbox.
+ */
+export const natsInboxPrefix = (user: string) => `_INBOX_${user}`;
+
 /** The wire envelope of every reply. */
 type Envelope = { ok: true; data: unknown } | { ok: false; error: WireError };
 
 export interface BusOptions {
   url: string;
   name: string;
+  /** The NATS user (one per service, allowed only what its contracts name); none on a NATS without authorization. */
+  user?: string;
+  password?: string;
   /** Prepended to every subject, so several deployments (or test files) can share one NATS. */
   subjectPrefix: string;
   requestTimeoutMs: number;
@@ -64,7 +75,7 @@ export class Bus {
     private readonly options: BusOptions,
   ) {
     this.js = jetstream(nc, { timeout: options.requestTimeoutMs });
-    this.replies = new Replies(nc);
+    this.replies = new Replies(nc, options.user && natsInboxPrefix(options.user));
   }
 
   /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
@@ -77,6 +88,11 @@ export class Bus {
     const nc = await connect({
       servers: options.url.split(","),
       name: options.name,
+      ...(options.user && {
+        user: options.user,
+        pass: options.password,
+        inboxPrefix: natsInboxPrefix(options.user),
+      }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
@@ -84,13 +100,22 @@ export class Bus {
       // a tenth of the gateway's CPU under load. Our failures carry the subject instead.
       noAsyncTraces: true,
     });
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === "disconnect" || s.type === "reconnect")
-          options.log.warn({ nats: s.type }, `nats ${s.type}`);
+    const bus = new Bus(nc, options);
+    void bus.watchStatus();
+    return bus;
+  }
+
+  private async watchStatus() {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnect")
+        this.options.log.warn({ nats: s.type }, `nats ${s.type}`);
+      if (s.type === "error") {
+        // A refused permission is a deployment whose NATS permissions lack what this service does.
+        this.options.log.error({ err: s.error }, "nats error");
+        if (s.error instanceof PermissionViolationError && s.error.operation === "publish")
+          this.replies.refused(s.error.subject);
       }
-    })();
-    return new Bus(nc, options);
+    }
   }
 
   subject(command: Command): string {
@@ -124,6 +149,13 @@ export class Bus {
               this.options.requestTimeoutMs,
             );
           } catch (cause) {
+            if (cause instanceof PublishRefused)
+              throw new AppError(
+                "FORBIDDEN",
+                `${this.options.name} may not send ${command.subject} (NATS permissions)`,
+                { subject: command.subject },
+                { cause },
+              );
             const message =
               cause instanceof NoResponders
                 ? `no ${command.service} is answering ${command.subject}`
@@ -248,7 +280,22 @@ export class Bus {
   }
 }
 
+/** A service's bus, as its configuration says. */
+export function connectBus(name: string, config: z.infer<typeof baseConfig>, log: Logger): Promise<Bus> {
+  return Bus.connect({
+    url: config.NATS_URL,
+    name,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
+    log,
+  });
+}
+
 class NoResponders extends Error {}
+/** The server refused to let this connection publish the request. */
+class PublishRefused extends Error {}
 
 /**
  * Requests whose replies come in on one inbox subscription, told apart by the last token of
@@ -256,11 +303,15 @@ class NoResponders extends Error {}
  * a twentieth of the gateway's CPU; this builds one only for a request that fails.)
  */
 class Replies {
-  private readonly inbox = `${createInbox()}.`;
+  private readonly inbox: string;
   private readonly waiting = new Map<string, Waiter>();
   private sequence = 0;
 
-  constructor(private readonly nc: NatsConnection) {
+  constructor(
+    private readonly nc: NatsConnection,
+    inboxPrefix?: string,
+  ) {
+    this.inbox = `${createInbox(inboxPrefix)}.`;
     // Reconnects subscribe it again; an answer to a request that gave up is dropped.
     nc.subscribe(`${this.inbox}*`, {
       callback: (err, msg) => {
@@ -276,13 +327,25 @@ class Replies {
         () => this.settle(reply, new Error(`no reply on ${subject} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      this.waiting.set(reply, { resolve, reject, timer });
+      this.waiting.set(reply, { subject, resolve, reject, timer });
       try {
         this.nc.publish(subject, payload, { reply, headers: h });
       } catch (err) {
         this.settle(reply, err as Error);
       }
     });
+  }
+
+  /**
+   * The server refused a publish to `subject`: the oldest request on it fails (the server
+   * answers each refused publish in order, and every request on a refused subject is refused).
+   */
+  refused(subject: string) {
+    for (const [reply, waiter] of this.waiting) {
+      if (waiter.subject !== subject) continue;
+      this.settle(reply, new PublishRefused(`the server refused a publish to ${subject}`));
+      return;
+    }
   }
 
   private answer(msg: Msg) {
@@ -301,6 +364,7 @@ class Replies {
 }
 
 interface Waiter {
+  subject: string;
   resolve(msg: Msg): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;

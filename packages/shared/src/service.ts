@@ -12,7 +12,7 @@ import { ensureEventStream, startOutboxRelay } from "./events.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
-import { Bus } from "./nats.ts";
+import { type Bus, connectBus } from "./nats.ts";
 import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
 import { flushTracing } from "./trace-context.ts";
 
@@ -55,13 +55,7 @@ export async function startRuntime(
 ): Promise<RunningService> {
   const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, storage);
   await migrateSchema(database.pool, storage.schema, storage.folder);
-  const bus = await Bus.connect({
-    url: config.NATS_URL,
-    name,
-    subjectPrefix: config.NATS_SUBJECT_PREFIX,
-    requestTimeoutMs: config.REQUEST_TIMEOUT,
-    log,
-  });
+  const bus = await connectBus(name, config, log);
   await ensureEventStream(bus);
   const registry = createRegistry(name);
   const startRelay = () => {

@@ -1,16 +1,16 @@
-import { Bus, createRegistry, dependencyMetrics, type Logger, type RunningService } from "@cloudsim/shared";
+import {
+  connectBus,
+  createRegistry,
+  dependencyMetrics,
+  type Logger,
+  type RunningService,
+} from "@cloudsim/shared";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 
 /** Starts the gateway: NATS, then HTTP on PORT. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningService> {
-  const bus = await Bus.connect({
-    url: config.NATS_URL,
-    name: "gateway",
-    subjectPrefix: config.NATS_SUBJECT_PREFIX,
-    requestTimeoutMs: config.REQUEST_TIMEOUT,
-    log,
-  });
+  const bus = await connectBus("gateway", config, log);
   const registry = createRegistry("gateway");
   dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
   const app = await buildApp({ bus, log, registry, config });

@@ -17,6 +17,7 @@ import {
   connectTestBus,
   createTestDatabase,
   ensureSchemaOwners,
+  localNatsUser,
   type TestDatabase,
 } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, expect, inject } from "vitest";
@@ -88,13 +89,19 @@ export async function startStack(
     NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
     ...options.env,
   };
-  // Each service connects as the role that owns its schema, as in production.
+  // Each service connects as the role that owns its schema, and to NATS as its own user with
+  // its permissions, as in production.
   const schemaOwnerUrls: Partial<Record<ServiceName, string>> = await ensureSchemaOwners(database.url);
   const logs = new LogCapture();
   const services: Stack["services"] = [];
   const start = async (name: ServiceName, extraEnv: Env = {}) => {
     const running = await starters[name](
-      { ...env, DATABASE_URL: schemaOwnerUrls[name] ?? env.DATABASE_URL, ...extraEnv },
+      {
+        ...env,
+        DATABASE_URL: schemaOwnerUrls[name] ?? env.DATABASE_URL,
+        ...localNatsUser(name),
+        ...extraEnv,
+      },
       createLogger(name, env.LOG_LEVEL ?? "info", logs),
     );
     services.push({ name, running });

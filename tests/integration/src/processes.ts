@@ -1,6 +1,15 @@
 import type { ChildProcess } from "node:child_process";
 import type { Env } from "@cloudsim/shared";
-import { freePort, type ServiceProcessName, spawnService, waitForPort } from "@cloudsim/shared/testing";
+import {
+  freePort,
+  localNatsUser,
+  type ServiceProcessName,
+  spawnService,
+  waitForPort,
+} from "@cloudsim/shared/testing";
+
+/** A service's process, connecting to NATS as the service's own user (the tests' nats-server has one each). */
+const spawn = (name: ServiceProcessName, env: Env) => spawnService(name, { ...localNatsUser(name), ...env });
 
 /** A service running as its own OS process, for crash and restart tests. */
 export interface ServiceProcess {
@@ -15,7 +24,7 @@ export interface ServiceProcess {
 
 export async function startProcess(name: ServiceProcessName, env: Env): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawnService(name, { ...env, PORT: String(port) });
+  const child = spawn(name, { ...env, PORT: String(port) });
   const output: string[] = [];
   child.stdout?.on("data", (d) => output.push(String(d)));
   child.stderr?.on("data", (d) => output.push(String(d)));
@@ -33,7 +42,7 @@ export async function startProcess(name: ServiceProcessName, env: Env): Promise<
 
 /** Runs a service to its exit and returns what it said, for start-up failures. */
 export function runToExit(name: ServiceProcessName, env: Env, timeoutMs = 20_000) {
-  const child = spawnService(name, env);
+  const child = spawn(name, env);
   let output = "";
   child.stdout?.on("data", (d) => {
     output += String(d);

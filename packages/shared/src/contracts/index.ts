@@ -3,6 +3,7 @@ export * from "./catalogue.ts";
 export * from "./command.ts";
 export * from "./events.ts";
 export * from "./ipam.ts";
+export * from "./nats-roles.ts";
 export * from "./reaper.ts";
 export * from "./servers.ts";
 export * from "./tenants.ts";

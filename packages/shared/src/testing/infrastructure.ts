@@ -2,10 +2,15 @@ import { startNatsServer } from "./nats-server.ts";
 import { startEmbeddedPostgres } from "./postgres.ts";
 
 /**
- * Postgres and NATS for a test or bench run: DATABASE_URL and NATS_URL when set, otherwise an
- * embedded Postgres and a private nats-server, stopped by `stop`.
+ * Postgres and NATS for a test or bench run, stopped by `stop`: DATABASE_URL when set, otherwise
+ * an embedded Postgres; NATS_URL when set and `nats` is "env" (a bench), otherwise a private
+ * nats-server with the services' users and permissions. The tests always take the private one,
+ * so the permissions they pass under are the ones Compose and `make run` deploy.
  */
-export async function startInfrastructure(env: Record<string, string | undefined> = process.env) {
+export async function startInfrastructure(
+  env: Record<string, string | undefined> = process.env,
+  nats: "private" | "env" = "env",
+) {
   const stops: (() => Promise<void>)[] = [];
   let postgresAdminUrl = env.DATABASE_URL;
   if (!postgresAdminUrl) {
@@ -13,15 +18,19 @@ export async function startInfrastructure(env: Record<string, string | undefined
     stops.push(pg.stop);
     postgresAdminUrl = pg.adminUrl;
   }
-  let natsUrl = env.NATS_URL;
+  let natsUrl = nats === "env" ? env.NATS_URL : undefined;
+  /** The private server's monitoring endpoint (none for NATS_URL's). */
+  let natsMonitorUrl: string | undefined;
   if (!natsUrl) {
-    const nats = await startNatsServer();
-    stops.push(nats.stop);
-    natsUrl = nats.url;
+    const server = await startNatsServer();
+    stops.push(server.stop);
+    natsUrl = server.url;
+    natsMonitorUrl = server.monitorUrl;
   }
   return {
     postgresAdminUrl,
     natsUrl,
+    natsMonitorUrl,
     async stop() {
       for (const stop of stops.reverse()) await stop();
     },

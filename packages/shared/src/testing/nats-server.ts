@@ -1,7 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { type NatsService, natsServices } from "../contracts/nats-roles.ts";
+import { ANY_SUBJECT_PREFIX, natsAuthorizationConfig, natsPasswordVariable } from "../nats-permissions.ts";
 import { freePort, waitForPort } from "./ports.ts";
 
 const INSTALL_HINT =
@@ -39,28 +41,65 @@ export function installNatsServer(): string {
   return binary;
 }
 
+/**
+ * A service's NATS user on a server of startNatsServer: its name, with its name as password
+ * (like the local Postgres roles of ensureSchemaOwners; the server listens on 127.0.0.1 only).
+ */
+export function localNatsUser(service: NatsService): { NATS_USER: string; NATS_PASSWORD: string } {
+  return { NATS_USER: service, NATS_PASSWORD: service };
+}
+
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** The monitoring endpoint (/connz, /healthz), which needs no credentials. */
+  monitorUrl: string;
   stop(): Promise<void>;
   /** Stops it, waits `downMs`, and starts it again on the same port and store, as a crash of NATS would. */
   restart(downMs?: number): Promise<void>;
 }
 
-/** A private nats-server with JetStream, on a free port, its store in a temp folder. */
+/**
+ * A private nats-server with JetStream, on a free port, its store in a temp folder, and the
+ * services' users and permissions (nats-permissions.ts), each with its localNatsUser password.
+ * By default the permissions let each test file take a one-token subject prefix of its own,
+ * and a client without credentials is the unrestricted user `test` (the tests' own clients
+ * publish events and call every service); `make run` gives its prefix and no such user.
+ */
 export async function startNatsServer(
-  options: { port?: number; storeDir?: string; detached?: boolean } = {},
+  options: {
+    port?: number;
+    storeDir?: string;
+    detached?: boolean;
+    subjectPrefix?: string;
+    openToTests?: boolean;
+  } = {},
 ): Promise<NatsServerHandle> {
   const binary = findNatsServer() ?? installNatsServer();
   const port = options.port ?? (await freePort());
+  const monitorPort = await freePort();
   const ownStore = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "cloudsim-nats-"));
+  const configFile = join(storeDir, "cloudsim.conf");
+  mkdirSync(storeDir, { recursive: true });
+  writeFileSync(
+    configFile,
+    natsAuthorizationConfig({
+      subjectPrefix: options.subjectPrefix ?? ANY_SUBJECT_PREFIX,
+      anonymousUser: (options.openToTests ?? true) ? "test" : undefined,
+    }),
+  );
+  const passwords = Object.fromEntries(
+    natsServices.map((service) => [natsPasswordVariable(service), localNatsUser(service).NATS_PASSWORD]),
+  );
   let child: ChildProcess;
 
   const launch = async () => {
-    child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], {
+    const args = ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
+    child = spawn(binary, [...args, "-js", "-sd", storeDir], {
       stdio: "ignore",
       detached: options.detached ?? false,
+      env: { ...process.env, ...passwords },
     });
     await waitForPort(port, "nats-server");
   };
@@ -75,6 +114,7 @@ export async function startNatsServer(
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    monitorUrl: `http://127.0.0.1:${monitorPort}`,
     async stop() {
       await kill();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { type Bus, consumeEvents, eventSubjects, type Logger, ServerStateChanged } from "@cloudsim/shared";
+import { type Bus, consumeEvents, type Logger, natsRoles, ServerStateChanged } from "@cloudsim/shared";
 import type { BillingRepository } from "../db/repository.ts";
 import type { BillingMetrics } from "../metrics.ts";
 
@@ -11,8 +11,7 @@ export function consumeServerEvents(
 ) {
   return consumeEvents({
     bus,
-    durable: "billing-usage",
-    filter: eventSubjects.server,
+    ...natsRoles.billing.consumers.serverEvents,
     schema: ServerStateChanged,
     log: opts.log,
     handleBatch: async (events) => {

@@ -1,4 +1,4 @@
-import { type Bus, consumeEvents, eventSubjects, type Logger, ServerStateChanged } from "@cloudsim/shared";
+import { type Bus, consumeEvents, type Logger, natsRoles, ServerStateChanged } from "@cloudsim/shared";
 import type { IpamRepository } from "../db/repository.ts";
 
 /** States after which a server holds no address. */
@@ -8,8 +8,7 @@ const ended = new Set(["terminated", "error"]);
 export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger) {
   return consumeEvents({
     bus,
-    durable: "ipam-release",
-    filter: eventSubjects.server,
+    ...natsRoles.ipam.consumers.serverEvents,
     schema: ServerStateChanged,
     log,
     handleBatch: async (events) => {

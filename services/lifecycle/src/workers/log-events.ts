@@ -4,8 +4,9 @@ import {
   type Bus,
   consumeEvents,
   currentTraceId,
-  eventSubjects,
+  type DurableConsumer,
   type Logger,
+  natsRoles,
 } from "@cloudsim/shared";
 import type { z } from "zod";
 import type { LifecycleRepository, NewLogEntry } from "../db/repository.ts";
@@ -18,7 +19,7 @@ function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occ
   bus: Bus,
   repo: LifecycleRepository,
   log: Logger,
-  opts: { durable: string; filter: string; schema: S; entry: (event: z.infer<S>) => NewLogEntry },
+  opts: DurableConsumer & { schema: S; entry: (event: z.infer<S>) => NewLogEntry },
 ) {
   return consumeEvents({
     bus,
@@ -43,8 +44,7 @@ function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occ
 /** ip.released entries from ipam's events. */
 export function consumeIpamEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
   return consumeIntoLog(bus, repo, log, {
-    durable: "lifecycle-ipam-log",
-    filter: eventSubjects.ipam,
+    ...natsRoles.lifecycle.consumers.ipamLog,
     schema: AddressReleased,
     entry: (event) => ({
       type: "ip.released",
@@ -58,8 +58,7 @@ export function consumeIpamEvents(bus: Bus, repo: LifecycleRepository, log: Logg
 /** billing.started and billing.stopped entries from billing's events. */
 export function consumeBillingEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
   return consumeIntoLog(bus, repo, log, {
-    durable: "lifecycle-billing-log",
-    filter: eventSubjects.billing,
+    ...natsRoles.lifecycle.consumers.billingLog,
     schema: BillingEvent,
     entry: (event) => ({
       type: event.type,

@@ -1,4 +1,4 @@
-import { type Bus, consumeEvents, eventSubjects, type Logger, ServerStateChanged } from "@cloudsim/shared";
+import { type Bus, consumeEvents, type Logger, natsRoles, ServerStateChanged } from "@cloudsim/shared";
 import type { ReaperRepository } from "../db/repository.ts";
 import { isExempt } from "../domain/idle.ts";
 
@@ -11,8 +11,7 @@ export function watchServers(
 ) {
   return consumeEvents({
     bus,
-    durable: "reaper-watch",
-    filter: eventSubjects.server,
+    ...natsRoles.reaper.consumers.watch,
     schema: ServerStateChanged,
     log,
     handleBatch: (events) =>

@@ -1,0 +1,94 @@
+import { billing } from "./billing.ts";
+import type { Command } from "./command.ts";
+import { eventSubjects } from "./events.ts";
+import { ipam } from "./ipam.ts";
+import { reaper } from "./reaper.ts";
+import { lifecycle } from "./servers.ts";
+import { keyRevokedSubject, tenants } from "./tenants.ts";
+
+/** Every command of the contracts; each is answered by the service it names. */
+export const commands: readonly Command[] = [lifecycle, tenants, ipam, billing, reaper].flatMap((group) =>
+  Object.values(group),
+);
+
+/** A durable JetStream consumer on the events stream, shared by the replicas of the service that reads it. */
+export interface DurableConsumer {
+  durable: string;
+  filter: string;
+}
+
+/**
+ * What a service does on NATS besides answering its own commands (`commands` whose `service`
+ * is its name). The NATS permissions are generated from this (nats-permissions.ts), so a
+ * service can do nothing it does not declare here.
+ */
+export interface NatsRole {
+  /** The commands it sends. */
+  sends: readonly Command[];
+  /** The events its outbox relay publishes to the stream (a filter of eventSubjects). */
+  publishesEvents?: string;
+  /** The durable consumers it reads; a service with any uses JetStream. */
+  consumers: Record<string, DurableConsumer>;
+  /** Core NATS subjects (after the deployment prefix) it publishes and subscribes to. */
+  publishes?: readonly string[];
+  subscribes?: readonly string[];
+  /** It creates the events stream when it is missing (every service with an outbox or a consumer). */
+  jetstream: boolean;
+}
+
+export const natsRoles = {
+  gateway: {
+    sends: [
+      lifecycle.provision,
+      lifecycle.action,
+      lifecycle.get,
+      lifecycle.list,
+      lifecycle.logs,
+      tenants.authenticate,
+      tenants.create,
+      tenants.list,
+      tenants.update,
+      tenants.createKey,
+      tenants.revokeKey,
+      ipam.pools,
+      billing.usage,
+      billing.ledger,
+      billing.summary,
+      reaper.status,
+    ],
+    consumers: {},
+    subscribes: [keyRevokedSubject],
+    jetstream: false,
+  },
+  lifecycle: {
+    sends: [ipam.allocate, ipam.allocateMany, ipam.release],
+    publishesEvents: eventSubjects.server,
+    consumers: {
+      ipamLog: { durable: "lifecycle-ipam-log", filter: eventSubjects.ipam },
+      billingLog: { durable: "lifecycle-billing-log", filter: eventSubjects.billing },
+    },
+    publishes: [keyRevokedSubject],
+    jetstream: true,
+  },
+  ipam: {
+    sends: [lifecycle.abandon],
+    publishesEvents: eventSubjects.ipam,
+    consumers: { serverEvents: { durable: "ipam-release", filter: eventSubjects.server } },
+    jetstream: true,
+  },
+  billing: {
+    sends: [],
+    publishesEvents: eventSubjects.billing,
+    consumers: { serverEvents: { durable: "billing-usage", filter: eventSubjects.server } },
+    jetstream: true,
+  },
+  reaper: {
+    sends: [lifecycle.action],
+    consumers: { watch: { durable: "reaper-watch", filter: eventSubjects.server } },
+    jetstream: true,
+  },
+} as const satisfies Record<string, NatsRole>;
+
+/** A service that connects to NATS as a user of its own. */
+export type NatsService = keyof typeof natsRoles;
+export const natsServices = Object.keys(natsRoles) as NatsService[];

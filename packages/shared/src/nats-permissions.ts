@@ -1,0 +1,103 @@
+/**
+ * nats-server's `authorization` for cloudsim: one user per service, allowed to publish and
+ * subscribe only what the contracts say it does (contracts/nats-roles.ts). Compose runs the
+ * file generated from this (ops/nats/cloudsim.conf), `make run` and the tests a server
+ * configured by the same function, so the permissions the tests pass under are the ones deployed.
+ */
+import {
+  commands,
+  type NatsRole,
+  type NatsService,
+  natsRoles,
+  natsServices,
+} from "./contracts/nats-roles.ts";
+import { eventStreamName } from "./events.ts";
+import { natsInboxPrefix } from "./nats.ts";
+
+/** A subject prefix of any one token: each test file takes its own (`t1a2b3c4d5e.`) on one server. */
+export const ANY_SUBJECT_PREFIX = "*.";
+
+/** The environment variable nats-server reads a service's password from. */
+export const natsPasswordVariable = (service: NatsService) => `NATS_${service.toUpperCase()}_PASSWORD`;
+
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+  /** May answer the requests it receives (it serves commands). */
+  allowResponses: boolean;
+}
+
+/** What `service` may do, on subjects under `subjectPrefix` (NATS_SUBJECT_PREFIX, or ANY_SUBJECT_PREFIX). */
+export function natsPermissions(service: NatsService, subjectPrefix: string): NatsPermissions {
+  if (subjectPrefix !== ANY_SUBJECT_PREFIX && !/^([A-Za-z0-9_-]+\.)*$/.test(subjectPrefix))
+    throw new Error(
+      `subject prefix "${subjectPrefix}": tokens each followed by a dot, or ${ANY_SUBJECT_PREFIX}`,
+    );
+  const role: NatsRole = natsRoles[service];
+  const on = (subject: string) => subjectPrefix + subject;
+  // The stream is named after the prefix (eventStreamName), so any prefix means any stream name.
+  const stream = subjectPrefix === ANY_SUBJECT_PREFIX ? "*" : eventStreamName({ prefix: subjectPrefix });
+  const answers = commands.filter((command) => command.service === service).map((c) => on(c.subject));
+  // Only the JetStream API calls it makes: the stream's look-up and creation (ensureEventStream),
+  // and for each of its durable consumers creation, look-up, pulls and acknowledgements.
+  const jetstreamApi = role.jetstream
+    ? [
+        "$JS.API.INFO",
+        `$JS.API.STREAM.INFO.${stream}`,
+        `$JS.API.STREAM.CREATE.${stream}`,
+        ...Object.values(role.consumers).flatMap(({ durable, filter }) => [
+          `$JS.API.CONSUMER.CREATE.${stream}.${durable}.${on(filter)}`,
+          `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+          `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+          `$JS.ACK.${stream}.${durable}.>`,
+        ]),
+      ]
+    : [];
+  return {
+    publish: [
+      ...role.sends.map((command) => on(command.subject)),
+      ...(role.publishesEvents ? [on(role.publishesEvents)] : []),
+      ...(role.publishes ?? []).map(on),
+      ...jetstreamApi,
+    ],
+    subscribe: [`${natsInboxPrefix(service)}.>`, ...answers, ...(role.subscribes ?? []).map(on)],
+    allowResponses: answers.length > 0,
+  };
+}
+
+/**
+ * The nats-server configuration: each service's user, its password read from the server's
+ * environment (natsPasswordVariable), and its permissions. `anonymousUser` (tests only) lets a
+ * client without credentials in as that user, with no restriction.
+ */
+export function natsAuthorizationConfig(options: { subjectPrefix: string; anonymousUser?: string }): string {
+  const list = (subjects: string[]) => subjects.map((s) => `            ${JSON.stringify(s)}`).join("\n");
+  const users = natsServices.map((service) => {
+    const permissions = natsPermissions(service, options.subjectPrefix);
+    return [
+      "    {",
+      `      user: ${JSON.stringify(service)}`,
+      `      password: $${natsPasswordVariable(service)}`,
+      "      permissions: {",
+      `        publish: { allow: [\n${list(permissions.publish)}\n        ] }`,
+      `        subscribe: { allow: [\n${list(permissions.subscribe)}\n        ] }`,
+      ...(permissions.allowResponses ? ["        allow_responses: true"] : []),
+      "      }",
+      "    }",
+    ].join("\n");
+  });
+  if (options.anonymousUser) users.push(`    { user: ${JSON.stringify(options.anonymousUser)} }`);
+  return [
+    "# Generated from packages/shared/src/contracts/nats-roles.ts by `npx tsx scripts/nats-config.ts`:",
+    "# do not edit. One user per service, allowed only the subjects its contracts name; each",
+    "# password comes from nats-server's environment (NATS_<SERVICE>_PASSWORD).",
+    ...(options.subjectPrefix ? [`# Subject prefix: ${options.subjectPrefix}`] : []),
+    "authorization {",
+    "  users = [",
+    users.join("\n"),
+    "  ]",
+    "}",
+    ...(options.anonymousUser ? [`no_auth_user: ${JSON.stringify(options.anonymousUser)}`] : []),
+    "",
+  ].join("\n");
+}
