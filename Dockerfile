@@ -6,7 +6,8 @@
 # production dependencies its bundle keeps out (pg, @fastify/swagger-ui, the preload's loader
 # hook) into /out. The runtime stage runs the bundle under plain node, as a non-root user: what
 # `pnpm bench` measures.
-ARG NODE_VERSION=22
+# The current Node LTS (the code runs on 20.19 and later too).
+ARG NODE_VERSION=24
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
@@ -44,8 +45,9 @@ WORKDIR /app
 COPY --from=build --chown=node:node /out /app
 USER node
 EXPOSE 8080
-# /healthz answers on PORT in every service (the gateway's API port, the others' health port).
+# Readiness, so Docker sees a replica that lost Postgres or NATS: /readyz answers on PORT in every
+# service (the gateway's API port, checking NATS; the others' health port, checking Postgres and NATS).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "./dist/tracing.js", "dist/main.js"]

@@ -104,7 +104,8 @@ export async function startRuntime(
   };
 }
 
-const SHUTDOWN_GRACE_MS = 10_000;
+/** How long a stopping service may take before it exits anyway (Compose's stop_grace_period is longer). */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** main() of every service: config parsed once, start, and a graceful stop on SIGTERM/SIGINT. */
 export async function runService<S extends z.ZodType>(

@@ -10,6 +10,11 @@ import type { GatewayConfig } from "./config.ts";
 
 /** Starts the gateway: NATS, then HTTP on PORT. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningService> {
+  // Compose's default: without an admin key nobody can make a tenant or a key to call the API with.
+  if (config.AUTH_REQUIRED && !config.ADMIN_API_KEY)
+    log.warn(
+      "every request needs an API key (AUTH_REQUIRED) and no ADMIN_API_KEY is set, so no tenant or key can be made: set ADMIN_API_KEY, or AUTH_REQUIRED=false for local play",
+    );
   const bus = await connectBus("gateway", config, log);
   const registry = createRegistry("gateway");
   dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
