@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_TENANTS, billing, lifecycle, reaper } from "@cloudsim/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busOf, eventually, type Stack, startStack } from "./harness.ts";
 import {
   ADMIN_KEY,
