@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
-import { freePort, workspaceRoot } from "@cloudsim/shared/testing";
+import { freePort, localNatsUser, workspaceRoot } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "./harness.ts";
 
@@ -38,6 +38,7 @@ describe("a service's bundle", () => {
       // Pretty is what a terminal gets unless this says otherwise.
       LOG_PRETTY: undefined,
       NATS_URL: inject("natsUrl"),
+      ...localNatsUser("gateway"),
       NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
       PORT: String(port),
       LOG_LEVEL: "info",
