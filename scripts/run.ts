@@ -145,6 +145,8 @@ for (const [name, port] of Object.entries(ports))
     NATS_URL: natsServer.url,
     ...(natsServer.localUsers ? localNatsUser(name as ServiceProcessName) : {}),
     PORT: port,
+    // Keyless by default, so reachable from this machine only unless HOST says otherwise.
+    HOST: env.HOST ?? "127.0.0.1",
     AUTH_REQUIRED: authRequired,
     ADMIN_API_KEY: adminKey,
   });
