@@ -200,12 +200,12 @@ export async function allPages(api: ReturnType<typeof client>, query: string, li
   return pages;
 }
 
-/** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
 /** A client of the stack's NATS commands, as the services talk to each other. */
 export function busOf(stack: Stack): Promise<Bus> {
   return connectTestBus(stack.env.NATS_URL ?? "", { subjectPrefix: stack.env.NATS_SUBJECT_PREFIX ?? "" });
 }
 
+/** The sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
 export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0;
   for (const line of metrics.split("\n")) {
