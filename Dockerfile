@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image per service from one Dockerfile: docker build --build-arg SERVICE=lifecycle .
 # (docker-compose.yml builds all five). The build stage installs the workspace once, bundles
 # the services (`pnpm build`: dist/main.js with its db/migrations beside it, and the
@@ -28,10 +27,11 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 COPY packages/shared packages/shared
 COPY services services
 COPY scripts/build.ts scripts/build.ts
-ARG SERVICE
-RUN test -n "$SERVICE" || (echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1)
+# All five bundles before SERVICE is read, so the five images share this layer.
 RUN pnpm build
+ARG SERVICE
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    if [ -z "$SERVICE" ]; then echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1; fi; \
     pnpm --filter "@cloudsim/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
  && rm -rf /out/src /out/dist /out/drizzle.config.ts && cp -r "services/${SERVICE}/dist" /out/dist
 

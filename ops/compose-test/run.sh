@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# make compose-test: docker-compose.yml and the Dockerfile, unchanged, on this machine. Starts a
+# Docker engine unless one answers (engine.sh), builds the stand-in base images (build-standins.sh)
+# and the five service images, brings the stack up and waits for every healthcheck, runs
+# scripts/compose-scenario.ts against it (API, scale, kill, scrape, trace), stops it within its
+# grace, and checks that `down -v` leaves nothing behind. Prints what it measured.
+# Run as root (it may start dockerd and install Debian's docker.io, docker-compose, debootstrap).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+# shellcheck source=engine.sh
+. "$here/engine.sh"
+
+export COMPOSE_PROJECT_NAME=cloudsim-compose-test
+# Published on a loopback address of the test's own, so ports in use on 127.0.0.1 do not matter.
+bind=${COMPOSE_TEST_BIND:-127.0.0.2}
+export GATEWAY_BIND=$bind UI_BIND=$bind
+export ADMIN_API_KEY
+ADMIN_API_KEY=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+compose=(docker-compose)
+services=(gateway lifecycle ipam billing reaper)
+say() { echo "compose-test: $*"; }
+seconds_since() { echo $(($(date +%s) - $1)); }
+
+leftovers() {
+  local label="label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+  { "$DOCKER" ps -aq --filter "$label"; "$DOCKER" network ls -q --filter "$label"; "$DOCKER" volume ls -q --filter "$label"; } | wc -l
+}
+finish() {
+  local status=$?
+  if [ "$status" -ne 0 ] && engine_answers; then
+    say "failed; the stack's state and its last logs:"
+    "${compose[@]}" ps || true
+    "${compose[@]}" logs --no-color --tail=30 || true
+    "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+  fi
+  stop_engine
+  exit "$status"
+}
+trap finish EXIT
+
+install_tools
+start_engine
+started=$(date +%s)
+bash "$here/build-standins.sh"
+say "stand-in images ready in $(seconds_since "$started") s"
+
+# The images as docker-compose.yml names them, from the project's Dockerfile (Debian's client:
+# BuildKit, so the build stage's cache mounts work; host network: the engine has no bridge).
+started=$(date +%s)
+for service in "${services[@]}"; do
+  "$DOCKER" build -q --network host --build-arg "SERVICE=$service" -t "cloudsim/$service:dev" . >/dev/null
+done
+say "service images built in $(seconds_since "$started") s; sizes:"
+"$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | sort
+
+"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+started=$(date +%s)
+"${compose[@]}" up -d --no-build
+for _ in $(seq 1 180); do
+  unhealthy=$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
+    --format '{{.Names}} {{.Status}}' | grep -E '\((health: starting|unhealthy)\)' || true)
+  [ -z "$unhealthy" ] && break
+  sleep 1
+done
+[ -z "$unhealthy" ] || { say "not healthy after 180 s: $unhealthy"; exit 1; }
+say "every healthcheck passing $(seconds_since "$started") s after up"
+
+GATEWAY_URL=http://$bind:${GATEWAY_PORT:-8080} JAEGER_URL=http://$bind:16686 PROMETHEUS_URL=http://$bind:9090 \
+  COMPOSE="${compose[0]}" DOCKER=$DOCKER "$root/scripts/pnpm.sh" exec tsx scripts/compose-scenario.ts
+
+# A graceful stop: every service exits on SIGTERM by itself, within stop_grace_period (no SIGKILL: 137).
+started=$(date +%s)
+"${compose[@]}" stop
+say "stopped in $(seconds_since "$started") s; exit codes:"
+killed=0
+for id in $("${compose[@]}" ps -q "${services[@]}"); do
+  read -r name code < <("$DOCKER" inspect --format '{{.Name}} {{.State.ExitCode}}' "$id")
+  echo "  ${name#/} $code"
+  [ "$code" = 0 ] || killed=1
+done
+[ "$killed" = 0 ] || { say "a service did not exit cleanly on SIGTERM"; exit 1; }
+
+"${compose[@]}" down -v --remove-orphans
+left=$(leftovers)
+[ "$left" = 0 ] || { say "down -v left $left containers, networks or volumes"; exit 1; }
+say "down -v left no container, network or volume behind"
+say "passed"
