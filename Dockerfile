@@ -1,10 +1,10 @@
 # One image per service from one Dockerfile: docker build --build-arg SERVICE=lifecycle .
 # (docker-compose.yml builds all five). The build stage installs the workspace once, bundles
 # the services (`pnpm build`: dist/main.js with its db/migrations beside it, and the
-# OpenTelemetry preload dist/tracing.js), then `pnpm deploy` copies the one service and the
-# production dependencies its bundle keeps out (pg, @fastify/swagger-ui, the preload's loader
-# hook) into /out. The runtime stage runs the bundle under plain node, as a non-root user: what
-# `pnpm bench` measures.
+# OpenTelemetry preload dist/tracing.js), then `pnpm deploy` copies the one service and its
+# production dependencies into /out, of which scripts/prune-deploy.ts keeps only what the bundle
+# loads from node_modules (pg, @fastify/swagger-ui, the preload's loader hook). The runtime stage
+# runs the bundle under plain node, as a non-root user: what `pnpm bench` measures.
 # The current Node LTS (the code runs on 20.19 and later too).
 ARG NODE_VERSION=24
 
@@ -26,14 +26,15 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --store-dir /pnpm/store
 COPY packages/shared packages/shared
 COPY services services
-COPY scripts/build.ts scripts/build.ts
+COPY scripts/build.ts scripts/prune-deploy.ts scripts/
 # All five bundles before SERVICE is read, so the five images share this layer.
 RUN pnpm build
 ARG SERVICE
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     if [ -z "$SERVICE" ]; then echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1; fi; \
     pnpm --filter "@cloudsim/${SERVICE}" deploy --prod --legacy --store-dir /pnpm/store /out \
- && rm -rf /out/src /out/dist /out/drizzle.config.ts && cp -r "services/${SERVICE}/dist" /out/dist
+ && rm -rf /out/src /out/dist /out/drizzle.config.ts && cp -r "services/${SERVICE}/dist" /out/dist \
+ && node scripts/prune-deploy.ts /out
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ARG SERVICE

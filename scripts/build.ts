@@ -6,8 +6,11 @@
  * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
  * `tsx scripts/build.ts [--outdir DIR] [service…]` builds only the services named, into
  * DIR/<name> (the tests build one bundle into a folder of their own).
+ * Beside the bundle, runtime-packages.json names the packages it loads from node_modules, which
+ * is all an image keeps of them (scripts/prune-deploy.ts).
  */
-import { cpSync, existsSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -35,11 +38,14 @@ const banner = [
   "const __dirname = __dirnameOf(__filename);",
 ].join("\n");
 
+// The preload registers the loader hook of @opentelemetry/instrumentation by name, out of esbuild's sight.
+const loadedByName = ["@opentelemetry/instrumentation"];
+
 for (const name of named.length > 0 ? named : services) {
   const root = join(workspaceRoot, "services", name);
   const out = options.outdir ? join(options.outdir, name) : join(root, "dist");
   rmSync(out, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     entryPoints: {
       main: join(root, "src/main.ts"),
       tracing: join(workspaceRoot, "packages/shared/src/tracing.ts"),
@@ -54,7 +60,22 @@ for (const name of named.length > 0 ? named : services) {
     external: ["pg", "pg-native", "@fastify/swagger-ui"],
     banner: { js: banner },
     logLevel: "warning",
+    metafile: true,
   });
+  const imported = Object.values(metafile.outputs).flatMap((output) => output.imports);
+  const packages = imported
+    .filter(({ external, path }) => external && !path.startsWith("node:") && !builtinModules.includes(path))
+    // A package's name, without a path into it (pg/lib/x, @scope/name/x).
+    .map(({ path }) =>
+      path
+        .split("/")
+        .slice(0, path.startsWith("@") ? 2 : 1)
+        .join("/"),
+    );
+  writeFileSync(
+    join(out, "runtime-packages.json"),
+    `${JSON.stringify([...new Set([...packages, ...loadedByName])].sort())}\n`,
+  );
   const migrations = join(root, "src/db/migrations");
   if (existsSync(migrations)) cpSync(migrations, join(out, "db/migrations"), { recursive: true });
   process.stdout.write(`built ${out}\n`);

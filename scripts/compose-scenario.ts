@@ -155,6 +155,9 @@ await reaches(key, serverId, "running");
 await expectStatus(call(key, "DELETE", `/servers/${serverId}`), 202, "DELETE");
 await reaches(key, serverId, "terminated");
 say(`provisioned, stopped, started and terminated ${serverId} through ${gatewayUrl}`);
+// Swagger UI serves files from its package's folder: the image's node_modules must have it.
+const docs = await fetch(`${gatewayUrl}/docs`);
+check(docs.ok && /swagger/i.test(await docs.text()), `GET /docs: ${docs.status}, not Swagger UI`);
 
 // Scale under traffic.
 const watched = await provision("compose-test-watched");

