@@ -78,30 +78,38 @@ const reaches = (key: string, id: string, state: string) =>
     (await stateOf(key, id)) === state ? true : undefined,
   );
 
-/** Reads through the gateway from `keys.length` clients until stopped, counting what failed. */
+/** Reads through the gateway from `keys.length` clients until stopped, keeping what failed. */
 function traffic(keys: string[], serverId: string) {
   let running = true;
-  const counts = { requests: 0, errors: 0 };
+  let requests = 0;
+  let failures: string[] = [];
   const workers = keys.map(async (key) => {
     while (running) {
       for (const path of ["/servers?limit=10", `/servers/${serverId}`]) {
-        counts.requests += 1;
-        const ok = await call(key, "GET", path).then(
-          (answer) => answer.status === 200,
-          () => false,
+        requests += 1;
+        const failure = await call(key, "GET", path).then(
+          ({ status, body }) => (status === 200 ? undefined : `${status} ${body.code ?? ""}`.trim()),
+          (error: Error) => error.message,
         );
-        if (!ok) counts.errors += 1;
+        if (failure) failures.push(failure);
       }
       // Within the gateway's per-key rate limit (600 a minute).
       await sleep(250);
     }
   });
-  /** The counts since the last window, for the part of the scenario in between. */
-  let since = { ...counts };
   return {
+    /** The requests and failures since the last window, for the part of the scenario in between. */
     window: () => {
-      const window = { requests: counts.requests - since.requests, errors: counts.errors - since.errors };
-      since = { ...counts };
+      const counted = failures.reduce<Record<string, number>>(
+        (tally, failure) => Object.assign(tally, { [failure]: (tally[failure] ?? 0) + 1 }),
+        {},
+      );
+      const window = {
+        errors: failures.length,
+        said: `${requests} requests, ${failures.length} errors${failures.length ? ` ${JSON.stringify(counted)}` : ""}`,
+      };
+      requests = 0;
+      failures = [];
       return window;
     },
     stop: async () => {
@@ -178,7 +186,7 @@ for (const [service, count] of Object.entries(replicas))
 const scaled = load.window();
 say(
   `scaled to lifecycle=3 billing=2 in ${((Date.now() - scaling) / 1000).toFixed(1)} s under traffic: ` +
-    `${scaled.requests} requests, ${scaled.errors} errors`,
+    scaled.said,
 );
 check(scaled.errors === 0, "requests failed while replicas were added");
 
@@ -189,17 +197,19 @@ const logs = async (id: string) => {
   const { stdout, stderr } = await run(docker, ["logs", id], { maxBuffer: 64 * 1024 * 1024 });
   return stdout + stderr;
 };
-const taker = (
-  await Promise.all(
+const taker = await eventually("a lifecycle replica logging the provision", 2, async () => {
+  const replicasSaid = await Promise.all(
     lifecycleIds
       .split("\n")
       .filter(Boolean)
       .map(async (id) => ({ id, said: await logs(id) })),
-  )
-).find(({ said }) =>
-  said.split("\n").some((line) => line.includes(doomed.id as string) && line.includes("server provisioned")),
-)?.id;
-check(taker, `no lifecycle replica logged the provision of ${doomed.id}`);
+  );
+  return replicasSaid.find(({ said }) =>
+    said
+      .split("\n")
+      .some((line) => line.includes(doomed.id as string) && line.includes("server provisioned")),
+  )?.id;
+});
 await run(docker, ["kill", taker]);
 const killed = Date.now();
 check(
@@ -215,7 +225,7 @@ await run(docker, ["start", taker]);
 await eventually("the killed replica healthy again", 90, () => allHealthy("lifecycle", replicas.lifecycle));
 const afterKill = load.window();
 await load.stop();
-say(`during the kill and restart: ${afterKill.requests} requests, ${afterKill.errors} errors`);
+say(`during the kill and restart: ${afterKill.said}`);
 
 // Every replica scraped.
 interface Target {
