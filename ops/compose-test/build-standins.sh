@@ -20,12 +20,16 @@ mkdir -p "$cache"
 # The names the project's files use, read from them so the stand-ins follow an upgrade.
 compose_image() { sed -n "/^  $1:/,/^  [a-z]/s/^    image: *//p" "$root/docker-compose.yml" | head -n 1; }
 node_major=$(sed -n 's/^ARG NODE_VERSION=//p' "$root/Dockerfile")
-node_image=$(sed -n 's/^FROM node:\${NODE_VERSION}\(-[a-z-]*\) AS runtime$/\1/p' "$root/Dockerfile")
-node_image="node:${node_major}${node_image}"
+# shellcheck disable=SC2016 # the Dockerfile's own ${NODE_VERSION}, as written there
+node_variant=$(sed -n 's/^FROM node:${NODE_VERSION}\(-[a-z-]*\) AS runtime$/\1/p' "$root/Dockerfile")
+node_image="node:${node_major}${node_variant}"
 postgres_image=$(compose_image postgres)
 nats_image=$(compose_image nats)
 prometheus_image=$(compose_image prometheus)
 jaeger_image=$(compose_image jaeger)
+for image in "$node_major" "$node_variant" "$postgres_image" "$nats_image" "$prometheus_image" "$jaeger_image"; do
+  [ -n "$image" ] || { echo "build-standins.sh: an image name was not found in Dockerfile or docker-compose.yml" >&2; exit 1; }
+done
 debian_image=cloudsim-standin/debian:bookworm
 
 have_image() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
@@ -47,6 +51,7 @@ fresh_context() { rm -rf "$cache/context/$1" && mkdir -p "$cache/context/$1/root
 npm_package() {
   local name=$1 version=$2 file
   # npm pack names a tarball <name without @, / as ->-<version>.tgz.
+  # shellcheck disable=SC2012 # npm's own tarball names
   file=$(cd "$cache" && ls "$(echo "${name#@}" | tr / -)-$version"{,.*}.tgz 2>/dev/null | sort -V | tail -n 1)
   [ -n "$file" ] || file=$(cd "$cache" && npm pack --silent "$name@$version")
   echo "$cache/$file"

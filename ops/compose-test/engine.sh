@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the compose test's scripts: the Docker engine they talk to, and the clients.
 # An engine that already answers on DOCKER_HOST is used as it is; otherwise start_engine starts
 # one of the test's own (vfs: no kernel overlay needed; no iptables, no default bridge: Compose's

@@ -20,9 +20,10 @@ if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   psql=(psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet -h /var/run/postgresql -U "$user")
   if [ "$database" != postgres ]; then "${psql[@]}" -d postgres -c "CREATE DATABASE \"$database\""; fi
   for script in /docker-entrypoint-initdb.d/*; do
+    # shellcheck disable=SC1090 # the scripts the user mounts
     case "$script" in
       *.sql) echo "running $script" && "${psql[@]}" -d "$database" -f "$script" ;;
-      *.sh) echo "running $script" && . "$script" ;;
+      *.sh) echo "running $script" && . "$script" ;; # sourced, as the official image does
     esac
   done
   pg_ctl --silent --wait --mode=fast stop
