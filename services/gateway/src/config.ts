@@ -21,5 +21,17 @@ export const gatewayConfig = baseConfig.extend({
   AUTH_CACHE_TTL: duration("2s"),
   /** Requests per minute per API key (a token bucket of this size); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  /**
+   * The passphrase API keys are sealed with (AES-256-GCM) so the EC2 API can check SigV4
+   * signatures made with them; empty: ADMIN_API_KEY's. Every gateway replica needs the same one.
+   */
+  AWS_SECRETS_KEY: z
+    .string()
+    .default("")
+    .refine((v) => v === "" || v.length >= 16, "at least 16 characters"),
+  /** How long DescribeInstances still shows a terminated instance. */
+  EC2_TERMINATED_RETENTION: duration("1h", "s"),
+  /** How long a running instance's status checks say `initializing` before `ok`. */
+  EC2_STATUS_CHECK_DELAY: duration("5s", "s"),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;

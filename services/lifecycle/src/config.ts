@@ -1,4 +1,12 @@
-import { baseConfig, databaseConfig, duration, outboxConfig, port } from "@cloudsim/shared";
+import {
+  baseConfig,
+  databaseConfig,
+  defaultImages,
+  duration,
+  Image,
+  outboxConfig,
+  port,
+} from "@cloudsim/shared";
 import { z } from "zod";
 
 export const lifecycleConfig = baseConfig
@@ -19,5 +27,19 @@ export const lifecycleConfig = baseConfig
     /** A tenant's limits unless the admin set its own: servers not terminated, and vCPUs running. */
     TENANT_MAX_SERVERS: z.coerce.number().int().min(0).max(1_000_000).default(100),
     TENANT_MAX_VCPUS: z.coerce.number().int().min(0).max(1_000_000).default(200),
+    /** The machine images (a JSON array of {id, name, description, architecture, platform, created_at}). */
+    IMAGES: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: "custom", message: "IMAGES must be a JSON array of images" });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.array(Image).min(1).max(1000))
+      .optional()
+      .transform((images) => images ?? [...defaultImages]),
   });
 export type LifecycleConfig = z.infer<typeof lifecycleConfig>;

@@ -16,12 +16,15 @@ import {
 } from "@cloudsim/shared";
 import { addressAllocator } from "./addresses.ts";
 import type { LifecycleConfig } from "./config.ts";
-import { type LifecycleRepository, serverWrite } from "./db/repository.ts";
+import type { InstanceRepository } from "./db/instances.ts";
+import type { LifecycleRepository } from "./db/repository.ts";
 import type { TenantRepository } from "./db/tenants.ts";
-import { decodeCursor, encodeCursor, isSequence, isUuid } from "./domain/cursor.ts";
+import { decodeCursor, encodeCursor, isSequence, isServerKey, isUuid } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { type QuotaDefaults, quotaVerdict } from "./domain/quota.ts";
-import { defaultName, toServer } from "./domain/server-view.ts";
+import { toServer } from "./domain/server-view.ts";
+import { serveInstances } from "./instances.ts";
+import { type LaunchCatalogue, launchCatalogue, launchWrite, reservationIdOf } from "./launch.ts";
 import { serverStore } from "./server-store.ts";
 
 type Provision = typeof lifecycle.provision;
@@ -32,16 +35,19 @@ export function serveLifecycle(
   config: LifecycleConfig,
   metrics: HandlerMetrics,
   tenantRepo: TenantRepository,
+  instanceRepo: InstanceRepository,
 ) {
   const quota = quotaDefaults(config);
-  const provision = provisioner(bus, repo, config);
+  const catalogue = launchCatalogue(config.IMAGES);
+  const provision = provisioner(bus, repo, config, catalogue);
+  serveInstances(bus, { servers: repo, instances: instanceRepo }, config, metrics, catalogue);
   bus.serve(lifecycle.provision, provision, metrics);
   serveTenants(bus, tenantRepo, metrics);
 
   bus.serve(
     lifecycle.get,
     async ({ id, tenant_id }) => {
-      const row = isUuid(id) ? await repo.getServer(id, tenant_id) : undefined;
+      const row = isServerKey(id) ? await repo.getServer(id, tenant_id) : undefined;
       if (!row) throw notFound("server", id);
       return toServer(row);
     },
@@ -67,8 +73,9 @@ export function serveLifecycle(
           },
         );
       }
-      if (!isUuid(id)) throw notFound("server", id);
-      const row = await repo.performAction(id, action, {
+      // A UUID goes straight to the action, which checks the tenant itself.
+      const serverId = isUuid(id) ? id : await resolveId(repo, id, tenant_id);
+      const row = await repo.performAction(serverId, action, {
         tenantId: tenant_id,
         quota,
         actor,
@@ -79,7 +86,7 @@ export function serveLifecycle(
         unchangedSince: unchanged_since,
         reason,
       });
-      ctx.log.info({ server_id: id, action, state: row.state }, "action accepted");
+      ctx.log.info({ server_id: serverId, action, state: row.state }, "action accepted");
       return toServer(row);
     },
     metrics,
@@ -103,9 +110,9 @@ export function serveLifecycle(
   bus.serve(
     lifecycle.logs,
     async ({ id, tenant_id, limit, cursor }) => {
-      if (!isUuid(id) || !(await repo.getServer(id, tenant_id))) throw notFound("server", id);
+      const serverId = await resolveId(repo, id, tenant_id);
       const before = cursor === undefined ? undefined : Number(decodeCursor(cursor, isSequence));
-      const rows = await repo.listLog(id, before, limit + 1);
+      const rows = await repo.listLog(serverId, before, limit + 1);
       const page = rows.slice(0, limit);
       return {
         items: page.map((e) => ({
@@ -126,6 +133,13 @@ export function serveLifecycle(
   );
 }
 
+/** A server's UUID from its UUID or its instance id, once it is known to be the tenant's. */
+async function resolveId(repo: LifecycleRepository, id: string, tenantId: string | null): Promise<string> {
+  const row = isServerKey(id) ? await repo.getServer(id, tenantId) : undefined;
+  if (!row) throw notFound("server", id);
+  return row.id;
+}
+
 const quotaDefaults = (config: LifecycleConfig): QuotaDefaults => ({
   maxServers: config.TENANT_MAX_SERVERS,
   maxVcpus: config.TENANT_MAX_VCPUS,
@@ -137,7 +151,12 @@ function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics)
   bus.serve(tenants.create, ({ name }) => repo.create(name), metrics);
   bus.serve(tenants.list, async () => ({ items: await repo.list() }), metrics);
   bus.serve(tenants.update, ({ id, ...limits }) => repo.update(id, limits), metrics);
-  bus.serve(tenants.createKey, ({ tenant_id, key_hash }) => repo.createKey(tenant_id, key_hash), metrics);
+  bus.serve(
+    tenants.createKey,
+    ({ tenant_id, key_hash, sealed_secret }) => repo.createKey(tenant_id, key_hash, sealed_secret),
+    metrics,
+  );
+  bus.serve(tenants.awsCredentials, ({ key_id }) => repo.awsCredentials(key_id), metrics);
   bus.serve(
     tenants.revokeKey,
     async ({ id }, ctx) => {
@@ -155,7 +174,12 @@ function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics)
  * Provisioning: replay an Idempotency-Key, else take an address from ipam, then store the
  * server, its log and its key in one transaction. When the store fails the address goes back.
  */
-function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfig) {
+function provisioner(
+  bus: Bus,
+  repo: LifecycleRepository,
+  config: LifecycleConfig,
+  catalogue: LaunchCatalogue,
+) {
   const quota = quotaDefaults(config);
   const allocate = addressAllocator(bus);
   const store = serverStore(repo, quota);
@@ -188,37 +212,23 @@ function provisioner(bus: Bus, repo: LifecycleRepository, config: LifecycleConfi
     // Checked before an address is taken, and again under the tenant's lock when the server is stored.
     const vcpus = instanceSpec(server.type).vcpus;
     quotaVerdict(tenant_id, tenant, { servers: 1, vcpus }, quota);
+    const placed = catalogue.resolve(server);
     const id = uuidv7();
     const address = await allocate({ serverId: id, region: server.region, requestId: ctx.requestId });
     try {
-      const write = serverWrite(
-        {
-          id,
-          tenantId: tenant_id,
-          name: server.name ?? defaultName(id),
-          region: server.region,
-          type: server.type,
-          tags: server.tags ?? {},
-          ipAddress: address,
-          delayMs: config.PROVISION_DELAY,
-          failPending: simulate_failure === "provision" || Math.random() < config.PROVISION_FAILURE_RATE,
-          requestId: ctx.requestId,
-        },
-        [
-          {
-            type: "state.changed",
-            message: `provisioning ${server.type} in ${server.region}`,
-            toState: "provisioning",
-            actor: "user",
-            requestId: ctx.requestId,
-          },
-          {
-            type: "ip.allocated",
-            message: `address ${address} allocated`,
-            actor: "system",
-            requestId: ctx.requestId,
-          },
-        ],
+      const launch = {
+        id,
+        tenantId: tenant_id,
+        spec: server,
+        placed,
+        address,
+        reservationId: reservationIdOf(id),
+        simulateFailure: simulate_failure === "provision",
+        requestId: ctx.requestId,
+      };
+      const write = launchWrite(
+        launch,
+        config,
         storedKey ? { key: storedKey, requestHash: hash } : undefined,
       );
       const row = await store(write);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
+import { InstanceRepository } from "./db/instances.ts";
 import { LifecycleRepository } from "./db/repository.ts";
 import { TenantRepository } from "./db/tenants.ts";
 import { serveLifecycle } from "./handlers.ts";
@@ -28,7 +29,7 @@ export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<Ru
         maxVcpus: config.TENANT_MAX_VCPUS,
       });
       await tenantRepo.ensureDefault();
-      serveLifecycle(bus, repo, config, metrics, tenantRepo);
+      serveLifecycle(bus, repo, config, metrics, tenantRepo, new InstanceRepository(database.db));
       return [
         startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
         startOutboxRelay(),

@@ -44,3 +44,55 @@ export const instanceRates: Record<InstanceTypeName, string | null> = {
   "m5.xlarge": "0.18",
   "c5.large": "0.085",
 };
+
+/** A region's availability zones: the region and a letter, as EC2 names them. */
+export const zoneLetters = ["a", "b", "c"] as const;
+export const zonesOf = (region: Region) => zoneLetters.map((letter) => `${region}${letter}`);
+/** Where a server goes when its request names no zone. */
+export const defaultZone = (region: Region) => `${region}${zoneLetters[0]}`;
+
+/** An AMI id: `ami-` and 8 or 17 hex digits. */
+export const ImageId = z
+  .string()
+  .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, "image ids are ami- and 8 or 17 hex digits")
+  .describe("Machine image (AMI) id");
+
+export const Image = z
+  .object({
+    id: ImageId,
+    name: z.string(),
+    description: z.string(),
+    architecture: z.enum(["x86_64", "arm64"]),
+    platform: z.string().describe("e.g. Linux/UNIX"),
+    created_at: z.string().describe("RFC 3339 time"),
+  })
+  .meta({ id: "Image" });
+export type Image = z.infer<typeof Image>;
+
+/** The machine images a server can be made from, unless IMAGES gives others (lifecycle's config). */
+export const defaultImages: readonly Image[] = [
+  {
+    id: "ami-0c1a7f8e2d3b4a5c6",
+    name: "cloudsim-linux-2026.11",
+    description: "Simulated general-purpose Linux",
+    architecture: "x86_64",
+    platform: "Linux/UNIX",
+    created_at: "2026-11-01T00:00:00.000Z",
+  },
+  {
+    id: "ami-0d2b8e9f3a4c5b6d7",
+    name: "cloudsim-debian-12",
+    description: "Simulated Debian 12",
+    architecture: "x86_64",
+    platform: "Linux/UNIX",
+    created_at: "2026-10-01T00:00:00.000Z",
+  },
+  {
+    id: "ami-0e3c9fa04b5d6c7e8",
+    name: "cloudsim-windows-2025",
+    description: "Simulated Windows Server 2025",
+    architecture: "x86_64",
+    platform: "Windows",
+    created_at: "2026-09-01T00:00:00.000Z",
+  },
+];

@@ -2,6 +2,7 @@ export * from "./billing.ts";
 export * from "./catalogue.ts";
 export * from "./command.ts";
 export * from "./events.ts";
+export * from "./instances.ts";
 export * from "./ipam.ts";
 export * from "./nats-roles.ts";
 export * from "./reaper.ts";

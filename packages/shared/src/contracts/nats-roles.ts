@@ -1,14 +1,15 @@
 import { billing } from "./billing.ts";
 import type { Command } from "./command.ts";
 import { eventSubjects } from "./events.ts";
+import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
 import { reaper } from "./reaper.ts";
 import { lifecycle } from "./servers.ts";
 import { keyRevokedSubject, tenants } from "./tenants.ts";
 
 /** Every command of the contracts; each is answered by the service it names. */
-export const commands: readonly Command[] = [lifecycle, tenants, ipam, billing, reaper].flatMap((group) =>
-  Object.values(group),
+export const commands: readonly Command[] = [lifecycle, instances, tenants, ipam, billing, reaper].flatMap(
+  (group) => Object.values(group),
 );
 
 /** A durable JetStream consumer on the events stream, shared by the replicas of the service that reads it. */
@@ -44,7 +45,9 @@ export const natsRoles = {
       lifecycle.get,
       lifecycle.list,
       lifecycle.logs,
+      ...Object.values(instances),
       tenants.authenticate,
+      tenants.awsCredentials,
       tenants.create,
       tenants.list,
       tenants.update,

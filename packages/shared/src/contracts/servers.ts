@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { BillingUsage } from "./billing.ts";
-import { InstanceType, Region } from "./catalogue.ts";
+import { ImageId, InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
 import { TenantScope } from "./tenants.ts";
 
@@ -51,6 +51,14 @@ export const Tags = z
   .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
   .describe("Free-form labels");
 
+/** An availability zone: a region and a letter. */
+export const AvailabilityZone = z
+  .string()
+  .regex(/^[a-z]{2}-[a-z]+-[0-9][a-z]$/, "availability zones are a region and a letter, e.g. eu-west-1a");
+
+/** An EC2 instance id: i- and 17 hex digits, the last 17 of the server's UUID. */
+export const InstanceId = z.string().regex(/^i-[0-9a-f]{17}$/);
+
 /** The body of POST /servers. */
 export const ProvisionBody = z
   .object({
@@ -64,6 +72,8 @@ export const ProvisionBody = z
       .describe("Defaults to server-<last 8 characters of the id>"),
     region: Region,
     type: InstanceType,
+    image: ImageId.optional().describe("Machine image (GET /images); defaults to the first one"),
+    availability_zone: AvailabilityZone.optional().describe("The region and a, b or c; defaults to a"),
     tags: Tags.optional(),
   })
   .strict();
@@ -72,9 +82,13 @@ export type ProvisionBody = z.infer<typeof ProvisionBody>;
 export const Server = z
   .object({
     id: z.uuid(),
+    instance_id: InstanceId.describe("The same server's id in the EC2 API (i- and 17 hex digits)"),
+    reservation_id: z.string().describe("The EC2 reservation (one launch request) it belongs to"),
     name: z.string(),
     region: Region,
     type: InstanceType,
+    image: ImageId,
+    availability_zone: AvailabilityZone,
     vcpus: z.number().int(),
     memory_mib: z.number().int(),
     state: ServerState,

@@ -78,8 +78,17 @@ export const tenants = {
     request: UpdateTenantBody.extend({ id: TenantId }),
     reply: Tenant,
   }),
+  /** A key's AWS secret (the key, sealed by the gateway), to verify a SigV4 signature with. */
+  awsCredentials: defineCommand("lifecycle", "aws_credentials", {
+    request: z.object({ key_id: z.string().max(128) }),
+    reply: z.object({ tenant_id: z.string(), key_id: z.string(), sealed_secret: z.string().nullable() }),
+  }),
   createKey: defineCommand("lifecycle", "key_create", {
-    request: z.object({ tenant_id: TenantId, key_hash: KeyHash }),
+    request: z.object({
+      tenant_id: TenantId,
+      key_hash: KeyHash,
+      sealed_secret: z.string().max(1024).optional().describe("The key sealed for SigV4 checks"),
+    }),
     reply: z.object({ id: z.string(), tenant_id: z.string(), created_at: z.string() }),
   }),
   revokeKey: defineCommand("lifecycle", "key_revoke", {

@@ -46,9 +46,24 @@ export interface NewServer {
   type: string;
   ipAddress: string;
   tags: Record<string, string>;
+  reservationId: string;
+  image: string;
+  availabilityZone: string;
+  architecture: string;
+  keyName?: string | undefined;
+  clientToken?: string | undefined;
   delayMs: number;
   failPending: boolean;
   requestId: string;
+}
+
+/** A RunInstances' ClientToken, stored with the servers it launched. */
+export interface ClientTokenWrite {
+  tenantId: string;
+  region: string;
+  token: string;
+  requestHash: string;
+  reservationId: string;
 }
 
 /** A new server and what is stored with it: made while its provision is handled, so it keeps that trace. */
@@ -118,16 +133,20 @@ const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-M
 
 /** A ServerRow's columns (selects and RETURNING clauses), read with fromReturned. */
 const returnedServer = sql.raw(
-  `id, tenant_id, name, region, type, state, host(ip_address) AS ip_address, tags,
-   ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
+  `id, instance_id, reservation_id, tenant_id, name, region, type, image, availability_zone, state,
+   host(ip_address) AS ip_address, tags, ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
 );
 
 interface ReturnedServer extends Record<string, unknown> {
   id: string;
+  instance_id: string;
+  reservation_id: string;
   tenant_id: string;
   name: string;
   region: string;
   type: string;
+  image: string;
+  availability_zone: string;
   state: string;
   ip_address: string | null;
   tags: Record<string, string>;
@@ -138,10 +157,14 @@ interface ReturnedServer extends Record<string, unknown> {
 
 const fromReturned = (r: ReturnedServer): ServerRow => ({
   id: r.id,
+  instanceId: r.instance_id,
+  reservationId: r.reservation_id,
   tenantId: r.tenant_id,
   name: r.name,
   region: r.region,
   type: r.type,
+  image: r.image,
+  availabilityZone: r.availability_zone,
   state: r.state,
   ipAddress: r.ip_address,
   tags: r.tags,
@@ -156,6 +179,14 @@ const quotaColumns = {
   serversInUse: tenants.serversInUse,
   vcpusInUse: tenants.vcpusInUse,
 };
+
+const clientTokenColumns = (t: ClientTokenWrite) => ({
+  tenant_id: t.tenantId,
+  region: t.region,
+  token: t.token,
+  request_hash: t.requestHash,
+  reservation_id: t.reservationId,
+});
 
 /** A log entry as server_events columns, for jsonb_to_recordset. */
 const logColumns = (e: NewLogEntry) => ({
@@ -288,13 +319,23 @@ export class LifecycleRepository {
    * and refuses the whole statement otherwise, so a tenant's provisions take turns only for the
    * trigger and the commit. The rows come back in the order of `writes`.
    */
-  async insertServers(writes: readonly ServerWrite[], quota: QuotaDefaults): Promise<ServerRow[]> {
+  async insertServers(
+    writes: readonly ServerWrite[],
+    quota: QuotaDefaults,
+    clientToken?: ClientTokenWrite,
+  ): Promise<ServerRow[]> {
     const servers = writes.map(({ server }) => ({
       id: server.id,
       tenant_id: server.tenantId,
       name: server.name,
       region: server.region,
       type: server.type,
+      reservation_id: server.reservationId,
+      image: server.image,
+      availability_zone: server.availabilityZone,
+      architecture: server.architecture,
+      key_name: server.keyName ?? null,
+      client_token: server.clientToken ?? null,
       vcpus: instanceSpec(server.type as InstanceTypeName).vcpus,
       ip_address: server.ipAddress,
       tags: server.tags,
@@ -324,12 +365,15 @@ export class LifecycleRepository {
         await this.db.execute<ReturnedServer>(sql`
           WITH limits AS (${limitsOf(quota)}), server AS (
             INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
-                                           due_at, pending_request_id, fail_pending)
+                                           due_at, pending_request_id, fail_pending, reservation_id, image,
+                                           availability_zone, architecture, key_name, client_token)
             SELECT s.id, s.tenant_id, s.name, s.region, s.type, s.vcpus, 'provisioning', s.ip_address, s.tags,
-                   now() + make_interval(secs => s.delay_s), s.pending_request_id, s.fail_pending
+                   now() + make_interval(secs => s.delay_s), s.pending_request_id, s.fail_pending, s.reservation_id,
+                   s.image, s.availability_zone, s.architecture, s.key_name, s.client_token
             FROM limits, ROWS FROM (jsonb_to_recordset(${JSON.stringify(servers)}::jsonb) AS (id uuid, tenant_id text,
               name text, region text, type text, vcpus integer, ip_address inet, tags jsonb, delay_s float8,
-              pending_request_id text, fail_pending boolean)) WITH ORDINALITY AS s
+              pending_request_id text, fail_pending boolean, reservation_id text, image text,
+              availability_zone text, architecture text, key_name text, client_token text)) WITH ORDINALITY AS s
             ORDER BY s.ordinality
             RETURNING ${returnedServer}
           ), log AS (
@@ -353,6 +397,11 @@ export class LifecycleRepository {
             SELECT k.key, k.request_hash, k.server_id
             FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(key text, request_hash text, server_id uuid)
             JOIN server ON server.id = k.server_id
+          ), token AS (
+            INSERT INTO lifecycle.client_tokens (tenant_id, region, token, request_hash, reservation_id)
+            SELECT t.tenant_id, t.region, t.token, t.request_hash, t.reservation_id
+            FROM jsonb_to_recordset(${JSON.stringify(clientToken ? [clientTokenColumns(clientToken)] : [])}::jsonb)
+              AS t(tenant_id text, region text, token text, request_hash text, reservation_id text)
           )
           SELECT * FROM server`)
       ).rows;
@@ -448,14 +497,15 @@ export class LifecycleRepository {
     }
   }
 
-  /** The server, when it belongs to `tenantId` (null: any tenant). */
+  /** The server (by its id or its instance id), when it belongs to `tenantId` (null: any tenant). */
   async getServer(id: string, tenantId: string | null): Promise<ServerRow | undefined> {
     // Every GET runs this: a plain template, not drizzle's condition builders.
+    const key = id.startsWith("i-") ? sql`instance_id = ${id}` : sql`id = ${id}`;
     const [row] = (
       await this.db.execute<ReturnedServer>(
         tenantId === null
-          ? sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE id = ${id}`
-          : sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE id = ${id} AND tenant_id = ${tenantId}`,
+          ? sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE ${key}`
+          : sql`SELECT ${returnedServer} FROM lifecycle.servers WHERE ${key} AND tenant_id = ${tenantId}`,
       )
     ).rows;
     return row && fromReturned(row);

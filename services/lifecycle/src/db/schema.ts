@@ -8,6 +8,7 @@ import {
   integer,
   jsonb,
   pgSchema,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -42,6 +43,8 @@ export const apiKeys = lifecycleSchema.table(
       .notNull()
       .references(() => tenants.id),
     keyHash: text("key_hash").notNull(),
+    /** The key sealed with the gateway's AWS_SECRETS_KEY, so a SigV4 signature can be checked; never plain. */
+    awsSecret: text("aws_secret"),
     createdAt: time("created_at").notNull().defaultNow(),
     revokedAt: time("revoked_at"),
   },
@@ -72,8 +75,22 @@ export const servers = lifecycleSchema.table(
     /** The current timed state ends in `error` (X-Simulate-Failure, PROVISION_FAILURE_RATE). */
     failPending: boolean("fail_pending").notNull().default(false),
     version: integer("version").notNull().default(0),
+    /** The EC2 API's id of the same server: i- and the last 17 hex digits of its UUID. */
+    instanceId: text("instance_id")
+      .notNull()
+      .generatedAlwaysAs(sql`'i-' || right(replace(id::text, '-', ''), 17)`),
+    /** The launch request it came from: one per REST provision, one per RunInstances. */
+    reservationId: text("reservation_id").notNull(),
+    image: text("image").notNull(),
+    availabilityZone: text("availability_zone").notNull(),
+    architecture: text("architecture").notNull().default("x86_64"),
+    keyName: text("key_name"),
+    /** RunInstances' ClientToken, shown and filterable as EC2 shows it. */
+    clientToken: text("client_token"),
   },
   (t) => [
+    uniqueIndex("servers_instance_id_key").on(t.instanceId),
+    index("servers_reservation_idx").on(t.reservationId),
     index("servers_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index("servers_tenant_idx").on(t.tenantId, t.id),
     index("servers_region_idx").on(t.region, t.id),
@@ -132,6 +149,20 @@ export const idempotencyKeys = lifecycleSchema.table("idempotency_keys", {
     .references(() => servers.id),
   createdAt: time("created_at").notNull().defaultNow(),
 });
+
+/** RunInstances' ClientTokens (per tenant and region): the reservation each made, and a hash of its request. */
+export const clientTokens = lifecycleSchema.table(
+  "client_tokens",
+  {
+    tenantId: text("tenant_id").notNull(),
+    region: text("region").notNull(),
+    token: text("token").notNull(),
+    requestHash: text("request_hash").notNull(),
+    reservationId: text("reservation_id").notNull(),
+    createdAt: time("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.region, t.token] })],
+);
 
 export const outbox = tracedOutboxTable(lifecycleSchema);
 export const processedEvents = processedEventsTable(lifecycleSchema);

@@ -64,13 +64,28 @@ export class TenantRepository {
     return this.view(row);
   }
 
-  async createKey(tenantId: string, keyHash: string) {
+  async createKey(tenantId: string, keyHash: string, awsSecret: string | undefined) {
     if (!plausibleId(tenantId)) throw noTenant(tenantId);
     const [tenant] = await this.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId));
     if (!tenant) throw noTenant(tenantId);
-    const [row] = await this.db.insert(apiKeys).values({ id: uuidv7(), tenantId, keyHash }).returning();
+    const [row] = await this.db
+      .insert(apiKeys)
+      .values({ id: uuidv7(), tenantId, keyHash, awsSecret })
+      .returning();
     if (!row) throw new Error("insert returned no row");
     return { id: row.id, tenant_id: row.tenantId, created_at: row.createdAt.toISOString() };
+  }
+
+  /** A key's tenant and sealed AWS secret (null for keys made before the EC2 face); UNAUTHORIZED when none or revoked. */
+  async awsCredentials(keyId: string) {
+    const [row] = plausibleId(keyId)
+      ? await this.db
+          .select({ tenant_id: apiKeys.tenantId, key_id: apiKeys.id, sealed_secret: apiKeys.awsSecret })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+      : [];
+    if (!row) throw new AppError("UNAUTHORIZED", "unknown or revoked access key");
+    return row;
   }
 
   /** Revokes a key (idempotent); returns its hash for the gateways' caches. */

@@ -18,3 +18,5 @@ export function decodeCursor(cursor: string, isKey: (key: string) => boolean): s
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (text: string) => uuidPattern.test(text);
 export const isSequence = (text: string) => /^\d{1,18}$/.test(text);
+/** A server's UUID or its EC2 instance id (i- and 17 hex digits). */
+export const isServerKey = (text: string) => isUuid(text) || /^i-[0-9a-f]{17}$/.test(text);

@@ -3,10 +3,14 @@ import { defaultName, type ServerRow, toServer } from "./server-view.ts";
 
 const row: ServerRow = {
   id: "0193a0b2-7c3e-7000-8000-00000000abcd",
+  instanceId: "i-0800000000000abcd",
+  reservationId: "r-0800000000000abcd",
   tenantId: "default",
   name: "web-1",
   region: "us-east-1",
   type: "t2.medium",
+  image: "ami-0c1a7f8e2d3b4a5c6",
+  availabilityZone: "us-east-1a",
   state: "running",
   ipAddress: "10.0.0.2",
   tags: { env: "test" },

@@ -12,10 +12,14 @@ import {
  */
 export interface ServerRow {
   id: string;
+  instanceId: string;
+  reservationId: string;
   tenantId: string;
   name: string;
   region: string;
   type: string;
+  image: string;
+  availabilityZone: string;
   state: string;
   ipAddress: string | null;
   tags: Record<string, string>;
@@ -31,9 +35,13 @@ export function toServer(row: ServerRow, now: number = Date.now()): Server {
   const runningSince = row.state === "running" ? row.runningSince : null;
   return {
     id: row.id,
+    instance_id: row.instanceId,
+    reservation_id: row.reservationId,
     name: row.name,
     region: row.region as Region,
     type,
+    image: row.image,
+    availability_zone: row.availabilityZone,
     vcpus: spec.vcpus,
     memory_mib: spec.memory_mib,
     state: row.state as ServerState,

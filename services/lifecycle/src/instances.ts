@@ -1,0 +1,315 @@
+import {
+  AppError,
+  type Bus,
+  type HandlerContext,
+  type HandlerMetrics,
+  type Instance,
+  instanceSpec,
+  instances,
+  ipam,
+  isUniqueViolation,
+  type RequestOf,
+  type ServerAction,
+  type ServerState,
+  uuidv7,
+} from "@cloudsim/shared";
+import type { LifecycleConfig } from "./config.ts";
+import type { InstanceRepository, Visibility } from "./db/instances.ts";
+import type { LifecycleRepository } from "./db/repository.ts";
+import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
+import { requestHash } from "./domain/idempotency.ts";
+import { quotaVerdict, type TenantQuota } from "./domain/quota.ts";
+import { type LaunchCatalogue, launchWrite, reservationIdOf } from "./launch.ts";
+
+/** The most tags an instance holds (EC2's limit, and the REST API's). */
+const MAX_TAGS = 50;
+
+/** What an EC2 action does to a server in each state: act, change nothing, or refuse. */
+type Verdict = "act" | "unchanged" | "refused";
+
+const verdicts: Record<ServerAction, Partial<Record<ServerState, Verdict>> & { default: Verdict }> = {
+  // Already running or on its way there: a start changes nothing.
+  start: {
+    stopped: "act",
+    provisioning: "unchanged",
+    starting: "unchanged",
+    running: "unchanged",
+    rebooting: "unchanged",
+    default: "refused",
+  },
+  stop: { running: "act", stopping: "unchanged", stopped: "unchanged", default: "refused" },
+  // "Requests to reboot terminated instances are ignored."
+  reboot: {
+    running: "act",
+    rebooting: "unchanged",
+    terminating: "unchanged",
+    terminated: "unchanged",
+    error: "unchanged",
+    default: "refused",
+  },
+  terminate: { terminating: "unchanged", terminated: "unchanged", error: "unchanged", default: "act" },
+};
+
+const verdictOf = (action: ServerAction, state: ServerState): Verdict =>
+  verdicts[action][state] ?? verdicts[action].default;
+
+/** EC2's words for an action refused in a state. */
+function refusal(action: ServerAction, instance: Instance): AppError {
+  const id = instance.instance_id;
+  const message =
+    action === "stop" && instance.state_name === "pending"
+      ? `Instance '${id}' cannot be stopped as it has never reached the 'running' state.`
+      : `The instance '${id}' is not in a state from which it can be ${action === "stop" ? "stopped" : `${action}ed`}.`;
+  return new AppError("CONFLICT", message, { instance_id: id, state: instance.state, action });
+}
+
+/** How many of `wanted` servers the tenant's quota has room for now. */
+function room(
+  tenant: TenantQuota | undefined,
+  vcpus: number,
+  quota: { maxServers: number; maxVcpus: number },
+) {
+  if (!tenant) return 0;
+  const servers = (tenant.maxServers ?? quota.maxServers) - tenant.serversInUse;
+  const cpus = Math.floor(((tenant.maxVcpus ?? quota.maxVcpus) - tenant.vcpusInUse) / vcpus);
+  return Math.max(0, Math.min(servers, cpus));
+}
+
+/** The EC2 face's commands: servers as instances, reservations, tags, and the image catalogue. */
+export function serveInstances(
+  bus: Bus,
+  { servers: repo, instances: view }: { servers: LifecycleRepository; instances: InstanceRepository },
+  config: LifecycleConfig,
+  metrics: HandlerMetrics,
+  catalogue: LaunchCatalogue,
+) {
+  const quota = { maxServers: config.TENANT_MAX_SERVERS, maxVcpus: config.TENANT_MAX_VCPUS };
+
+  bus.serve(instances.images, async () => ({ items: [...catalogue.images] }), metrics);
+
+  bus.serve(instances.run, runner(bus, repo, view, config, catalogue, quota), metrics);
+
+  bus.serve(
+    instances.describe,
+    async ({ ids, filters, limit, cursor, ...request }) => {
+      const scope = scopeOf(request);
+      if (ids) await view.resolve(scope, ids);
+      const after =
+        cursor === undefined ? undefined : decodeCursor(cursor, (key) => /^r-[0-9a-f]{17}$/.test(key));
+      const page = await view.page(scope, { ids, filters }, after, limit);
+      return { items: page.items, next_cursor: page.more && page.last ? encodeCursor(page.last) : null };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    instances.act,
+    async ({ ids, action, ...request }, ctx) => {
+      const found = await view.resolve(scopeOf(request), ids);
+      const refused = found.find((instance) => verdictOf(action, instance.state) === "refused");
+      if (refused) throw refusal(action, refused);
+      const items = await Promise.all(
+        found.map(async (instance) => {
+          const previous = instance.state;
+          if (verdictOf(action, previous) === "unchanged")
+            return { instance_id: instance.instance_id, previous_state: previous, state: previous };
+          const row = await repo.performAction(instance.id, action, {
+            tenantId: request.tenant_id,
+            quota,
+            actor: "user",
+            requestId: ctx.requestId,
+            delays: config,
+            failPending: false,
+            expectedState: previous,
+          });
+          return {
+            instance_id: instance.instance_id,
+            previous_state: previous,
+            state: row.state as ServerState,
+          };
+        }),
+      );
+      ctx.log.info({ action, count: items.length }, "instance action accepted");
+      return { items };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    instances.tag,
+    async ({ ids, set, remove, ...request }) => {
+      const found = await view.resolve(scopeOf(request), ids);
+      const count = await view.retag(
+        found.map((instance) => instance.id),
+        set,
+        remove,
+        MAX_TAGS,
+      );
+      return { count };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    instances.tags,
+    async ({ filters, limit, cursor, ...request }) => {
+      const after =
+        cursor === undefined
+          ? undefined
+          : tagCursor(decodeCursor(cursor, (key) => tagCursor(key) !== undefined));
+      const rows = await view.tags(scopeOf(request), filters, after, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page,
+        next_cursor: rows.length > limit && last ? encodeCursor(`${last.instance_id}\n${last.key}`) : null,
+      };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    instances.modify,
+    async ({ id, type, ...request }, ctx) => {
+      const [instance] = await view.resolve(scopeOf(request), [id]);
+      if (!instance) throw new Error("resolve returned no instance");
+      if (instance.instance_type !== type) {
+        await view.changeType(instance.id, type, instanceSpec(type).vcpus, ctx.requestId);
+      }
+      return { instance_id: instance.instance_id };
+    },
+    metrics,
+  );
+}
+
+/** The rows an EC2 request may see. */
+const scopeOf = (r: { tenant_id: string | null; region: string; visible_after: string }): Visibility => ({
+  tenantId: r.tenant_id,
+  region: r.region,
+  visibleAfter: r.visible_after,
+});
+
+/** A DescribeTags cursor: the last instance id and key, a line apart. */
+function tagCursor(key: string): [string, string] | undefined {
+  const at = key.indexOf("\n");
+  return at > 0 && key.startsWith("i-") ? [key.slice(0, at), key.slice(at + 1)] : undefined;
+}
+
+type Run = typeof instances.run;
+
+/**
+ * RunInstances: as many servers as the quota and the region's pool have room for, up to
+ * max_count, stored in one statement with the client token, or none and the error that stopped
+ * it when fewer than min_count fit. Addresses of a launch that did not happen go back.
+ */
+function runner(
+  bus: Bus,
+  repo: LifecycleRepository,
+  view: InstanceRepository,
+  config: LifecycleConfig,
+  catalogue: LaunchCatalogue,
+  quota: { maxServers: number; maxVcpus: number },
+) {
+  return async (
+    { tenant_id, spec, min_count, max_count, client_token, simulate_failure }: RequestOf<Run>,
+    ctx: HandlerContext,
+  ) => {
+    const hash = requestHash({ spec, min_count, max_count });
+    if (client_token) {
+      const previous = await view.clientToken(tenant_id, spec.region, client_token);
+      if (previous) return replay(view, tenant_id, client_token, hash, previous);
+    }
+    const placed = catalogue.resolve(spec);
+    const vcpus = instanceSpec(spec.type).vcpus;
+    const { tenant } = await repo.provisionContext(tenant_id, undefined);
+    const count = Math.min(max_count, room(tenant, vcpus, quota));
+    // Fewer than min_count: the quota says by how much.
+    if (count < min_count)
+      quotaVerdict(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
+    const ids = Array.from({ length: count }, () => uuidv7());
+    const reservationId = reservationIdOf(ids[0] as string);
+    const allocation = await bus.request(
+      ipam.allocateMany,
+      { items: ids.map((id) => ({ server_id: id, region: spec.region })) },
+      ctx,
+    );
+    const addresses = allocation.items.filter(
+      (item): item is { server_id: string; address: string } => item.address !== null,
+    );
+    const release = () =>
+      Promise.all(
+        addresses.map((a) =>
+          bus.request(ipam.release, { server_id: a.server_id }, ctx).catch((err) => {
+            ctx.log.error(
+              { err, server_id: a.server_id },
+              "could not return the address of a launch that failed",
+            );
+          }),
+        ),
+      );
+    try {
+      if (addresses.length < min_count) {
+        throw new AppError(
+          "EXHAUSTED",
+          `There are not enough free addresses in ${spec.region} to satisfy the requested number of instances: ${addresses.length} free, at least ${min_count} asked for.`,
+          { reason: "addresses", region: spec.region, free: addresses.length, requested: min_count },
+        );
+      }
+      const writes = addresses.map(({ server_id, address }) =>
+        launchWrite(
+          {
+            id: server_id,
+            tenantId: tenant_id,
+            spec,
+            placed,
+            address,
+            reservationId,
+            clientToken: client_token,
+            simulateFailure: simulate_failure === "provision",
+            requestId: ctx.requestId,
+          },
+          config,
+        ),
+      );
+      const token = client_token
+        ? { tenantId: tenant_id, region: spec.region, token: client_token, requestHash: hash, reservationId }
+        : undefined;
+      await repo.insertServers(writes, quota, token);
+    } catch (err) {
+      await release();
+      // The same token raced in another request, which stored first: answer as a retry would.
+      if (client_token && isUniqueViolation(err, "client_tokens_tenant_id_region_token_pk")) {
+        const winner = await view.clientToken(tenant_id, spec.region, client_token);
+        if (winner) return replay(view, tenant_id, client_token, hash, winner);
+      }
+      throw err;
+    }
+    ctx.log.info({ tenant_id, reservation_id: reservationId, count: addresses.length }, "instances launched");
+    return {
+      reservation_id: reservationId,
+      items: await view.reservation(tenant_id, reservationId),
+      replayed: false,
+    };
+  };
+}
+
+async function replay(
+  view: InstanceRepository,
+  tenantId: string,
+  token: string,
+  hash: string,
+  previous: { request_hash: string; reservation_id: string },
+) {
+  if (previous.request_hash !== hash) {
+    throw new AppError(
+      "CONFLICT",
+      "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+      { reason: "idempotent_mismatch", client_token: token, reservation_id: previous.reservation_id },
+    );
+  }
+  return {
+    reservation_id: previous.reservation_id,
+    items: await view.reservation(tenantId, previous.reservation_id),
+    replayed: true,
+  };
+}

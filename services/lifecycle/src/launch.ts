@@ -1,0 +1,104 @@
+import {
+  AppError,
+  defaultZone,
+  type Image,
+  type Region,
+  type ServerState,
+  type Tags,
+  zonesOf,
+} from "@cloudsim/shared";
+import type { z } from "zod";
+import type { LifecycleConfig } from "./config.ts";
+import { type ServerWrite, serverWrite } from "./db/repository.ts";
+import { defaultName } from "./domain/server-view.ts";
+
+/** What one new server is made from, whichever API asked for it. */
+export interface LaunchSpec {
+  name?: string | undefined;
+  region: Region;
+  type: string;
+  image?: string | undefined;
+  availability_zone?: string | undefined;
+  key_name?: string | undefined;
+  tags?: z.infer<typeof Tags> | undefined;
+}
+
+/** The configured images, and the checks a launch makes against them and the region's zones. */
+export function launchCatalogue(images: readonly Image[]) {
+  const byId = new Map(images.map((image) => [image.id, image]));
+  const defaultImage = images[0] as Image;
+  return {
+    images,
+    /** The image and zone a spec launches with; NOT_FOUND for an unknown image, VALIDATION for a zone. */
+    resolve(spec: LaunchSpec): { image: Image; zone: string } {
+      const image = spec.image === undefined ? defaultImage : byId.get(spec.image);
+      if (!image)
+        throw new AppError("NOT_FOUND", `image ${spec.image} does not exist`, { image_id: spec.image });
+      const zone = spec.availability_zone ?? defaultZone(spec.region);
+      if (!zonesOf(spec.region).includes(zone)) {
+        const message = `${zone} is not a zone of ${spec.region}: one of ${zonesOf(spec.region).join(", ")}`;
+        throw new AppError("VALIDATION", `availability_zone: ${message}`, {
+          fields: [{ field: "availability_zone", message }],
+        });
+      }
+      return { image, zone };
+    },
+  };
+}
+export type LaunchCatalogue = ReturnType<typeof launchCatalogue>;
+
+/** A reservation id: r- and the 17 hex digits its first server's instance id has. */
+export const reservationIdOf = (serverId: string) => `r-${serverId.replaceAll("-", "").slice(-17)}`;
+
+export interface Launch {
+  id: string;
+  tenantId: string;
+  spec: LaunchSpec;
+  placed: { image: Image; zone: string };
+  address: string;
+  reservationId: string;
+  clientToken?: string | undefined;
+  simulateFailure: boolean;
+  requestId: string;
+}
+
+/** The write that stores one new server in provisioning, with its first log entries. */
+export function launchWrite(
+  launch: Launch,
+  config: Pick<LifecycleConfig, "PROVISION_DELAY" | "PROVISION_FAILURE_RATE">,
+  idempotency?: { key: string; requestHash: string },
+): ServerWrite {
+  const { id, spec, address, requestId } = launch;
+  const toState: ServerState = "provisioning";
+  return serverWrite(
+    {
+      id,
+      tenantId: launch.tenantId,
+      name: spec.name ?? defaultName(id),
+      region: spec.region,
+      type: spec.type,
+      tags: spec.tags ?? {},
+      reservationId: launch.reservationId,
+      image: launch.placed.image.id,
+      availabilityZone: launch.placed.zone,
+      architecture: launch.placed.image.architecture,
+      keyName: spec.key_name,
+      clientToken: launch.clientToken,
+      ipAddress: address,
+      delayMs: config.PROVISION_DELAY,
+      failPending: launch.simulateFailure || Math.random() < config.PROVISION_FAILURE_RATE,
+      requestId,
+    },
+    [
+      {
+        type: "state.changed",
+        message: `provisioning ${spec.type} from ${launch.placed.image.id} in ${launch.placed.zone}`,
+        toState,
+        actor: "user",
+        requestId,
+      },
+      { type: "ip.allocated", message: `address ${address} allocated`, actor: "system", requestId },
+    ],
+    idempotency,
+  );
+}
