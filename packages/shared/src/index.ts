@@ -15,3 +15,4 @@ export * from "./nats-permissions.ts";
 export * from "./ops-metrics.ts";
 export * from "./service.ts";
 export * from "./trace-context.ts";
+export * from "./wildcards.ts";

@@ -5,6 +5,8 @@ import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-z
 import { installAuth } from "./auth.ts";
 import type { GatewayConfig } from "./config.ts";
 import { installDocs } from "./docs.ts";
+import { secretsKey } from "./ec2/caller.ts";
+import { ec2Face } from "./ec2/face.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { installHttpMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -34,6 +36,9 @@ export interface GatewayDeps {
     | "AUTH_REQUIRED"
     | "AUTH_CACHE_TTL"
     | "RATE_LIMIT_PER_MINUTE"
+    | "AWS_SECRETS_KEY"
+    | "EC2_TERMINATED_RETENTION"
+    | "EC2_STATUS_CHECK_DELAY"
   >;
 }
 
@@ -58,7 +63,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   });
   installErrorHandlers(app);
   installHttpMetrics(app, registry);
-  installAuth(app, bus, config);
+  const { limit } = installAuth(app, bus, config);
 
   await installDocs(app, config.PUBLIC_URL);
 
@@ -67,6 +72,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   await app.register(ipamRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
-  await app.register(adminRoutes(bus));
+  await app.register(adminRoutes(bus, secretsKey(config)));
+  await app.register(ec2Face(bus, config, limit));
   return app;
 }

@@ -7,9 +7,10 @@ import {
   keyRevokedSubject,
   tenants,
 } from "@cloudsim/shared";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayConfig } from "./config.ts";
 import { isDocsPath } from "./docs.ts";
+import { isEc2Request } from "./ec2/face.ts";
 
 /** Who is calling: a tenant's key, the admin key, or (AUTH_REQUIRED=false) nobody, as tenant `default`. */
 export interface Caller {
@@ -145,11 +146,9 @@ export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) 
     return caller;
   };
 
-  app.decorateRequest("caller", null as unknown as Caller);
-  app.addHook("onRequest", async (request, reply) => {
-    if (isPublic(request.url)) return;
-    request.caller = await resolve(request);
-    const retryAfter = limiter.take(request.caller.keyId);
+  /** RATE_LIMITED once a caller's key has made its RATE_LIMIT_PER_MINUTE requests. */
+  const limit = (caller: Caller, reply: FastifyReply) => {
+    const retryAfter = limiter.take(caller.keyId);
     if (retryAfter > 0) {
       reply.header("retry-after", String(retryAfter));
       throw new AppError("RATE_LIMITED", `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute`, {
@@ -157,5 +156,14 @@ export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) 
         retry_after_seconds: retryAfter,
       });
     }
+  };
+
+  app.decorateRequest("caller", null as unknown as Caller);
+  app.addHook("onRequest", async (request, reply) => {
+    // The EC2 face checks its own (signed) requests, once their body has arrived.
+    if (isPublic(request.url) || isEc2Request(request)) return;
+    request.caller = await resolve(request);
+    limit(request.caller, reply);
   });
+  return { limit };
 }

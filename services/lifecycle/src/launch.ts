@@ -1,13 +1,4 @@
-import {
-  AppError,
-  defaultZone,
-  type Image,
-  type Region,
-  type ServerState,
-  type Tags,
-  zonesOf,
-} from "@cloudsim/shared";
-import type { z } from "zod";
+import { AppError, defaultZone, type Image, type Region, type ServerState, zonesOf } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import { type ServerWrite, serverWrite } from "./db/repository.ts";
 import { defaultName } from "./domain/server-view.ts";
@@ -20,7 +11,7 @@ export interface LaunchSpec {
   image?: string | undefined;
   availability_zone?: string | undefined;
   key_name?: string | undefined;
-  tags?: z.infer<typeof Tags> | undefined;
+  tags?: Record<string, string> | undefined;
 }
 
 /** The configured images, and the checks a launch makes against them and the region's zones. */

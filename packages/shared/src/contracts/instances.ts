@@ -7,7 +7,7 @@ import {
   ServerAction,
   type ServerState,
   ServerState as State,
-  Tags,
+  storable,
 } from "./servers.ts";
 import { TenantScope } from "./tenants.ts";
 
@@ -113,6 +113,19 @@ const VisibleAfter = z.iso.datetime({ offset: true });
 /** What an EC2 request sees: its tenant's (or every tenant's) instances in the region it signed for. */
 const Scope = { tenant_id: TenantScope, region: Region, visible_after: VisibleAfter };
 
+/** EC2's tags: keys of 1-128 characters not starting aws:, values of at most 256. */
+export const Ec2Tags = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .refine((key) => !key.startsWith("aws:"), "tag keys starting aws: are reserved")
+      .refine(storable, "tag keys may not hold NUL or unpaired surrogates"),
+    z.string().max(256).refine(storable, "tag values may not hold NUL or unpaired surrogates"),
+  )
+  .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags");
+
 /** What RunInstances launches: one server's description, for each of up to MaxCount. */
 export const LaunchSpec = z.object({
   region: Region,
@@ -120,7 +133,7 @@ export const LaunchSpec = z.object({
   type: InstanceType,
   image: ImageId,
   key_name: z.string().max(255).optional(),
-  tags: Tags.optional(),
+  tags: Ec2Tags.optional(),
 });
 export type LaunchSpec = z.infer<typeof LaunchSpec>;
 
@@ -173,7 +186,7 @@ export const instances = {
     request: z.object({
       ...Scope,
       ids: Ids,
-      set: z.record(z.string(), z.string()).default({}),
+      set: Ec2Tags.default({}),
       /** null: every tag. */
       remove: z.array(TagRef).max(50).nullable().default([]),
     }),

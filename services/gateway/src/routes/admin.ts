@@ -9,6 +9,7 @@ import {
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { hashKey, newApiKey, requireAdmin } from "../auth.ts";
+import { sealSecret } from "../ec2/secrets.ts";
 import { Problem } from "../errors.ts";
 
 const TenantParams = z.object({ id: z.string().max(64).describe("Tenant id") });
@@ -17,7 +18,7 @@ const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: 
 
 /** Tenants and their API keys; the admin key only (403 for a tenant's key). */
 export const adminRoutes =
-  (bus: Bus): FastifyPluginAsyncZod =>
+  (bus: Bus, secrets: Buffer | null): FastifyPluginAsyncZod =>
   async (app) => {
     app.addHook("onRequest", async (request) => requireAdmin(request));
 
@@ -77,7 +78,12 @@ export const adminRoutes =
         const key = newApiKey();
         const created = await bus.request(
           tenants.createKey,
-          { tenant_id: request.params.id, key_hash: hashKey(key) },
+          {
+            tenant_id: request.params.id,
+            key_hash: hashKey(key),
+            // Sealed, so the EC2 API can check signatures made with the key as an AWS secret.
+            sealed_secret: secrets ? sealSecret(key, secrets) : undefined,
+          },
           { requestId: request.id },
         );
         return reply

@@ -7,9 +7,9 @@ import {
   type Instance,
   type InstanceFilter,
   type ServerState,
+  wildcardRegex,
 } from "@cloudsim/shared";
 import { type SQL, sql } from "drizzle-orm";
-import { wildcardRegex } from "../domain/wildcards.ts";
 
 /** Our states as EC2's names and codes, as SQL (the table is ec2StateOf, in the contracts). */
 const stateCase = (value: (name: Ec2StateName) => string) =>

@@ -1,0 +1,132 @@
+import {
+  AppError,
+  type Bus,
+  DEFAULT_TENANT,
+  keyRevokedSubject,
+  type Region,
+  regions,
+  tenants,
+} from "@cloudsim/shared";
+import type { FastifyRequest } from "fastify";
+import { type Caller, hashKey } from "../auth.ts";
+import type { GatewayConfig } from "../config.ts";
+import { authFailure, Ec2Error, missingAuth } from "./errors.ts";
+import { masterKeyFrom, openSecret } from "./secrets.ts";
+import { parseAuthorization, type SigV4Header, verifySignature } from "./sigv4.ts";
+
+export type Ec2AuthConfig = Pick<
+  GatewayConfig,
+  "ADMIN_API_KEY" | "AUTH_REQUIRED" | "AUTH_CACHE_TTL" | "AWS_SECRETS_KEY"
+>;
+
+/** The access key id that goes with ADMIN_API_KEY as its secret. */
+export const ADMIN_ACCESS_KEY_ID = "admin";
+
+/** A region named by a credential scope, or the default one of a request that is not signed. */
+const DEFAULT_REGION: Region = "us-east-1";
+
+interface Credentials {
+  caller: Caller;
+  secret: string;
+}
+
+/** The passphrase API keys are sealed with: AWS_SECRETS_KEY, else ADMIN_API_KEY; null when neither is set. */
+export function secretsKey(config: Pick<GatewayConfig, "AWS_SECRETS_KEY" | "ADMIN_API_KEY">): Buffer | null {
+  const text = config.AWS_SECRETS_KEY || config.ADMIN_API_KEY;
+  return text ? masterKeyFrom(text) : null;
+}
+
+/**
+ * Who signed an EC2 request: the access key id in its SigV4 scope is an API key's id, the secret
+ * the key itself (kept sealed by lifecycle, opened here), and the signature is checked. The
+ * region comes from the scope. With AUTH_REQUIRED=false an unknown or missing key acts as
+ * tenant `default`, unchecked.
+ */
+export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
+  const masterKey = secretsKey(config);
+  const cache = new Map<string, { credentials: Credentials | null; expires: number; hash: string | null }>();
+  const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
+    callback: (err, msg) => {
+      if (err) return;
+      for (const [id, entry] of cache) if (entry.hash === msg.string()) cache.delete(id);
+    },
+  });
+
+  const lookUp = async (accessKeyId: string, requestId: string): Promise<Credentials | null> => {
+    if (accessKeyId === ADMIN_ACCESS_KEY_ID) {
+      return config.ADMIN_API_KEY
+        ? { caller: { tenantId: null, keyId: "admin", admin: true }, secret: config.ADMIN_API_KEY }
+        : null;
+    }
+    const cached = cache.get(accessKeyId);
+    if (cached && cached.expires > Date.now()) return cached.credentials;
+    const found = await bus
+      .request(tenants.awsCredentials, { key_id: accessKeyId }, { requestId })
+      .catch((err: unknown) => {
+        if (err instanceof AppError && (err.code === "UNAUTHORIZED" || err.code === "VALIDATION"))
+          return null;
+        throw err;
+      });
+    if (found && !found.sealed_secret)
+      throw authFailure(
+        "This API key was made before the EC2 API: make a new key to use it as AWS credentials.",
+      );
+    if (found && !masterKey)
+      throw authFailure("The gateway has no AWS_SECRETS_KEY (or ADMIN_API_KEY) to open keys with.");
+    const credentials =
+      found && masterKey
+        ? {
+            caller: { tenantId: found.tenant_id, keyId: found.key_id, admin: false },
+            secret: openSecret(found.sealed_secret as string, masterKey),
+          }
+        : null;
+    if (config.AUTH_CACHE_TTL > 0) {
+      if (cache.size >= 10_000) cache.clear();
+      const hash = credentials ? hashKey(credentials.secret) : null;
+      cache.set(accessKeyId, { credentials, expires: Date.now() + config.AUTH_CACHE_TTL, hash });
+    }
+    return credentials;
+  };
+
+  const anonymous = (request: FastifyRequest): Caller => ({
+    tenantId: DEFAULT_TENANT,
+    keyId: `anonymous:${request.ip}`,
+    admin: false,
+  });
+
+  const authenticate = async (
+    request: FastifyRequest,
+    body: string,
+  ): Promise<{ caller: Caller; region: Region }> => {
+    const auth = parseAuthorization(request.headers.authorization);
+    if (!auth) {
+      if (config.AUTH_REQUIRED) throw missingAuth();
+      return { caller: anonymous(request), region: DEFAULT_REGION };
+    }
+    const region = signedRegion(auth);
+    const credentials = await lookUp(auth.accessKeyId, request.id);
+    if (!credentials) {
+      if (config.AUTH_REQUIRED) throw authFailure();
+      return { caller: anonymous(request), region };
+    }
+    const [path = "/", query = ""] = request.url.split(/\?(.*)/s);
+    const signed = { method: request.method, path, query, headers: request.headers, body };
+    verifySignature(signed, auth, credentials.secret, new Date());
+    return { caller: credentials.caller, region };
+  };
+
+  return { authenticate, close: () => revoked.unsubscribe() };
+}
+
+/** The region of the credential scope: one of cloudsim's, and the service ec2. */
+function signedRegion(auth: SigV4Header): Region {
+  if (auth.service !== "ec2")
+    throw authFailure(`Credential should be scoped to the service ec2, not ${auth.service}.`);
+  const region = regions.find((r) => r === auth.region);
+  if (!region)
+    throw new Ec2Error(
+      "AuthFailure",
+      `Credential should be scoped to a valid region: ${auth.region} is not one of ${regions.join(", ")}.`,
+    );
+  return region;
+}
