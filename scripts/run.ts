@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -131,6 +132,8 @@ const natsServer = await nats();
 const authRequired = env.AUTH_REQUIRED ?? "false";
 // A local admin key when none is given, so the launcher can hand out a ready API key.
 const adminKey = env.ADMIN_API_KEY || `local-admin-${randomBytes(16).toString("hex")}`;
+// API keys are sealed with it for SigV4 checks, so it outlives the session: kept in .data.
+const awsSecretsKey = env.AWS_SECRETS_KEY || persistedSecret(join(dataDir, "aws-secrets-key"));
 const gatewayPort = env.PORT ?? "8080";
 const ports: Record<ServiceProcessName, string> = {
   gateway: gatewayPort,
@@ -149,6 +152,7 @@ for (const [name, port] of Object.entries(ports))
     HOST: env.HOST ?? "127.0.0.1",
     AUTH_REQUIRED: authRequired,
     ADMIN_API_KEY: adminKey,
+    AWS_SECRETS_KEY: awsSecretsKey,
   });
 
 const url = `http://localhost:${gatewayPort}`;
@@ -164,10 +168,12 @@ if (ready.every(Boolean)) {
       ? "AUTH_REQUIRED=false: requests without a key act as tenant `default`"
       : "AUTH_REQUIRED: every request needs Authorization: Bearer <key>",
   );
-  if (key)
+  if (key) {
     say(
-      `a ready API key for tenant default: ${key}  (curl -H 'authorization: Bearer ${key}' ${url}/servers)`,
+      `a ready API key for tenant default: ${key.key}  (curl -H 'authorization: Bearer ${key.key}' ${url}/servers)`,
     );
+    say(`as AWS credentials (EC2 API): AWS_ACCESS_KEY_ID=${key.id} AWS_SECRET_ACCESS_KEY=${key.key}`);
+  }
   say(`admin key (tenants and keys, /admin/*): ${env.ADMIN_API_KEY ? "$ADMIN_API_KEY" : adminKey}`);
   say("stop with Ctrl-C");
 } else if (!shuttingDown) {
@@ -178,11 +184,20 @@ if (ready.every(Boolean)) {
 }
 
 /** A fresh key for tenant `default`, made with the admin key (shown once, like every key). */
-async function readyKey(base: string): Promise<string | undefined> {
+async function readyKey(base: string): Promise<{ id: string; key: string } | undefined> {
   const answer = await fetch(`${base}/admin/tenants/default/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${adminKey}` },
   }).catch(() => undefined);
   if (!answer?.ok) return undefined;
-  return ((await answer.json()) as { key: string }).key;
+  return (await answer.json()) as { id: string; key: string };
+}
+
+/** A random secret kept in `file` (made on first use, readable by its owner only). */
+function persistedSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("hex");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
