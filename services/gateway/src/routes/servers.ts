@@ -99,12 +99,14 @@ export const serverRoutes =
       },
       async (request) => {
         const ctx = { requestId: request.id };
-        // Billing is asked at the same time; when it does not answer the server is shown without it.
+        const { id } = request.params;
+        const found = bus.request(lifecycle.get, { id, tenant_id: scopeOf(request) }, ctx);
+        // Billing is asked at the same time (after, for an instance id: billing knows the UUID);
+        // when it does not answer the server is shown without it.
+        const usageOf = (serverId: string) => bus.request(billing.usage, { server_id: serverId }, ctx);
         const [server, usage] = await Promise.allSettled([
-          bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
-          isServerId(request.params.id)
-            ? bus.request(billing.usage, { server_id: request.params.id }, ctx)
-            : Promise.reject(new Error("not a server id")),
+          found,
+          isServerId(id) ? usageOf(id) : found.then((s) => usageOf(s.id)),
         ]);
         if (server.status === "rejected") throw server.reason;
         if (usage.status === "rejected") request.log.warn({ err: usage.reason }, "billing did not answer");
