@@ -27,8 +27,9 @@ try {
   await db.connect();
   const ids = Array.from({ length: servers }, () => uuidv7());
   await db.query(
-    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, updated_at)
-     SELECT id, 'idle-' || n, 'us-east-1', 't2.micro', 1, 'stopped', now() - interval '1 hour'
+    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, updated_at, reservation_id, image, availability_zone)
+     SELECT id, 'idle-' || n, 'us-east-1', 't2.micro', 1, 'stopped', now() - interval '1 hour',
+            'r-' || right(replace(id::text, '-', ''), 17), 'ami-0c1a7f8e2d3b4a5c6', 'us-east-1a'
      FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n)`,
     [ids],
   );

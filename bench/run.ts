@@ -204,6 +204,78 @@ async function drive({ url, children }: System, c: Ceilings) {
       c.pipeline,
     ),
   );
+  await driveEc2(load, url, c);
+}
+
+const ec2Form = (params: Record<string, string>) =>
+  new URLSearchParams({ Version: "2016-11-15", ...params }).toString();
+const formHeaders = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
+
+/**
+ * The EC2 face beside the REST API, against the same ceilings: RunInstances of one instance
+ * (with a client token, as the SDKs send) and DescribeInstances of one id. Unsigned: the load
+ * acts as tenant default (AUTH_REQUIRED=false), as the REST cases do.
+ */
+async function driveEc2(
+  load: (name: string, o: Parameters<typeof httpLoad>[1]) => Promise<Figure>,
+  url: string,
+  c: Ceilings,
+) {
+  const launched: string[] = [];
+  record(
+    against(
+      await load("EC2 RunInstances (1 instance)", {
+        url,
+        requests: [
+          {
+            method: "POST",
+            path: "/",
+            setupRequest: (req) => ({
+              ...req,
+              headers: formHeaders,
+              body: ec2Form({
+                Action: "RunInstances",
+                ImageId: "ami-0c1a7f8e2d3b4a5c6",
+                InstanceType: "t2.micro",
+                MinCount: "1",
+                MaxCount: "1",
+                ClientToken: randomUUID(),
+              }),
+            }),
+            onResponse: (status, body) => {
+              const id = status === 200 ? /<instanceId>(i-[0-9a-f]{17})</.exec(body)?.[1] : undefined;
+              if (id) launched.push(id);
+            },
+          },
+        ],
+      }),
+      c.pipeline,
+    ),
+  );
+  notes.instances_launched = launched.length;
+  let i = 0;
+  record(
+    against(
+      await load("EC2 DescribeInstances (1 id)", {
+        url,
+        requests: [
+          {
+            method: "POST",
+            path: "/",
+            setupRequest: (req) => ({
+              ...req,
+              headers: formHeaders,
+              body: ec2Form({
+                Action: "DescribeInstances",
+                "InstanceId.1": launched[i++ % launched.length] ?? "",
+              }),
+            }),
+          },
+        ],
+      }),
+      c.noPg,
+    ),
+  );
 }
 
 /** Keyset pages over a big table: the first, one deep in, and filtered ones. */
@@ -213,12 +285,14 @@ async function listAtScale(url: string) {
   await db.connect();
   const t0 = performance.now();
   await db.query(
-    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, ip_address, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bulk-' || g, (ARRAY['us-east-1','us-west-2','eu-west-1','eu-central-1','ap-southeast-1'])[1 + g % 5],
-            (ARRAY['t2.micro','t2.small','m5.large'])[1 + (g / 5) % 3], (ARRAY[1, 1, 2])[1 + (g / 5) % 3],
-            (ARRAY['running','stopped','terminated'])[1 + (g / 15) % 3],
-            NULL, now(), now()
-     FROM generate_series(1, $1) AS g`,
+    `INSERT INTO lifecycle.servers (id, name, region, type, vcpus, state, ip_address, created_at, updated_at,
+                                   reservation_id, image, availability_zone)
+     SELECT id, 'bulk-' || g, region, (ARRAY['t2.micro','t2.small','m5.large'])[1 + (g / 5) % 3],
+            (ARRAY[1, 1, 2])[1 + (g / 5) % 3], (ARRAY['running','stopped','terminated'])[1 + (g / 15) % 3],
+            NULL, now(), now(), 'r-' || right(replace(id::text, '-', ''), 17), 'ami-0c1a7f8e2d3b4a5c6', region || 'a'
+     FROM (SELECT g, gen_random_uuid() AS id,
+                  (ARRAY['us-east-1','us-west-2','eu-west-1','eu-central-1','ap-southeast-1'])[1 + g % 5] AS region
+           FROM generate_series(1, $1) AS g) AS bulk`,
     [rows],
   );
   await db.query("ANALYZE lifecycle.servers");
