@@ -12,6 +12,7 @@ import { installHttpMetrics } from "./metrics.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { imageRoutes } from "./routes/images.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
 import { reaperRoutes } from "./routes/reaper.ts";
 import { serverRoutes } from "./routes/servers.ts";
@@ -70,6 +71,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
   await app.register(healthRoutes(bus, registry));
   await app.register(serverRoutes(bus));
   await app.register(ipamRoutes(bus));
+  await app.register(imageRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
   await app.register(adminRoutes(bus, secretsKey(config)));
