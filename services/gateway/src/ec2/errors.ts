@@ -1,0 +1,184 @@
+import { AppError, type ErrorCode } from "@cloudsim/shared";
+
+/**
+ * The EC2 error codes this face answers with, and their HTTP status (EC2.md §5).
+ * Statuses matter beyond taste: legacy botocore retries RequestLimitExceeded only on 503,
+ * and InsufficientInstanceCapacity is retried because it is a 500.
+ */
+export const ec2ErrorStatus = {
+  "InvalidInstanceID.NotFound": 400,
+  "InvalidInstanceID.Malformed": 400,
+  "InvalidAMIID.NotFound": 400,
+  IncorrectInstanceState: 400,
+  InsufficientInstanceCapacity: 500,
+  InsufficientFreeAddressesInSubnet: 400,
+  InstanceLimitExceeded: 400,
+  VcpuLimitExceeded: 400,
+  MissingParameter: 400,
+  InvalidParameterValue: 400,
+  InvalidParameterCombination: 400,
+  IdempotentParameterMismatch: 400,
+  DryRunOperation: 412,
+  UnauthorizedOperation: 403,
+  AuthFailure: 401,
+  SignatureDoesNotMatch: 403,
+  RequestExpired: 400,
+  RequestLimitExceeded: 503,
+  InvalidAction: 400,
+  OperationNotPermitted: 400,
+  TagLimitExceeded: 400,
+  InternalError: 500,
+  Unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type Ec2Code = keyof typeof ec2ErrorStatus;
+
+/** An error as the EC2 Query API reports it: `<Code>`, `<Message>` and the HTTP status. */
+export class Ec2Error extends Error {
+  override readonly name = "Ec2Error";
+  readonly status: number;
+  constructor(
+    readonly code: Ec2Code,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = ec2ErrorStatus[code];
+  }
+}
+
+const MAX_ECHOED_VALUE = 200;
+
+// A client's value is echoed in messages; a megabyte of it would only bloat the error.
+function clip(value: string): string {
+  return value.length > MAX_ECHOED_VALUE ? `${value.slice(0, MAX_ECHOED_VALUE)}…` : value;
+}
+
+export const missingParameter = (name: string) =>
+  new Ec2Error("MissingParameter", `The request must contain the parameter ${name}`);
+
+export const invalidParameterValue = (name: string, value: string, why: string) =>
+  new Ec2Error("InvalidParameterValue", `Value (${clip(value)}) for parameter ${name} is invalid. ${why}`);
+
+export const invalidParameterCombination = (message: string) =>
+  new Ec2Error("InvalidParameterCombination", message);
+
+export const instanceNotFound = (ids: readonly string[]) =>
+  new Ec2Error(
+    "InvalidInstanceID.NotFound",
+    ids.length === 1
+      ? `The instance ID '${clip(ids.join(""))}' does not exist`
+      : `The instance IDs '${clip(ids.join(", "))}' do not exist`,
+  );
+
+export const instanceIdMalformed = (id: string) =>
+  new Ec2Error("InvalidInstanceID.Malformed", `Invalid id: "${clip(id)}"`);
+
+export const imageNotFound = (id: string) =>
+  new Ec2Error("InvalidAMIID.NotFound", `The image id '[${clip(id)}]' does not exist`);
+
+export const incorrectInstanceState = (message: string) => new Ec2Error("IncorrectInstanceState", message);
+
+export const insufficientInstanceCapacity = () =>
+  new Ec2Error(
+    "InsufficientInstanceCapacity",
+    "We currently do not have sufficient capacity in the Availability Zone you requested. Our system will be working on provisioning additional capacity.",
+  );
+
+export const insufficientFreeAddresses = (message: string) =>
+  new Ec2Error("InsufficientFreeAddressesInSubnet", message);
+
+export const instanceLimitExceeded = (limit?: number) =>
+  new Ec2Error(
+    "InstanceLimitExceeded",
+    `You have reached the limit on the number of instances you can run concurrently${limit === undefined ? "" : ` (${limit})`}.`,
+  );
+
+export const vcpuLimitExceeded = (limit?: number) =>
+  new Ec2Error(
+    "VcpuLimitExceeded",
+    `You have requested more vCPU capacity than your current vCPU limit${limit === undefined ? "" : ` of ${limit}`} allows.`,
+  );
+
+export const idempotentParameterMismatch = () =>
+  new Ec2Error(
+    "IdempotentParameterMismatch",
+    "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
+  );
+
+export const dryRunOperation = () =>
+  new Ec2Error("DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
+
+export const unauthorizedOperation = () =>
+  new Ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.");
+
+export const authFailure = (message = "AWS was not able to validate the provided access credentials") =>
+  new Ec2Error("AuthFailure", message);
+
+export const missingAuth = () =>
+  authFailure("The request has no Authorization header; sign it with AWS Signature Version 4.");
+
+export const signatureDoesNotMatch = () =>
+  new Ec2Error(
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+  );
+
+export const requestExpired = () => new Ec2Error("RequestExpired", "Request has expired");
+
+export const requestLimitExceeded = () => new Ec2Error("RequestLimitExceeded", "Request limit exceeded.");
+
+export const invalidAction = (name: string) =>
+  new Ec2Error("InvalidAction", `The action ${clip(name)} is not valid for this web service.`);
+
+export const operationNotPermitted = (message: string) => new Ec2Error("OperationNotPermitted", message);
+
+export const tagLimitExceeded = (message: string) => new Ec2Error("TagLimitExceeded", message);
+
+export const internalError = () =>
+  new Ec2Error("InternalError", "An internal error has occurred. Please try again later.");
+
+export const unavailable = () =>
+  new Ec2Error("Unavailable", "The service is unavailable. Please try again shortly.");
+
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const count = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
+
+function notFoundOf(err: AppError): Ec2Error {
+  const instanceId = text(err.details.instance_id) ?? text(err.details.server_id);
+  if (instanceId !== undefined) return instanceNotFound([instanceId]);
+  const imageId = text(err.details.image_id);
+  if (imageId !== undefined) return imageNotFound(imageId);
+  return new Ec2Error("InvalidParameterValue", err.message);
+}
+
+/** The one place that decides which EC2 code each catalogue code becomes. */
+const fromAppError = {
+  VALIDATION: (err) => new Ec2Error("InvalidParameterValue", err.message),
+  NOT_FOUND: notFoundOf,
+  CONFLICT: (err) =>
+    err.details.reason === "idempotent_mismatch"
+      ? idempotentParameterMismatch()
+      : incorrectInstanceState(err.message),
+  EXHAUSTED: (err) =>
+    err.details.reason === "capacity"
+      ? insufficientInstanceCapacity()
+      : insufficientFreeAddresses(err.message),
+  QUOTA_EXCEEDED: (err) =>
+    err.details.quota === "max_vcpus"
+      ? vcpuLimitExceeded(count(err.details.limit))
+      : instanceLimitExceeded(count(err.details.limit)),
+  RATE_LIMITED: () => requestLimitExceeded(),
+  UNAUTHORIZED: () => authFailure(),
+  FORBIDDEN: () => unauthorizedOperation(),
+  UNAVAILABLE: () => unavailable(),
+  INTERNAL: () => internalError(),
+} satisfies Record<ErrorCode, (err: AppError) => Ec2Error>;
+
+/** Any error as EC2 reports it; internal messages never leave (the cause keeps them for the log). */
+export function ec2ErrorOf(err: unknown): Ec2Error {
+  if (err instanceof Ec2Error) return err;
+  const mapped = err instanceof AppError ? fromAppError[err.code](err) : internalError();
+  mapped.cause = err;
+  return mapped;
+}
