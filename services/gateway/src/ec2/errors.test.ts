@@ -17,6 +17,7 @@ const mapped = (code: ErrorCode, message: string, details = {}) =>
 describe("ec2ErrorOf", () => {
   it.each([
     ["VALIDATION", {}, "InvalidParameterValue", 400],
+    ["VALIDATION", { reason: "tag_limit", limit: 50 }, "TagLimitExceeded", 400],
     ["NOT_FOUND", { server_id: "i-0abc" }, "InvalidInstanceID.NotFound", 400],
     ["NOT_FOUND", { image_id: "ami-0abc" }, "InvalidAMIID.NotFound", 400],
     ["NOT_FOUND", { tenant_id: "t-1" }, "InvalidParameterValue", 400],
@@ -56,6 +57,12 @@ describe("ec2ErrorOf", () => {
     );
     expect(mapped("NOT_FOUND", "x", { server_id: "srv-1", instance_id: "i-0def" }).message).toBe(
       "The instance ID 'i-0def' does not exist",
+    );
+  });
+
+  it("names every instance that does not exist", () => {
+    expect(mapped("NOT_FOUND", "x", { instance_id: "i-1", instance_ids: ["i-1", "i-2"] }).message).toBe(
+      "The instance IDs 'i-1, i-2' do not exist",
     );
   });
 

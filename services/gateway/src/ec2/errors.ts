@@ -9,6 +9,8 @@ export const ec2ErrorStatus = {
   "InvalidInstanceID.NotFound": 400,
   "InvalidInstanceID.Malformed": 400,
   "InvalidAMIID.NotFound": 400,
+  "InvalidAMIID.Malformed": 400,
+  InvalidInstanceType: 400,
   IncorrectInstanceState: 400,
   InsufficientInstanceCapacity: 500,
   InsufficientFreeAddressesInSubnet: 400,
@@ -73,6 +75,9 @@ export const instanceNotFound = (ids: readonly string[]) =>
 
 export const instanceIdMalformed = (id: string) =>
   new Ec2Error("InvalidInstanceID.Malformed", `Invalid id: "${clip(id)}"`);
+
+export const imageIdMalformed = (id: string) =>
+  new Ec2Error("InvalidAMIID.Malformed", `Invalid id: "${clip(id)}" (expecting "ami-...")`);
 
 export const imageNotFound = (id: string) =>
   new Ec2Error("InvalidAMIID.NotFound", `The image id '[${clip(id)}]' does not exist`);
@@ -145,6 +150,8 @@ const text = (value: unknown): string | undefined => (typeof value === "string" 
 const count = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
 
 function notFoundOf(err: AppError): Ec2Error {
+  const many = err.details.instance_ids;
+  if (Array.isArray(many) && many.every((id) => typeof id === "string")) return instanceNotFound(many);
   const instanceId = text(err.details.instance_id) ?? text(err.details.server_id);
   if (instanceId !== undefined) return instanceNotFound([instanceId]);
   const imageId = text(err.details.image_id);
@@ -154,7 +161,10 @@ function notFoundOf(err: AppError): Ec2Error {
 
 /** The one place that decides which EC2 code each catalogue code becomes. */
 const fromAppError = {
-  VALIDATION: (err) => new Ec2Error("InvalidParameterValue", err.message),
+  VALIDATION: (err) =>
+    err.details.reason === "tag_limit"
+      ? tagLimitExceeded(err.message)
+      : new Ec2Error("InvalidParameterValue", err.message),
   NOT_FOUND: notFoundOf,
   CONFLICT: (err) =>
     err.details.reason === "idempotent_mismatch"

@@ -1,6 +1,6 @@
 import { instances, instanceTypes, type Region, regions, zonesOf } from "@cloudsim/shared";
 import { type Ec2Action, requestContext, unlessDryRun } from "../context.ts";
-import { Ec2Error } from "../errors.ts";
+import { Ec2Error, imageNotFound } from "../errors.ts";
 import { checkFilterNames, matchesFilters, pageOf } from "../filters.ts";
 import { bool, filters, int, list, str } from "../query.ts";
 import { tagSetXml } from "../render.ts";
@@ -104,7 +104,7 @@ const describeInstanceTypes: Ec2Action = async (request) => {
   const unknown = named.filter((name) => !Object.hasOwn(instanceTypes, name));
   if (unknown.length)
     throw new Ec2Error(
-      "InvalidParameterValue",
+      "InvalidInstanceType",
       `The following supplied instance types do not exist: [${unknown.join(", ").slice(0, 200)}]`,
     );
   const all = Object.entries(instanceTypes)

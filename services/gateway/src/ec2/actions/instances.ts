@@ -12,6 +12,7 @@ import {
 import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun, visibility } from "../context.ts";
 import {
   Ec2Error,
+  imageIdMalformed,
   instanceIdMalformed,
   invalidParameterCombination,
   invalidParameterValue,
@@ -113,8 +114,7 @@ function launchTags(params: Ec2Params): Record<string, string> {
 const runInstances: Ec2Action = async (request) => {
   const { params } = request;
   const image = str(params, "ImageId", { required: true });
-  if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(image))
-    throw new Ec2Error("InvalidParameterValue", `Invalid id: "${image.slice(0, 100)}" (expecting "ami-...")`);
+  if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(image)) throw imageIdMalformed(image);
   const typeName = str(params, "InstanceType") ?? "t2.micro";
   const type = InstanceType.safeParse(typeName);
   if (!type.success)
