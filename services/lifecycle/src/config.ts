@@ -27,6 +27,11 @@ export const lifecycleConfig = baseConfig
     /** A tenant's limits unless the admin set its own: servers not terminated, and vCPUs running. */
     TENANT_MAX_SERVERS: z.coerce.number().int().min(0).max(1_000_000).default(100),
     TENANT_MAX_VCPUS: z.coerce.number().int().min(0).max(1_000_000).default(200),
+    /**
+     * Servers (not terminated, not in error) each availability zone holds at most: a launch into
+     * a full zone is EXHAUSTED (EC2: InsufficientInstanceCapacity). 0: no limit.
+     */
+    ZONE_CAPACITY: z.coerce.number().int().min(0).max(10_000_000).default(0),
     /** The machine images (a JSON array of {id, name, description, architecture, platform, created_at}). */
     IMAGES: z
       .string()

@@ -24,7 +24,14 @@ import { requestHash } from "./domain/idempotency.ts";
 import { type QuotaDefaults, quotaVerdict } from "./domain/quota.ts";
 import { toServer } from "./domain/server-view.ts";
 import { serveInstances } from "./instances.ts";
-import { type LaunchCatalogue, launchCatalogue, launchWrite, reservationIdOf } from "./launch.ts";
+import {
+  type LaunchCatalogue,
+  launchCatalogue,
+  launchWrite,
+  noCapacity,
+  reservationIdOf,
+  zoneRoom,
+} from "./launch.ts";
 import { serverStore } from "./server-store.ts";
 
 type Provision = typeof lifecycle.provision;
@@ -213,6 +220,8 @@ function provisioner(
     const vcpus = instanceSpec(server.type).vcpus;
     quotaVerdict(tenant_id, tenant, { servers: 1, vcpus }, quota);
     const placed = catalogue.resolve(server);
+    if ((await zoneRoom(repo, placed.zone, config.ZONE_CAPACITY)) < 1)
+      throw noCapacity(server.type, placed.zone, server.region, 1, 0);
     const id = uuidv7();
     const address = await allocate({ serverId: id, region: server.region, requestId: ctx.requestId });
     try {

@@ -19,7 +19,7 @@ import type { LifecycleRepository } from "./db/repository.ts";
 import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { quotaVerdict, type TenantQuota } from "./domain/quota.ts";
-import { type LaunchCatalogue, launchWrite, reservationIdOf } from "./launch.ts";
+import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 
 /** The most tags an instance holds (EC2's limit, and the REST API's). */
 const MAX_TAGS = 50;
@@ -222,10 +222,11 @@ function runner(
     const placed = catalogue.resolve(spec);
     const vcpus = instanceSpec(spec.type).vcpus;
     const { tenant } = await repo.provisionContext(tenant_id, undefined);
-    const count = Math.min(max_count, room(tenant, vcpus, quota));
-    // Fewer than min_count: the quota says by how much.
-    if (count < min_count)
-      quotaVerdict(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
+    const inZone = await zoneRoom(repo, placed.zone, config.ZONE_CAPACITY);
+    // Fewer than min_count fit: the quota, or else the zone, says by how much.
+    quotaVerdict(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
+    if (inZone < min_count) throw noCapacity(spec.type, placed.zone, spec.region, min_count, inZone);
+    const count = Math.min(max_count, room(tenant, vcpus, quota), inZone);
     const ids = Array.from({ length: count }, () => uuidv7());
     const reservationId = reservationIdOf(ids[0] as string);
     const allocation = await bus.request(

@@ -1,6 +1,6 @@
 import { AppError, defaultZone, type Image, type Region, type ServerState, zonesOf } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
-import { type ServerWrite, serverWrite } from "./db/repository.ts";
+import { type LifecycleRepository, type ServerWrite, serverWrite } from "./db/repository.ts";
 import { defaultName } from "./domain/server-view.ts";
 
 /** What one new server is made from, whichever API asked for it. */
@@ -37,6 +37,32 @@ export function launchCatalogue(images: readonly Image[]) {
   };
 }
 export type LaunchCatalogue = ReturnType<typeof launchCatalogue>;
+
+/** How many more servers ZONE_CAPACITY lets into a zone (checked when a launch is decided). */
+export async function zoneRoom(
+  repo: Pick<LifecycleRepository, "liveInZone">,
+  zone: string,
+  capacity: number,
+): Promise<number> {
+  return capacity === 0 ? Number.POSITIVE_INFINITY : Math.max(0, capacity - (await repo.liveInZone(zone)));
+}
+
+/** A full zone, in EC2's words (its InsufficientInstanceCapacity). */
+export function noCapacity(
+  type: string,
+  zone: string,
+  region: Region,
+  wanted: number,
+  room: number,
+): AppError {
+  const others = zonesOf(region).filter((z) => z !== zone);
+  return new AppError(
+    "EXHAUSTED",
+    `We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${zone}). ` +
+      `You can currently get ${type} capacity by choosing ${others.join(", ")}.`,
+    { reason: "capacity", availability_zone: zone, requested: wanted, room },
+  );
+}
 
 /** A reservation id: r- and the 17 hex digits its first server's instance id has. */
 export const reservationIdOf = (serverId: string) => `r-${serverId.replaceAll("-", "").slice(-17)}`;

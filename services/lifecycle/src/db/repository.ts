@@ -497,6 +497,17 @@ export class LifecycleRepository {
     }
   }
 
+  /** Servers that are neither terminated nor in error in an availability zone. */
+  async liveInZone(zone: string): Promise<number> {
+    const [row] = (
+      await this.db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM lifecycle.servers
+            WHERE availability_zone = ${zone} AND state NOT IN ('terminated', 'error')`,
+      )
+    ).rows;
+    return row?.n ?? 0;
+  }
+
   /** The server (by its id or its instance id), when it belongs to `tenantId` (null: any tenant). */
   async getServer(id: string, tenantId: string | null): Promise<ServerRow | undefined> {
     // Every GET runs this: a plain template, not drizzle's condition builders.

@@ -91,6 +91,10 @@ export const servers = lifecycleSchema.table(
   (t) => [
     uniqueIndex("servers_instance_id_key").on(t.instanceId),
     index("servers_reservation_idx").on(t.reservationId),
+    // ZONE_CAPACITY counts a zone's live servers.
+    index("servers_zone_live_idx")
+      .on(t.availabilityZone)
+      .where(sql`${t.state} NOT IN ('terminated', 'error')`),
     index("servers_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
     index("servers_tenant_idx").on(t.tenantId, t.id),
     index("servers_region_idx").on(t.region, t.id),

@@ -22,4 +22,5 @@ ALTER TABLE "lifecycle"."servers" ADD COLUMN "architecture" text DEFAULT 'x86_64
 ALTER TABLE "lifecycle"."servers" ADD COLUMN "key_name" text;--> statement-breakpoint
 ALTER TABLE "lifecycle"."servers" ADD COLUMN "client_token" text;--> statement-breakpoint
 CREATE UNIQUE INDEX "servers_instance_id_key" ON "lifecycle"."servers" USING btree ("instance_id");--> statement-breakpoint
-CREATE INDEX "servers_reservation_idx" ON "lifecycle"."servers" USING btree ("reservation_id");
+CREATE INDEX "servers_reservation_idx" ON "lifecycle"."servers" USING btree ("reservation_id");--> statement-breakpoint
+CREATE INDEX "servers_zone_live_idx" ON "lifecycle"."servers" USING btree ("availability_zone") WHERE "lifecycle"."servers"."state" NOT IN ('terminated', 'error');
