@@ -3,7 +3,7 @@
 # Node and npm.
 PNPM := ./scripts/pnpm.sh
 
-.PHONY: install run dev test lint format typecheck check compose-test
+.PHONY: install run dev test lint format typecheck check compose-test ec2-clients-test
 
 install:
 	@$(PNPM) install --frozen-lockfile --reporter=silent
@@ -32,3 +32,9 @@ check: lint typecheck test
 # images, the stack scaled, killed, scraped and traced (ops/compose-test/run.sh). As root.
 compose-test: install
 	bash ops/compose-test/run.sh
+
+# The EC2 API with Debian's own clients (awscli 2.9, python3-boto3 1.26) against a cloudsim of the
+# test's own on ports 18080-18086: the README's CLI and boto3 examples as printed, then a longer
+# boto3 check (tests/ec2-clients/run.sh).
+ec2-clients-test: install
+	bash tests/ec2-clients/run.sh

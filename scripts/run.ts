@@ -3,12 +3,13 @@
  * Uses DATABASE_URL and NATS_URL when set; otherwise starts an embedded Postgres (data in
  * .data/postgres, or as root where the postgres OS user cannot reach that, in
  * /var/lib/cloudsim/data/<hash>) and a local nats-server with JetStream (store in .data/nats).
+ * CLOUDSIM_DATA_DIR moves .data elsewhere, so two of them can run side by side.
  * `--watch` restarts a service when its code changes.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import {
   ensureSchemaOwners,
@@ -21,8 +22,8 @@ import {
 } from "@cloudsim/shared/testing";
 
 const watch = process.argv.includes("--watch");
-const dataDir = join(workspaceRoot, ".data");
 const env = process.env;
+const dataDir = resolve(env.CLOUDSIM_DATA_DIR || join(workspaceRoot, ".data"));
 const say = (line: string) => process.stdout.write(`[run] ${line}\n`);
 const stops: (() => Promise<void>)[] = [];
 
@@ -61,7 +62,9 @@ async function nats(): Promise<{ url: string; localUsers: boolean }> {
     say(`something already listens on 127.0.0.1:${port}; using it as NATS`);
     return { url: `nats://127.0.0.1:${port}`, localUsers: true };
   }
-  say(`starting nats-server with JetStream on 127.0.0.1:${port} (store in .data/nats), one user per service`);
+  say(
+    `starting nats-server with JetStream on 127.0.0.1:${port} (store in ${join(dataDir, "nats")}), one user per service`,
+  );
   const server = await startNatsServer({
     port,
     storeDir: join(dataDir, "nats"),

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# make ec2-clients-test: Debian's AWS CLI (awscli 2.9) and boto3 (1.26) against a whole cloudsim of
+# the test's own (scripts/run.ts with AUTH_REQUIRED=true on ports and a data folder of its own, so
+# a `make run` may keep running): the README's CLI example as printed, its boto3 example, then
+# boto3_check.py. Stops everything it started, also on failure, and checks that nothing is left.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+
+aws_cli=/usr/bin/aws
+python=/usr/bin/python3
+# Seven ports from here: gateway, lifecycle, ipam, billing, reaper, Postgres, NATS.
+base=${EC2_CLIENTS_TEST_PORT:-18080}
+mapfile -t ports < <(seq "$base" $((base + 6)))
+data=$root/.data/ec2-clients-test
+admin_key=ec2-clients-test-admin-key
+url=http://localhost:$base
+work=$(mktemp -d)
+log=$work/run.log
+started=$(date +%s)
+say() { echo "ec2-clients-test: $*"; }
+fail() {
+  say "FAILED: $*"
+  exit 1
+}
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+[ -x "$aws_cli" ] || fail "$aws_cli is missing (apt-get install awscli)"
+"$python" -c 'import boto3' 2>/dev/null || fail "$python has no boto3 (apt-get install python3-boto3)"
+for port in "${ports[@]}"; do
+  if answers "$port"; then fail "port $port is in use (EC2_CLIENTS_TEST_PORT moves the seven ports)"; fi
+done
+
+# What is left of the system: its process group (the launcher and the services) and the detached
+# Postgres and nats-server, found by their data folders.
+leftovers() {
+  {
+    pgrep -g "$run_pid" || true
+    pgrep -f -- "$data/" || true
+    if [ -n "${pg_data:-}" ]; then pgrep -f -- "$pg_data" || true; fi
+  } | sort -u
+}
+stop_system() {
+  [ -n "${run_pid:-}" ] || return 0
+  kill -TERM -- "-$run_pid" 2>/dev/null || true
+  for _ in $(seq 1 120); do
+    [ -z "$(leftovers)" ] && return 0
+    sleep 0.5
+  done
+  local left
+  mapfile -t left < <(leftovers)
+  say "still running 60 s after SIGTERM, now killed:"
+  ps -o pid=,args= -p "$(IFS=,; echo "${left[*]}")" || true
+  kill -KILL "${left[@]}" 2>/dev/null || true
+  return 1
+}
+finish() {
+  local status=$?
+  if [ "$status" -ne 0 ] && [ -s "$log" ]; then
+    say "the system's last log lines:"
+    tail -n 40 "$log"
+  fi
+  stop_system || status=1
+  for port in "${ports[@]}"; do
+    if answers "$port"; then
+      say "port $port still answers after the stop"
+      status=1
+    fi
+  done
+  rm -rf "$work"
+  [ "$status" -eq 0 ] && say "passed in $(($(date +%s) - started)) s"
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# A fresh cluster each run; its own Postgres and NATS, not DATABASE_URL / NATS_URL of CI's.
+rm -rf "$data"
+# setsid: the launcher and its services form one process group, stopped as one.
+env -u DATABASE_URL -u NATS_URL -u NATS_USER -u NATS_PASSWORD \
+  CLOUDSIM_DATA_DIR="$data" PORT="${ports[0]}" LIFECYCLE_PORT="${ports[1]}" IPAM_PORT="${ports[2]}" \
+  BILLING_PORT="${ports[3]}" REAPER_PORT="${ports[4]}" EMBEDDED_PG_PORT="${ports[5]}" \
+  LOCAL_NATS_PORT="${ports[6]}" HOST=127.0.0.1 AUTH_REQUIRED=true ADMIN_API_KEY="$admin_key" \
+  PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms TERMINATE_DELAY=500ms \
+  EC2_STATUS_CHECK_DELAY=2s LOG_LEVEL=warn \
+  setsid "$root/scripts/pnpm.sh" exec tsx scripts/run.ts >"$log" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 360); do
+  grep -q '^\[run\] cloudsim is up' "$log" && break
+  kill -0 "$run_pid" 2>/dev/null || fail "scripts/run.ts exited before the system was up"
+  sleep 0.5
+done
+grep -q '^\[run\] cloudsim is up' "$log" || fail "the system was not up within 180 s"
+pg_data=$(sed -n 's/^\[run\] embedded Postgres is up (data in \(.*\))$/\1/p' "$log")
+say "the system is up on $url in $(($(date +%s) - started)) s"
+
+# A field of the JSON object on stdin.
+json_field() {
+  node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))' "$1"
+}
+admin() { curl -sSf -X POST "$url$1" -H "authorization: Bearer $admin_key" "${@:2}"; }
+tenant=$(admin /admin/tenants -H 'content-type: application/json' -d '{"name":"ec2-clients"}' | json_field id) ||
+  fail "POST /admin/tenants did not make a tenant"
+key=$(admin "/admin/tenants/$tenant/keys") || fail "POST /admin/tenants/$tenant/keys did not make a key"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+AWS_ACCESS_KEY_ID=$(json_field id <<<"$key")
+AWS_SECRET_ACCESS_KEY=$(json_field key <<<"$key")
+# The clients as the README has them: endpoint and keys from the environment, none of this
+# machine's AWS config files.
+export CLOUDSIM_URL=$url AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" \
+  AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
+mkdir "$work/bin"
+ln -s "$aws_cli" "$work/bin/aws"
+
+# The README's fenced block between `<!-- $1:start -->` and `<!-- $1:end -->`, without its fences.
+readme_block() {
+  sed -n "/^<!-- $1:start -->\$/,/^<!-- $1:end -->\$/p" README.md | grep -v -e '^<!-- ' -e '^```'
+}
+# Each line of $1 must match the regex on the same line of $2.
+expect_lines() {
+  local got want i
+  mapfile -t got <<<"$1"
+  mapfile -t want <<<"$2"
+  for i in "${!want[@]}"; do
+    [[ "${got[i]:-}" =~ ^${want[i]}$ ]] ||
+      fail "$3: line $((i + 1)) is '${got[i]:-}', want /${want[i]}/; all of it:"$'\n'"$1"
+  done
+  [ "${#got[@]}" -eq "${#want[@]}" ] || fail "$3: ${#got[@]} lines, want ${#want[@]}; all of it:"$'\n'"$1"
+}
+
+readme_block ec2-cli-example >"$work/cli-example.sh"
+[ -s "$work/cli-example.sh" ] || fail "README.md has no block between the ec2-cli-example markers"
+cli_out=$(PATH="$work/bin:$PATH" bash -euo pipefail "$work/cli-example.sh") ||
+  fail "the README's CLI example failed; it printed:"$'\n'"$cli_out"
+id=$(head -n 1 <<<"$cli_out")
+expect_lines "$cli_out" "i-[0-9a-f]{17}
+$id	running	us-east-1[a-f]
+stopping
+pending
+env	dev
+owner	me
+shutting-down
+terminated" "the README's CLI example"
+# One server in both APIs: the instance in the REST API, by its i- id.
+server=$(curl -sf "$url/servers/$id" -H "authorization: Bearer $AWS_SECRET_ACCESS_KEY")
+[ "$(json_field instance_id <<<"$server") $(json_field state <<<"$server")" = "$id terminated" ] ||
+  fail "GET /servers/$id answered $server"
+say "the README's CLI example ran as printed ($id: running, stopped, started, tagged, terminated)"
+
+readme_block ec2-boto3-example >"$work/boto3-example.py"
+[ -s "$work/boto3-example.py" ] || fail "README.md has no block between the ec2-boto3-example markers"
+boto3_out=$("$python" "$work/boto3-example.py") ||
+  fail "the README's boto3 example failed; it printed:"$'\n'"$boto3_out"
+expect_lines "$boto3_out" "i-[0-9a-f]{17} running eu-west-1[a-f]
+i-[0-9a-f]{17} running eu-west-1[a-f]" "the README's boto3 example"
+say "the README's boto3 example ran as printed"
+
+"$python" "$here/boto3_check.py" || fail "boto3_check.py"
