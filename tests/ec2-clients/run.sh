@@ -43,7 +43,7 @@ leftovers() {
 }
 stop_system() {
   [ -n "${run_pid:-}" ] || return 0
-  kill -TERM -- "-$run_pid" 2>/dev/null || true
+  kill -TERM "$run_pid" 2>/dev/null || true
   for _ in $(seq 1 120); do
     [ -z "$(leftovers)" ] && return 0
     sleep 0.5
@@ -77,14 +77,16 @@ trap 'exit 130' INT TERM
 
 # A fresh cluster each run; its own Postgres and NATS, not DATABASE_URL / NATS_URL of CI's.
 rm -rf "$data"
-# setsid: the launcher and its services form one process group, stopped as one.
+# scripts/run.ts itself, not through pnpm and tsx's CLI: they relay a SIGTERM of their own, and
+# tsx kills the launcher (SIGKILL) when a second one comes while it is still stopping, which
+# leaves the nats-server behind. setsid: the launcher and its services form one process group.
 env -u DATABASE_URL -u NATS_URL -u NATS_USER -u NATS_PASSWORD \
   CLOUDSIM_DATA_DIR="$data" PORT="${ports[0]}" LIFECYCLE_PORT="${ports[1]}" IPAM_PORT="${ports[2]}" \
   BILLING_PORT="${ports[3]}" REAPER_PORT="${ports[4]}" EMBEDDED_PG_PORT="${ports[5]}" \
   LOCAL_NATS_PORT="${ports[6]}" HOST=127.0.0.1 AUTH_REQUIRED=true ADMIN_API_KEY="$admin_key" \
   PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms TERMINATE_DELAY=500ms \
   EC2_STATUS_CHECK_DELAY=2s LOG_LEVEL=warn \
-  setsid "$root/scripts/pnpm.sh" exec tsx scripts/run.ts >"$log" 2>&1 &
+  setsid node --import tsx scripts/run.ts >"$log" 2>&1 &
 run_pid=$!
 for _ in $(seq 1 360); do
   grep -q '^\[run\] cloudsim is up' "$log" && break
