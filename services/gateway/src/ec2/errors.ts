@@ -84,11 +84,9 @@ export const imageNotFound = (id: string) =>
 
 export const incorrectInstanceState = (message: string) => new Ec2Error("IncorrectInstanceState", message);
 
-export const insufficientInstanceCapacity = () =>
-  new Ec2Error(
-    "InsufficientInstanceCapacity",
-    "We currently do not have sufficient capacity in the Availability Zone you requested. Our system will be working on provisioning additional capacity.",
-  );
+export const insufficientInstanceCapacity = (
+  message = "We currently do not have sufficient capacity in the Availability Zone you requested. Our system will be working on provisioning additional capacity.",
+) => new Ec2Error("InsufficientInstanceCapacity", message);
 
 export const insufficientFreeAddresses = (message: string) =>
   new Ec2Error("InsufficientFreeAddressesInSubnet", message);
@@ -172,7 +170,7 @@ const fromAppError = {
       : incorrectInstanceState(err.message),
   EXHAUSTED: (err) =>
     err.details.reason === "capacity"
-      ? insufficientInstanceCapacity()
+      ? insufficientInstanceCapacity(err.message)
       : insufficientFreeAddresses(err.message),
   QUOTA_EXCEEDED: (err) =>
     err.details.quota === "max_vcpus"

@@ -199,7 +199,7 @@ export class InstanceRepository {
     const removals = (remove ?? []).map((r) => ({
       key: r.key,
       value: r.value ?? null,
-      any: r.value === undefined,
+      any_value: r.value === undefined,
     }));
     const kept =
       remove === null
@@ -207,7 +207,7 @@ export class InstanceRepository {
         : sql`(SELECT coalesce(jsonb_object_agg(t.key, t.value), '{}'::jsonb)
           FROM jsonb_each_text(s.tags) AS t(key, value)
           WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(${JSON.stringify(removals)}::jsonb)
-            AS r(key text, value text, any boolean) WHERE r.key = t.key AND (r.any OR r.value = t.value)))`;
+            AS r(key text, value text, any_value boolean) WHERE r.key = t.key AND (r.any_value OR r.value = t.value)))`;
     const [result] = (
       await this.db.execute<{ over: number; changed: number }>(sql`
         WITH next AS (
