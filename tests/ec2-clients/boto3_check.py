@@ -88,22 +88,23 @@ def check_run_instances(ec2, suite):
 
 
 def check_pages(ec2, suite, ids):
-    """Seven instances with PageSize 5: more than one page, none over 5, every instance once."""
-    pages = ec2.get_paginator("describe_instances").paginate(
+    """Seven instances in six reservations with PageSize 5: more than one page, every instance once.
+    A page holds 5 instances and then the rest of its last reservation, which is never split."""
+    paginator = ec2.get_paginator("describe_instances").paginate(
         Filters=[
             {"Name": "tag:suite", "Values": [suite]},
             {"Name": "instance-state-name", "Values": ["running"]},
         ],
         PaginationConfig={"PageSize": 5},
     )
-    sizes, seen = [], []
-    for page in pages:
-        found = [i for r in page["Reservations"] for i in instance_ids(r["Instances"])]
-        sizes.append(len(found))
-        seen += found
+    pages = [page["Reservations"] for page in paginator]
+    seen = [i for page in pages for r in page for i in instance_ids(r["Instances"])]
     expect("describe_instances paginator: instances", sorted(seen), sorted(ids))
-    if len(sizes) < 2 or max(sizes) > 5:
-        raise Mismatch(f"describe_instances paginator: {sizes} instances a page, want at most 5 on 2+ pages")
+    reservations = [r["ReservationId"] for page in pages for r in page]
+    expect("describe_instances paginator: reservations (none split between pages)", len(reservations), 6)
+    shape = [[len(r["Instances"]) for r in page] for page in pages]
+    if len(shape) < 2 or max(sum(page[:-1]) for page in shape) >= 5:
+        raise Mismatch(f"describe_instances paginator: reservation sizes by page {shape}, want 2+ pages of 5")
     ok("describe_instances paginator (PageSize 5, filters)")
 
 
