@@ -207,9 +207,22 @@ async function drive({ url, children }: System, c: Ceilings) {
   await driveEc2(load, url, c);
 }
 
-const ec2Form = (params: Record<string, string>) =>
-  new URLSearchParams({ Version: "2016-11-15", ...params }).toString();
-const formHeaders = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
+type LoadRequest = NonNullable<Parameters<typeof httpLoad>[1]["requests"]>[number];
+
+/** An EC2 Query request: a form POST to `/` with the parameters `params` gives each time. */
+const ec2Request = (
+  params: () => Record<string, string>,
+  onResponse?: LoadRequest["onResponse"],
+): LoadRequest => ({
+  method: "POST",
+  path: "/",
+  setupRequest: (req) => ({
+    ...req,
+    headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body: new URLSearchParams({ Version: "2016-11-15", ...params() }).toString(),
+  }),
+  ...(onResponse ? { onResponse } : {}),
+});
 
 /**
  * The EC2 face beside the REST API, against the same ceilings: RunInstances of one instance
@@ -222,59 +235,32 @@ async function driveEc2(
   c: Ceilings,
 ) {
   const launched: string[] = [];
+  const run = () => ({
+    Action: "RunInstances",
+    ImageId: "ami-0c1a7f8e2d3b4a5c6",
+    InstanceType: "t2.micro",
+    MinCount: "1",
+    MaxCount: "1",
+    ClientToken: randomUUID(),
+  });
+  const launchedOne = (status: number, body: string) => {
+    const id = status === 200 ? /<instanceId>(i-[0-9a-f]{17})</.exec(body)?.[1] : undefined;
+    if (id) launched.push(id);
+  };
   record(
     against(
-      await load("EC2 RunInstances (1 instance)", {
-        url,
-        requests: [
-          {
-            method: "POST",
-            path: "/",
-            setupRequest: (req) => ({
-              ...req,
-              headers: formHeaders,
-              body: ec2Form({
-                Action: "RunInstances",
-                ImageId: "ami-0c1a7f8e2d3b4a5c6",
-                InstanceType: "t2.micro",
-                MinCount: "1",
-                MaxCount: "1",
-                ClientToken: randomUUID(),
-              }),
-            }),
-            onResponse: (status, body) => {
-              const id = status === 200 ? /<instanceId>(i-[0-9a-f]{17})</.exec(body)?.[1] : undefined;
-              if (id) launched.push(id);
-            },
-          },
-        ],
-      }),
+      await load("EC2 RunInstances (1 instance)", { url, requests: [ec2Request(run, launchedOne)] }),
       c.pipeline,
     ),
   );
   notes.instances_launched = launched.length;
   let i = 0;
+  const describe = () => ({
+    Action: "DescribeInstances",
+    "InstanceId.1": launched[i++ % launched.length] ?? "",
+  });
   record(
-    against(
-      await load("EC2 DescribeInstances (1 id)", {
-        url,
-        requests: [
-          {
-            method: "POST",
-            path: "/",
-            setupRequest: (req) => ({
-              ...req,
-              headers: formHeaders,
-              body: ec2Form({
-                Action: "DescribeInstances",
-                "InstanceId.1": launched[i++ % launched.length] ?? "",
-              }),
-            }),
-          },
-        ],
-      }),
-      c.noPg,
-    ),
+    against(await load("EC2 DescribeInstances (1 id)", { url, requests: [ec2Request(describe)] }), c.noPg),
   );
 }
 
