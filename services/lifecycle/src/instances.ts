@@ -211,11 +211,11 @@ function runner(
   quota: { maxServers: number; maxVcpus: number },
 ) {
   return async (
-    { tenant_id, spec, min_count, max_count, client_token, simulate_failure }: RequestOf<Run>,
+    { tenant_id, spec, min_count, max_count, client_token, simulate_failure, dry_run }: RequestOf<Run>,
     ctx: HandlerContext,
   ) => {
     const hash = requestHash({ spec, min_count, max_count });
-    if (client_token) {
+    if (client_token && !dry_run) {
       const previous = await view.clientToken(tenant_id, spec.region, client_token);
       if (previous) return replay(view, tenant_id, client_token, hash, previous);
     }
@@ -227,6 +227,7 @@ function runner(
     quotaVerdict(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
     if (inZone < min_count) throw noCapacity(spec.type, placed.zone, spec.region, min_count, inZone);
     const count = Math.min(max_count, room(tenant, vcpus, quota), inZone);
+    if (dry_run) return { reservation_id: "", items: [], replayed: false };
     const ids = Array.from({ length: count }, () => uuidv7());
     const reservationId = reservationIdOf(ids[0] as string);
     const allocation = await bus.request(

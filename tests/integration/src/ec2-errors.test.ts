@@ -170,6 +170,11 @@ describe("EC2 errors, each by a real cause", () => {
       "DryRunOperation",
     );
     expect(dry.$metadata.httpStatusCode).toBe(412);
+    // A dry run checks what a launch would: an unknown image is not a DryRunOperation.
+    await expectEc2Error(
+      ec2.send(new RunInstancesCommand({ ...input, ImageId: "ami-00000000000000000", DryRun: true })),
+      "InvalidAMIID.NotFound",
+    );
     expect(await describeIds(ec2)).toEqual([]);
     expect(await poolUsed(rest, "ap-southeast-1")).toBe(used);
     const run = await ec2.send(new RunInstancesCommand({ ...input, InstanceType: "t2.small" }));

@@ -153,6 +153,8 @@ export const instances = {
       max_count: z.number().int().min(1),
       client_token: z.string().min(1).max(64).optional(),
       simulate_failure: z.literal("provision").optional(),
+      /** Check the image, zone, quota and capacity, then stop: nothing is launched or remembered. */
+      dry_run: z.boolean().default(false),
     }),
     reply: z.object({ reservation_id: z.string(), items: z.array(Instance), replayed: z.boolean() }),
   }),

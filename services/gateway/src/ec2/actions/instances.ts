@@ -11,6 +11,7 @@ import {
 } from "@cloudsim/shared";
 import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun, visibility } from "../context.ts";
 import {
+  dryRunOperation,
   Ec2Error,
   imageIdMalformed,
   instanceIdMalformed,
@@ -137,7 +138,7 @@ const runInstances: Ec2Action = async (request) => {
   };
   str(params, "UserData", { max: 21_848 }); // 16 KB once base64-decoded, as EC2 allows.
   const clientToken = str(params, "ClientToken", { max: 64 });
-  unlessDryRun(request);
+  const dryRun = bool(params, "DryRun") ?? false;
   const run = await request.bus.request(
     instances.run,
     {
@@ -147,9 +148,12 @@ const runInstances: Ec2Action = async (request) => {
       // As many as fit, up to MaxCount; one request launches at most MAX_RUN_COUNT.
       max_count: Math.min(maxCount, MAX_RUN_COUNT),
       client_token: clientToken,
+      // lifecycle checks the image, zone, quota and capacity, and launches nothing.
+      dry_run: dryRun,
     },
     requestContext(request),
   );
+  if (dryRun) throw dryRunOperation();
   return reservationXml(run.items);
 };
 
