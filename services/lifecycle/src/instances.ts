@@ -17,51 +17,13 @@ import type { LifecycleConfig } from "./config.ts";
 import type { InstanceRepository, Visibility } from "./db/instances.ts";
 import type { LifecycleRepository } from "./db/repository.ts";
 import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
+import { refusal, verdictOf } from "./domain/ec2-actions.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { quotaVerdict, type TenantQuota } from "./domain/quota.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 
 /** The most tags an instance holds (EC2's limit, and the REST API's). */
 const MAX_TAGS = 50;
-
-/** What an EC2 action does to a server in each state: act, change nothing, or refuse. */
-type Verdict = "act" | "unchanged" | "refused";
-
-const verdicts: Record<ServerAction, Partial<Record<ServerState, Verdict>> & { default: Verdict }> = {
-  // Already running or on its way there: a start changes nothing.
-  start: {
-    stopped: "act",
-    provisioning: "unchanged",
-    starting: "unchanged",
-    running: "unchanged",
-    rebooting: "unchanged",
-    default: "refused",
-  },
-  stop: { running: "act", stopping: "unchanged", stopped: "unchanged", default: "refused" },
-  // "Requests to reboot terminated instances are ignored."
-  reboot: {
-    running: "act",
-    rebooting: "unchanged",
-    terminating: "unchanged",
-    terminated: "unchanged",
-    error: "unchanged",
-    default: "refused",
-  },
-  terminate: { terminating: "unchanged", terminated: "unchanged", error: "unchanged", default: "act" },
-};
-
-const verdictOf = (action: ServerAction, state: ServerState): Verdict =>
-  verdicts[action][state] ?? verdicts[action].default;
-
-/** EC2's words for an action refused in a state. */
-function refusal(action: ServerAction, instance: Instance): AppError {
-  const id = instance.instance_id;
-  const message =
-    action === "stop" && instance.state_name === "pending"
-      ? `Instance '${id}' cannot be stopped as it has never reached the 'running' state.`
-      : `The instance '${id}' is not in a state from which it can be ${action === "stop" ? "stopped" : `${action}ed`}.`;
-  return new AppError("CONFLICT", message, { instance_id: id, state: instance.state, action });
-}
 
 /** How many of `wanted` servers the tenant's quota has room for now. */
 function room(
