@@ -111,9 +111,14 @@ const visible = ({ tenantId, region, visibleAfter }: Visibility) =>
   sql`(${tenantId}::text IS NULL OR tenant_id = ${tenantId}) AND region = ${region}
       AND (state NOT IN ('terminated', 'error') OR updated_at > ${visibleAfter}::timestamptz)`;
 
-/** Ids as given: instance ids or UUIDs. */
-const named = (ids: readonly string[]) =>
-  sql`(instance_id = ANY(${sql.param(ids)}::text[]) OR id::text = ANY(${sql.param(ids)}::text[]))`;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids as given, instance ids or UUIDs, each compared with its own indexed column. */
+function named(ids: readonly string[]) {
+  const uuids = ids.filter((id) => uuid.test(id));
+  const instanceIds = ids.filter((id) => !uuid.test(id));
+  return sql`(instance_id = ANY(${sql.param(instanceIds)}::text[]) OR id = ANY(${sql.param(uuids)}::uuid[]))`;
+}
 
 type InstanceRow = Instance & Record<string, unknown>;
 
