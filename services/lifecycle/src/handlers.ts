@@ -14,7 +14,6 @@ import {
   tenants,
   uuidv7,
 } from "@cloudsim/shared";
-import { addressAllocator } from "./addresses.ts";
 import type { LifecycleConfig } from "./config.ts";
 import type { InstanceRepository } from "./db/instances.ts";
 import type { LifecycleRepository } from "./db/repository.ts";
@@ -32,7 +31,7 @@ import {
   reservationIdOf,
   zoneRoom,
 } from "./launch.ts";
-import { serverStore } from "./server-store.ts";
+import { type Launcher, launcher } from "./launcher.ts";
 
 type Provision = typeof lifecycle.provision;
 
@@ -46,8 +45,13 @@ export function serveLifecycle(
 ) {
   const quota = quotaDefaults(config);
   const catalogue = launchCatalogue(config.IMAGES);
-  const provision = provisioner(bus, repo, config, catalogue);
-  serveInstances(bus, { servers: repo, instances: instanceRepo }, config, metrics, catalogue);
+  const launch = launcher(bus, repo, quota);
+  const provision = provisioner(bus, repo, config, catalogue, launch);
+  serveInstances(
+    bus,
+    { servers: repo, instances: instanceRepo },
+    { config, metrics, catalogue, launcher: launch },
+  );
   bus.serve(lifecycle.provision, provision, metrics);
   serveTenants(bus, tenantRepo, metrics);
 
@@ -186,10 +190,9 @@ function provisioner(
   repo: LifecycleRepository,
   config: LifecycleConfig,
   catalogue: LaunchCatalogue,
+  { allocate, store }: Launcher,
 ) {
   const quota = quotaDefaults(config);
-  const allocate = addressAllocator(bus);
-  const store = serverStore(repo, quota);
   // Keys are per tenant: stored as <tenant id>:<key> (tenant ids hold no colon).
   const replay = async (
     tenantId: string,
@@ -240,7 +243,8 @@ function provisioner(
         config,
         storedKey ? { key: storedKey, requestHash: hash } : undefined,
       );
-      const row = await store(write);
+      const [row] = await store([write]);
+      if (!row) throw new Error("the store returned no row");
       ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
       return { server: toServer(row), replayed: false };
     } catch (err) {

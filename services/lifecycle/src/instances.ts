@@ -3,13 +3,11 @@ import {
   type Bus,
   type HandlerContext,
   type HandlerMetrics,
-  type Instance,
   instanceSpec,
   instances,
   ipam,
   isUniqueViolation,
   type RequestOf,
-  type ServerAction,
   type ServerState,
   uuidv7,
 } from "@cloudsim/shared";
@@ -21,6 +19,7 @@ import { refusal, verdictOf } from "./domain/ec2-actions.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { quotaVerdict, type TenantQuota } from "./domain/quota.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
+import type { Launcher } from "./launcher.ts";
 
 /** The most tags an instance holds (EC2's limit, and the REST API's). */
 const MAX_TAGS = 50;
@@ -37,19 +36,30 @@ function room(
   return Math.max(0, Math.min(servers, cpus));
 }
 
+export interface Repositories {
+  servers: LifecycleRepository;
+  instances: InstanceRepository;
+}
+
+interface InstanceDeps {
+  config: LifecycleConfig;
+  metrics: HandlerMetrics;
+  catalogue: LaunchCatalogue;
+  launcher: Launcher;
+}
+
 /** The EC2 face's commands: servers as instances, reservations, tags, and the image catalogue. */
 export function serveInstances(
   bus: Bus,
-  { servers: repo, instances: view }: { servers: LifecycleRepository; instances: InstanceRepository },
-  config: LifecycleConfig,
-  metrics: HandlerMetrics,
-  catalogue: LaunchCatalogue,
+  repos: Repositories,
+  { config, metrics, catalogue, launcher }: InstanceDeps,
 ) {
+  const { servers: repo, instances: view } = repos;
   const quota = { maxServers: config.TENANT_MAX_SERVERS, maxVcpus: config.TENANT_MAX_VCPUS };
 
   bus.serve(instances.images, async () => ({ items: [...catalogue.images] }), metrics);
 
-  bus.serve(instances.run, runner(bus, repo, view, config, catalogue, quota), metrics);
+  bus.serve(instances.run, runner(bus, repos, launcher, config, catalogue, quota), metrics);
 
   bus.serve(
     instances.describe,
@@ -166,8 +176,8 @@ type Run = typeof instances.run;
  */
 function runner(
   bus: Bus,
-  repo: LifecycleRepository,
-  view: InstanceRepository,
+  { servers: repo, instances: view }: Repositories,
+  launcher: Launcher,
   config: LifecycleConfig,
   catalogue: LaunchCatalogue,
   quota: { maxServers: number; maxVcpus: number },
@@ -192,14 +202,7 @@ function runner(
     if (dry_run) return { reservation_id: "", items: [], replayed: false };
     const ids = Array.from({ length: count }, () => uuidv7());
     const reservationId = reservationIdOf(ids[0] as string);
-    const allocation = await bus.request(
-      ipam.allocateMany,
-      { items: ids.map((id) => ({ server_id: id, region: spec.region })) },
-      ctx,
-    );
-    const addresses = allocation.items.filter(
-      (item): item is { server_id: string; address: string } => item.address !== null,
-    );
+    const addresses = await launcher.addresses(ids, spec.region, ctx);
     const release = () =>
       Promise.all(
         addresses.map((a) =>
@@ -235,10 +238,17 @@ function runner(
           config,
         ),
       );
-      const token = client_token
-        ? { tenantId: tenant_id, region: spec.region, token: client_token, requestHash: hash, reservationId }
-        : undefined;
-      await repo.insertServers(writes, quota, token);
+      const [first] = writes;
+      if (first && client_token) {
+        first.clientToken = {
+          tenantId: tenant_id,
+          region: spec.region,
+          token: client_token,
+          requestHash: hash,
+          reservationId,
+        };
+      }
+      await launcher.store(writes);
     } catch (err) {
       await release();
       // The same token raced in another request, which stored first: answer as a retry would.

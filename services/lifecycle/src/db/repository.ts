@@ -71,6 +71,8 @@ export interface ServerWrite {
   server: NewServer;
   log: NewLogEntry[];
   idempotency: { key: string; requestHash: string } | undefined;
+  /** A RunInstances' ClientToken, on the first server of its reservation. */
+  clientToken?: ClientTokenWrite | undefined;
   event: ReturnType<typeof outboxRow>;
   traceId: string | null;
 }
@@ -319,11 +321,7 @@ export class LifecycleRepository {
    * and refuses the whole statement otherwise, so a tenant's provisions take turns only for the
    * trigger and the commit. The rows come back in the order of `writes`.
    */
-  async insertServers(
-    writes: readonly ServerWrite[],
-    quota: QuotaDefaults,
-    clientToken?: ClientTokenWrite,
-  ): Promise<ServerRow[]> {
+  async insertServers(writes: readonly ServerWrite[], quota: QuotaDefaults): Promise<ServerRow[]> {
     const servers = writes.map(({ server }) => ({
       id: server.id,
       tenant_id: server.tenantId,
@@ -355,6 +353,9 @@ export class LifecycleRepository {
       request_id: event.requestId,
       traceparent: event.traceparent,
     }));
+    const tokens = writes.flatMap(({ clientToken }) =>
+      clientToken ? [clientTokenColumns(clientToken)] : [],
+    );
     const keys = writes.flatMap(({ server, idempotency }) =>
       idempotency
         ? [{ key: idempotency.key, request_hash: idempotency.requestHash, server_id: server.id }]
@@ -400,7 +401,7 @@ export class LifecycleRepository {
           ), token AS (
             INSERT INTO lifecycle.client_tokens (tenant_id, region, token, request_hash, reservation_id)
             SELECT t.tenant_id, t.region, t.token, t.request_hash, t.reservation_id
-            FROM jsonb_to_recordset(${JSON.stringify(clientToken ? [clientTokenColumns(clientToken)] : [])}::jsonb)
+            FROM jsonb_to_recordset(${JSON.stringify(tokens)}::jsonb)
               AS t(tenant_id text, region text, token text, request_hash text, reservation_id text)
           )
           SELECT * FROM server`)

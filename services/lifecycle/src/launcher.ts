@@ -1,0 +1,44 @@
+import { type Bus, type HandlerContext, ipam, type Region } from "@cloudsim/shared";
+import { addressAllocator } from "./addresses.ts";
+import type { LifecycleRepository, ServerWrite } from "./db/repository.ts";
+import type { QuotaDefaults } from "./domain/quota.ts";
+import type { ServerRow } from "./domain/server-view.ts";
+import { serverStore } from "./server-store.ts";
+
+/**
+ * How new servers get their addresses and are stored, shared by REST provisions and
+ * RunInstances: a launch of one server goes through the batching allocator and store, so
+ * concurrent ones share ipam requests and insert statements; a reservation of several is one
+ * ipam request and one statement of its own (a batch is never split).
+ */
+export function launcher(bus: Bus, repo: LifecycleRepository, quota: QuotaDefaults) {
+  const allocate = addressAllocator(bus);
+  const storeOne = serverStore(repo, quota);
+  return {
+    allocate,
+    /** Addresses for these servers: as many as are free, in order. */
+    async addresses(ids: readonly string[], region: Region, ctx: HandlerContext) {
+      if (ids.length === 1) {
+        const serverId = ids[0] as string;
+        return [
+          { server_id: serverId, address: await allocate({ serverId, region, requestId: ctx.requestId }) },
+        ];
+      }
+      const reply = await bus.request(
+        ipam.allocateMany,
+        { items: ids.map((id) => ({ server_id: id, region })) },
+        ctx,
+      );
+      return reply.items.filter(
+        (item): item is { server_id: string; address: string } => item.address !== null,
+      );
+    },
+    /** Stores the servers of one launch, all or none. */
+    async store(writes: readonly ServerWrite[]): Promise<ServerRow[]> {
+      return writes.length === 1
+        ? [await storeOne(writes[0] as ServerWrite)]
+        : repo.insertServers(writes, quota);
+    },
+  };
+}
+export type Launcher = ReturnType<typeof launcher>;
