@@ -162,11 +162,7 @@ const describeImages: Ec2Action = async (request) => {
   unlessDryRun(request);
   const { items } = await request.bus.request(instances.images, {}, requestContext(request));
   const missing = ids.filter((id) => !items.some((image) => image.id === id));
-  if (missing.length)
-    throw new Ec2Error(
-      "InvalidAMIID.NotFound",
-      `The image id '[${missing.join(", ").slice(0, 200)}]' does not exist`,
-    );
+  if (missing.length) throw imageNotFound(missing.join(", "));
   const images = items.filter(
     (image) =>
       (ids.length === 0 || ids.includes(image.id)) &&
