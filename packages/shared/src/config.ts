@@ -46,6 +46,11 @@ export const baseConfig = z.object({
     .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")
     .default(""),
   REQUEST_TIMEOUT: duration("5s"),
+  /**
+   * Requests a process handles at once; past it, a request is answered 503 at once rather than
+   * queued (memory stays bounded under overload).
+   */
+  MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
 });
 
 /** What every service with a database reads: DATABASE_URL, or its parts. */

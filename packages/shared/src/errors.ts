@@ -13,6 +13,10 @@ export const errorCatalogue = {
   QUOTA_EXCEEDED: { status: 409, retryable: false, title: "Quota exceeded" },
   RATE_LIMITED: { status: 429, retryable: true, title: "Too many requests" },
   UNAVAILABLE: { status: 503, retryable: true, title: "Service unavailable" },
+  /** The caller gave up waiting: whether it happened is unknown (retry with the same key, or look). */
+  TIMEOUT: { status: 504, retryable: true, title: "Outcome unknown" },
+  /** An answer that would not fit a NATS message: ask for a smaller page. */
+  TOO_LARGE: { status: 413, retryable: false, title: "Answer too large" },
   INTERNAL: { status: 500, retryable: true, title: "Internal error" },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
 

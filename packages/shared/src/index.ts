@@ -2,6 +2,7 @@ export * from "./concurrency.ts";
 export * from "./config.ts";
 export * from "./contracts/index.ts";
 export * from "./db.ts";
+export * from "./deadline.ts";
 export * from "./duration.ts";
 export * from "./errors.ts";
 export * from "./event-tables.ts";

@@ -16,6 +16,11 @@ const echo = defineCommand("test", "echo", {
   reply: z.object({ n: z.number() }),
 });
 const unanswered = defineCommand("nobody", "listens", { request: z.object({}), reply: z.object({}) });
+const big = defineCommand("test", "big", {
+  request: z.object({ bytes: z.number() }),
+  reply: z.object({ text: z.string(), deadline: z.number() }),
+});
+const slow = defineCommand("busy", "slow", { request: z.object({}), reply: z.object({}) });
 
 describe("Bus", () => {
   let bus: Bus;
@@ -27,6 +32,11 @@ describe("Bus", () => {
         await new Promise((r) => setTimeout(r, delay_ms));
         return { n };
       },
+      handlerMetrics(new Registry()),
+    );
+    bus.serve(
+      big,
+      async ({ bytes }, ctx) => ({ text: "x".repeat(bytes), deadline: ctx.deadline }),
       handlerMetrics(new Registry()),
     );
     await bus.ping();
@@ -54,14 +64,51 @@ describe("Bus", () => {
     expect(err).toMatchObject({ code: "UNAVAILABLE", message: "no nobody is answering nobody.listens" });
   });
 
-  it("says UNAVAILABLE after the request timeout, and drops the late answer", async () => {
+  it("says TIMEOUT (outcome unknown) after the request timeout, and drops the late answer", async () => {
     const err = await failure(bus.request(echo, { n: 1, delay_ms: 500 }));
     expect(err).toMatchObject({
-      code: "UNAVAILABLE",
-      message: "test did not answer test.echo within 300 ms",
+      code: "TIMEOUT",
+      message: "test did not answer test.echo within 300 ms: the outcome is unknown",
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await bus.request(echo, { n: 2 })).toEqual({ n: 2 });
+  });
+
+  it("sends its deadline along: the handler's is a little before the caller gives up", async () => {
+    const sent = Date.now();
+    const { deadline } = await bus.request(big, { bytes: 1 });
+    expect(deadline).toBeGreaterThan(sent + 200);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 300);
+  });
+
+  it("refuses an answer larger than NATS' max_payload as TOO_LARGE, naming the limit", async () => {
+    const limit = bus.nc.info?.max_payload ?? 0;
+    expect(limit).toBeGreaterThan(0);
+    const err = await failure(bus.request(big, { bytes: limit }));
+    expect(err).toMatchObject({ code: "TOO_LARGE", details: { max_payload_bytes: limit } });
+    expect(err?.message).toMatch(/max_payload/);
+  });
+
+  it("answers UNAVAILABLE at once past maxInFlight, and handles what it has room for", async () => {
+    const busy = await connectTestBus(inject("natsUrl"), { subjectPrefix: bus.prefix, maxInFlight: 2 });
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    busy.serve(slow, async () => held.then(() => ({})), handlerMetrics(new Registry()));
+    await busy.ping();
+    try {
+      const answers = Array.from({ length: 10 }, () => failure(bus.request(slow, {})));
+      // The refusals come back while the two handled requests are still held.
+      const refusals = (await Promise.all(answers.slice(2))).filter((err) => err?.code === "UNAVAILABLE");
+      expect(refusals).toHaveLength(8);
+      expect(refusals[0]?.details).toMatchObject({ reason: "overloaded", limit: 2 });
+      release();
+      expect(await Promise.all(answers.slice(0, 2))).toEqual([undefined, undefined]);
+    } finally {
+      release();
+      await busy.close();
+    }
   });
 
   describe("publishToStream", () => {

@@ -13,6 +13,14 @@ import {
 import type { z } from "zod";
 import type { baseConfig } from "./config.ts";
 import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
+import {
+  currentDeadline,
+  DEADLINE_HEADER,
+  deadlineMargin,
+  deadlinePassed,
+  parseDeadline,
+  withDeadline,
+} from "./deadline.ts";
 import { AppError, type WireError } from "./errors.ts";
 import { type Logger, withRequestId } from "./logger.ts";
 import type { HandlerMetrics } from "./metrics.ts";
@@ -49,6 +57,8 @@ export interface BusOptions {
   /** Prepended to every subject, so several deployments (or test files) can share one NATS. */
   subjectPrefix: string;
   requestTimeoutMs: number;
+  /** Requests a process handles at once; past it a request is refused at once (UNAVAILABLE, overloaded). */
+  maxInFlight: number;
   log: Logger;
 }
 
@@ -56,6 +66,8 @@ export interface BusOptions {
 export interface HandlerContext {
   requestId: string;
   log: Logger;
+  /** When the handler must be done (Unix ms): its caller gives up soon after. */
+  deadline: number;
 }
 
 export type Handler<C extends Command> = (request: RequestOf<C>, ctx: HandlerContext) => Promise<ReplyOf<C>>;
@@ -140,27 +152,21 @@ export class Bus {
           const h = headers();
           if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
           injectContext(h);
+          // The request in hand's deadline, or a new one: what is left of it goes along.
+          const now = Date.now();
+          const deadline = Math.min(
+            currentDeadline() ?? Number.POSITIVE_INFINITY,
+            now + this.options.requestTimeoutMs,
+          );
+          if (deadline <= now) throw deadlinePassed(`${command.subject} not sent`, deadline);
+          h.set(DEADLINE_HEADER, String(deadline));
+          const body = JSON.stringify(payload);
+          this.checkSize(body, `the request of ${command.subject}`);
           let msg: Msg;
           try {
-            msg = await this.replies.request(
-              subject,
-              JSON.stringify(payload),
-              h,
-              this.options.requestTimeoutMs,
-            );
+            msg = await this.replies.request(subject, body, h, deadline - now);
           } catch (cause) {
-            if (cause instanceof PublishRefused)
-              throw new AppError(
-                "FORBIDDEN",
-                `${this.options.name} may not send ${command.subject} (NATS permissions)`,
-                { subject: command.subject },
-                { cause },
-              );
-            const message =
-              cause instanceof NoResponders
-                ? `no ${command.service} is answering ${command.subject}`
-                : `${command.service} did not answer ${command.subject} within ${this.options.requestTimeoutMs} ms`;
-            throw new AppError("UNAVAILABLE", message, { service: command.service }, { cause });
+            throw this.failed(command, cause, deadline - now);
           }
           const envelope = msg.json<Envelope>();
           if (!envelope.ok) throw AppError.fromWire(envelope.error);
@@ -173,6 +179,46 @@ export class Bus {
         }
       },
     );
+  }
+
+  /** Why a request got no answer: refused by NATS, nobody serving it, or no answer in time. */
+  private failed(command: Command, cause: unknown, waitedMs: number): AppError {
+    if (cause instanceof PublishRefused)
+      return new AppError(
+        "FORBIDDEN",
+        `${this.options.name} may not send ${command.subject} (NATS permissions)`,
+        { subject: command.subject },
+        { cause },
+      );
+    if (cause instanceof NoResponders)
+      return new AppError(
+        "UNAVAILABLE",
+        `no ${command.service} is answering ${command.subject}`,
+        { service: command.service },
+        { cause },
+      );
+    // The handler may still finish (it stops at its deadline, a little before now): unknown.
+    return new AppError(
+      "TIMEOUT",
+      `${command.service} did not answer ${command.subject} within ${waitedMs} ms: the outcome is unknown`,
+      { service: command.service, timeout_ms: waitedMs },
+      { cause },
+    );
+  }
+
+  /** TOO_LARGE when `body` would not fit the server's max_payload (nats-server refuses it). */
+  private checkSize(body: string, what: string): void {
+    const limit = this.nc.info?.max_payload;
+    const size = Buffer.byteLength(body);
+    if (limit !== undefined && size > limit)
+      throw new AppError(
+        "TOO_LARGE",
+        `${what} is ${size} bytes, more than NATS' max_payload of ${limit}: ask for a smaller page (limit)`,
+        {
+          size_bytes: size,
+          max_payload_bytes: limit,
+        },
+      );
   }
 
   /**
@@ -198,6 +244,10 @@ export class Bus {
           this.options.log.error({ err }, `subscription to ${command.subject} failed`);
           return;
         }
+        if (this.inflight.size >= this.options.maxInFlight) {
+          this.refuse(command, metrics, msg);
+          return;
+        }
         const done = this.handle(command, handler, metrics, log, msg).finally(() =>
           this.inflight.delete(done),
         );
@@ -205,6 +255,20 @@ export class Bus {
       },
     });
     this.subscriptions.push(subscription);
+  }
+
+  /** Answers at once, without handling: this process has maxInFlight requests in hand already. */
+  private refuse(command: Command, metrics: HandlerMetrics, msg: Msg) {
+    const limit = this.options.maxInFlight;
+    const error = new AppError(
+      "UNAVAILABLE",
+      `${this.options.name} is handling ${limit} requests (MAX_IN_FLIGHT): try again shortly`,
+      { reason: "overloaded", limit, retry_after_seconds: 1 },
+    );
+    const h = headers();
+    h.set(ERROR_CODE_HEADER, error.code);
+    msg.respond(JSON.stringify({ ok: false, error: error.toWire() }), { headers: h });
+    metrics.requests.inc({ subject: command.subject, outcome: "OVERLOADED" });
   }
 
   /** One request: in a server span continuing the caller's trace, with its request id on every log line. */
@@ -217,19 +281,24 @@ export class Bus {
   ) {
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
     const parent: Context = extractContext(msg.headers);
-    return withRequestId(requestId, () =>
-      tracer().startActiveSpan(
-        command.subject,
-        { kind: SpanKind.SERVER, attributes: natsAttributes(msg.subject, command, "process") },
-        parent,
-        async (span) => {
-          span.setAttribute("cloudsim.request_id", requestId);
-          try {
-            await this.respond(command, handler, metrics, log, msg, requestId);
-          } finally {
-            span.end();
-          }
-        },
+    const callerDeadline =
+      parseDeadline(msg.headers?.get(DEADLINE_HEADER)) ?? Date.now() + this.options.requestTimeoutMs;
+    const deadline = callerDeadline - deadlineMargin(callerDeadline - Date.now());
+    return withDeadline(deadline, () =>
+      withRequestId(requestId, () =>
+        tracer().startActiveSpan(
+          command.subject,
+          { kind: SpanKind.SERVER, attributes: natsAttributes(msg.subject, command, "process") },
+          parent,
+          async (span) => {
+            span.setAttribute("cloudsim.request_id", requestId);
+            try {
+              await this.respond(command, handler, metrics, msg, { requestId, log, deadline });
+            } finally {
+              span.end();
+            }
+          },
+        ),
       ),
     );
   }
@@ -238,16 +307,20 @@ export class Bus {
     command: C,
     handler: Handler<C>,
     metrics: HandlerMetrics,
-    log: Logger,
     msg: Msg,
-    requestId: string,
+    ctx: HandlerContext,
   ) {
     const stopTimer = metrics.duration.startTimer({ subject: command.subject });
     let outcome = "ok";
+    const { log } = ctx;
     try {
+      // Its caller gave up already (it waited in a queue, or the clocks disagree): nothing to do.
+      if (Date.now() >= ctx.deadline) throw deadlinePassed(`${command.subject} not handled`, ctx.deadline);
       const request = parseRequest(command, msg);
-      const data = await handler(request, { requestId, log });
-      msg.respond(JSON.stringify({ ok: true, data }));
+      const data = await handler(request, ctx);
+      const reply = JSON.stringify({ ok: true, data });
+      this.checkSize(reply, `the answer to ${command.subject}`);
+      msg.respond(reply);
     } catch (err) {
       const error =
         err instanceof AppError ? err : new AppError("INTERNAL", "internal error", {}, { cause: err });
@@ -289,6 +362,7 @@ export function connectBus(name: string, config: z.infer<typeof baseConfig>, log
     password: config.NATS_PASSWORD,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     requestTimeoutMs: config.REQUEST_TIMEOUT,
+    maxInFlight: config.MAX_IN_FLIGHT,
     log,
   });
 }

@@ -9,6 +9,7 @@ import { secretsKey } from "./ec2/caller.ts";
 import { ec2Face } from "./ec2/face.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { installHttpMetrics } from "./metrics.ts";
+import { installOverloadGuard } from "./overload.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -40,6 +41,7 @@ export interface GatewayDeps {
     | "AWS_SECRETS_KEY"
     | "EC2_TERMINATED_RETENTION"
     | "EC2_STATUS_CHECK_DELAY"
+    | "MAX_IN_FLIGHT"
   >;
 }
 
@@ -63,6 +65,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
     reply.header("x-frame-options", "DENY");
   });
   installErrorHandlers(app);
+  installOverloadGuard(app, config.MAX_IN_FLIGHT);
   installHttpMetrics(app, registry);
   const { limit } = installAuth(app, bus, config);
 

@@ -24,12 +24,16 @@ export function statusOf(code: ErrorCode): number {
   return errorCatalogue[code].status;
 }
 
+/** What a caller can do when it cannot know whether its request happened. */
+const outcomeUnknown =
+  "Whether it happened is unknown: retry with the same Idempotency-Key (you get the server it made, or it is made then), or look with GET.";
+
 function problem(request: FastifyRequest, error: AppError, status = statusOf(error.code)) {
   return {
     type: `urn:cloudsim:problem:${error.code.toLowerCase()}`,
     title: errorCatalogue[error.code].title,
     status,
-    detail: error.message,
+    detail: error.code === "TIMEOUT" ? `${error.message}. ${outcomeUnknown}` : error.message,
     instance: request.url,
     code: error.code,
     request_id: String(request.id),
@@ -39,7 +43,7 @@ function problem(request: FastifyRequest, error: AppError, status = statusOf(err
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError, status?: number) {
   const body = problem(request, error, status);
-  if (body.status === 503) reply.header("retry-after", "1");
+  if (body.status === 503 || body.status === 504) reply.header("retry-after", "1");
   if (error.code === "RATE_LIMITED")
     reply.header("retry-after", String(error.details.retry_after_seconds ?? 1));
   if (error.code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="cloudsim"');

@@ -13,6 +13,7 @@ import {
   type RequestOf,
   tenants,
   uuidv7,
+  withoutDeadline,
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import type { InstanceRepository } from "./db/instances.ts";
@@ -253,7 +254,7 @@ function provisioner(
       }
       // ipam releases only what it holds for this server: an address the reservation check gave
       // up, and ipam then handed to another server, stays that server's.
-      await bus.request(ipam.release, { server_id: id }, ctx).catch((releaseErr) => {
+      await withoutDeadline(() => bus.request(ipam.release, { server_id: id }, ctx)).catch((releaseErr) => {
         ctx.log.error(
           { err: releaseErr, server_id: id, address },
           "could not return the address of a failed provision",

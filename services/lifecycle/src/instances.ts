@@ -10,6 +10,7 @@ import {
   type RequestOf,
   type ServerState,
   uuidv7,
+  withoutDeadline,
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
 import type { InstanceRepository, Visibility } from "./db/instances.ts";
@@ -206,7 +207,7 @@ function runner(
     const release = () =>
       Promise.all(
         addresses.map((a) =>
-          bus.request(ipam.release, { server_id: a.server_id }, ctx).catch((err) => {
+          withoutDeadline(() => bus.request(ipam.release, { server_id: a.server_id }, ctx)).catch((err) => {
             ctx.log.error(
               { err, server_id: a.server_id },
               "could not return the address of a launch that failed",

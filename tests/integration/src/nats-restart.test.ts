@@ -51,9 +51,10 @@ it("loses no event and leaks no address when nats-server restarts during traffic
     await nats.restart(500);
   })();
   await Promise.all([...Array.from({ length: 8 }, client_), restart]);
-  // The outage was real: some requests were refused, and only as 503 (never a 500 or a hang).
+  // The outage was real: some requests were refused, and only as 503, or 504 for one whose
+  // outcome is unknown (never a 500 or a hang).
   expect(refused.length).toBeGreaterThan(0);
-  expect(new Set(refused)).toEqual(new Set([503]));
+  expect(refused.filter((status) => status !== 503 && status !== 504)).toEqual([]);
 
   // Whatever the clients were or were not told, every server that exists is terminated now.
   await eventually(async () => ((await api.get("/readyz")).status === 200 ? true : undefined));

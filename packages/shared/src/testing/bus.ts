@@ -8,13 +8,14 @@ import { Bus } from "../nats.ts";
  */
 export function connectTestBus(
   url: string,
-  options: { subjectPrefix?: string; requestTimeoutMs?: number } = {},
+  options: { subjectPrefix?: string; requestTimeoutMs?: number; maxInFlight?: number } = {},
 ): Promise<Bus> {
   return Bus.connect({
     url,
     name: "test",
     subjectPrefix: options.subjectPrefix ?? `t${randomBytes(5).toString("hex")}.`,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
+    maxInFlight: options.maxInFlight ?? 512,
     log: createLogger("test", "silent"),
   });
 }

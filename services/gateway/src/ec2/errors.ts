@@ -31,6 +31,8 @@ export const ec2ErrorStatus = {
   TagLimitExceeded: 400,
   InternalError: 500,
   Unavailable: 503,
+  /** Not EC2's, but every SDK's transient code: retried, and a ClientToken makes that safe. */
+  RequestTimeout: 504,
 } as const satisfies Record<string, number>;
 
 export type Ec2Code = keyof typeof ec2ErrorStatus;
@@ -180,6 +182,9 @@ const fromAppError = {
   UNAUTHORIZED: () => authFailure(),
   FORBIDDEN: () => unauthorizedOperation(),
   UNAVAILABLE: () => unavailable(),
+  TIMEOUT: (err) =>
+    new Ec2Error("RequestTimeout", `${err.message}; retry with the same ClientToken, or describe to look`),
+  TOO_LARGE: (err) => new Ec2Error("InvalidParameterValue", `${err.message} (MaxResults)`),
   INTERNAL: () => internalError(),
 } satisfies Record<ErrorCode, (err: AppError) => Ec2Error>;
 

@@ -1,6 +1,7 @@
 import {
   type Actor,
   AppError,
+  currentDeadline,
   currentTraceId,
   type Db,
   type InstanceTypeName,
@@ -71,6 +72,8 @@ export interface ServerWrite {
   server: NewServer;
   log: NewLogEntry[];
   idempotency: { key: string; requestHash: string } | undefined;
+  /** When its request gives up (Unix ms): a store that waits past it keeps nothing. */
+  deadline: number | undefined;
   /** A RunInstances' ClientToken, on the first server of its reservation. */
   clientToken?: ClientTokenWrite | undefined;
   event: ReturnType<typeof outboxRow>;
@@ -90,7 +93,7 @@ export function serverWrite(
     at: new Date(),
   } as const;
   const event = outboxRow(stateChanged(server, change));
-  return { server, log, idempotency, event, traceId: currentTraceId() };
+  return { server, log, idempotency, event, traceId: currentTraceId(), deadline: currentDeadline() };
 }
 
 export interface ActionOptions {
@@ -190,6 +193,12 @@ const clientTokenColumns = (t: ClientTokenWrite) => ({
   reservation_id: t.reservationId,
 });
 
+/** The first of some deadlines, if any. */
+function earliest(deadlines: readonly (number | undefined)[]): number | undefined {
+  const known = deadlines.filter((d): d is number => d !== undefined);
+  return known.length ? Math.min(...known) : undefined;
+}
+
 /** A log entry as server_events columns, for jsonb_to_recordset. */
 const logColumns = (e: NewLogEntry) => ({
   type: e.type,
@@ -204,16 +213,31 @@ const logColumns = (e: NewLogEntry) => ({
  * The configured default limits, for the usage trigger (migration 0005) to check a tenant
  * without its own against; set for this statement's transaction only.
  */
-const limitsOf = (quota: QuotaDefaults) =>
+const limitsOf = (quota: QuotaDefaults, deadline: number | undefined) =>
   sql`SELECT set_config('cloudsim.max_servers', ${String(quota.maxServers)}, true) AS servers_limit,
-             set_config('cloudsim.max_vcpus', ${String(quota.maxVcpus)}, true) AS vcpus_limit`;
+             set_config('cloudsim.max_vcpus', ${String(quota.maxVcpus)}, true) AS vcpus_limit,
+             set_config('cloudsim.deadline', ${deadline === undefined ? "" : String(deadline)}, true) AS deadline`;
 
 /** The SQLSTATE the usage trigger raises when a write would pass a tenant's limit. */
 const QUOTA_REFUSED = "CQ001";
+/** The SQLSTATE the usage trigger raises when the write's request gave up while it waited (migration 0008). */
+const DEADLINE_PASSED = "CD001";
 
-/** The QUOTA_EXCEEDED of a write the usage trigger refused (its detail names the quota). */
+/**
+ * A write the usage trigger refused: QUOTA_EXCEEDED (its detail names the quota), or TIMEOUT when
+ * it waited for the tenant's row past its request's deadline (nothing is stored then).
+ */
 function quotaRefusal(err: unknown): AppError | undefined {
   const pgErr = ((err as { cause?: unknown })?.cause ?? err) as { code?: string; detail?: string };
+  if (pgErr?.code === DEADLINE_PASSED) {
+    return new AppError(
+      "TIMEOUT",
+      "the request's deadline passed while it waited for its tenant: nothing was stored",
+      {
+        reason: "deadline",
+      },
+    );
+  }
   if (pgErr?.code !== QUOTA_REFUSED || !pgErr.detail) return undefined;
   return quotaExceeded(JSON.parse(pgErr.detail));
 }
@@ -364,7 +388,7 @@ export class LifecycleRepository {
     try {
       const rows = (
         await this.db.execute<ReturnedServer>(sql`
-          WITH limits AS (${limitsOf(quota)}), server AS (
+          WITH limits AS (${limitsOf(quota, earliest(writes.map((w) => w.deadline)))}), server AS (
             INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
                                            due_at, pending_request_id, fail_pending, reservation_id, image,
                                            availability_zone, architecture, key_name, client_token)
@@ -468,7 +492,7 @@ export class LifecycleRepository {
     try {
       const [written] = (
         await this.db.execute<ReturnedServer>(sql`
-          WITH limits AS (${limitsOf(opts.quota)}), prior AS (
+          WITH limits AS (${limitsOf(opts.quota, currentDeadline())}), prior AS (
             SELECT id AS prior_id, state AS from_state, version AS prior_version FROM lifecycle.servers
             WHERE id = ${id} AND state = ANY(${sql.param(from)}::text[])
               AND (${opts.tenantId}::text IS NULL OR tenant_id = ${opts.tenantId})
