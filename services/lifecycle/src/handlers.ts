@@ -11,6 +11,7 @@ import {
   notFound,
   type ReplyOf,
   type RequestOf,
+  tenantCursor,
   tenants,
   uuidv7,
   withoutDeadline,
@@ -161,7 +162,12 @@ const quotaDefaults = (config: LifecycleConfig): QuotaDefaults => ({
 function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerMetrics) {
   bus.serve(tenants.authenticate, ({ key_hash }) => repo.authenticate(key_hash), metrics);
   bus.serve(tenants.create, ({ name }) => repo.create(name), metrics);
-  bus.serve(tenants.list, async () => ({ items: await repo.list() }), metrics);
+  bus.serve(
+    tenants.list,
+    async ({ limit, cursor }) =>
+      tenantCursor.page(await repo.list(limit + 1, cursor && tenantCursor.keyOf(cursor)), limit, (t) => t.id),
+    metrics,
+  );
   bus.serve(tenants.update, ({ id, ...limits }) => repo.update(id, limits), metrics);
   bus.serve(
     tenants.createKey,

@@ -38,7 +38,9 @@ describe("three billing replicas", () => {
       );
     const ticksBefore = await ticksOf();
     const tickLines = async (id: string): Promise<Line[]> =>
-      (await ctx.api.get(`/servers/${id}/billing`)).body.items.filter((l: Line) => l.event_id === null);
+      (await ctx.api.get(`/servers/${id}/billing?limit=1000`)).body.items.filter(
+        (l: Line) => l.event_id === null,
+      );
     const intervalOf = (line: Line) => Math.floor(Date.parse(line.at) / INTERVAL_MS);
     await eventually(async () => {
       for (const id of ids) if (new Set((await tickLines(id)).map(intervalOf)).size < 8) return undefined;

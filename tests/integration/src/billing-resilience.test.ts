@@ -30,7 +30,8 @@ describe("billing under stops, restarts, replicas and replayed events", () => {
     // Under a minute, billed as the minute the minimum asks for: 6.00.
     expect(expected.amount).toBe("6.000000");
     await billedAmount(api, id, expected.amount);
-    const ledger = (await api.get(`/servers/${id}/billing`)).body;
+    const ledger = (await api.get(`/servers/${id}/billing?limit=1000`)).body;
+    expect(ledger.next_cursor).toBeNull();
     expect(ledger.items.at(-1)).toMatchObject({ kind: "settlement", amount: expect.any(String) });
     // No tick ran: every line came from an event.
     expect(ledger.items.every((l: { event_id: string | null }) => l.event_id !== null)).toBe(true);

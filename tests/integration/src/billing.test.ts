@@ -55,8 +55,9 @@ describe("billing", () => {
       billable_seconds: expected.billable_seconds,
     });
 
-    const ledger = await api.get(`/servers/${id}/billing`);
+    const ledger = await api.get(`/servers/${id}/billing?limit=1000`);
     expect(ledger.status, JSON.stringify(ledger.body)).toBe(200);
+    expect(ledger.body.next_cursor).toBeNull();
     expect(ledger.body.amount).toBe(expected.amount);
     expect(ledger.body.items.map((l: { kind: string }) => l.kind)).toContain("settlement");
     // The bill does not move once the server ended.
@@ -112,7 +113,8 @@ describe("billing", () => {
     const expected = await expectedBill(api, id, { rate: "0.09" });
     await billedAmount(api, id, expected.amount);
 
-    const summary = (await api.get("/billing/summary")).body;
+    const summary = (await api.get("/billing/summary?limit=100")).body;
+    expect(summary.next_cursor).toBeNull();
     const mine = summary.by_server.find((r: { server_id: string }) => r.server_id === id);
     expect(mine).toMatchObject({ type: "m5.large", region: "us-west-2", amount: expected.amount });
     const sum = (rows: { amount: string }[]) =>

@@ -67,7 +67,7 @@ describe("events consumed in batches", () => {
     ).toBe(transitions);
     for (const id of ids) {
       const expected = await expectedBill(ctx.api, id, { rate: RATE });
-      const ledger = (await ctx.api.get(`/servers/${id}/billing`)).body;
+      const ledger = (await ctx.api.get(`/servers/${id}/billing?limit=1000`)).body;
       expect(ledger.amount, id).toBe(expected.amount);
       expect(ledger.items.filter((l: { kind: string }) => l.kind === "settlement")).toHaveLength(1);
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
+import { pageCursor, pageLimit } from "./paging.ts";
 import { TenantScope } from "./tenants.ts";
 
 const Money = z
@@ -43,18 +44,29 @@ export const LedgerLine = z
   .meta({ id: "LedgerLine" });
 export type LedgerLine = z.infer<typeof LedgerLine>;
 
+/** Ledger pages: after the line id (a sequence) that ended the previous one. */
+export const ledgerCursor = pageCursor((key) => /^\d{1,18}$/.test(key));
+
+/** GET /servers/{id}/billing's query: a ledger outgrows one reply, so it is read a page at a time. */
+export const LedgerQuery = z.object({ limit: pageLimit(1000), cursor: ledgerCursor.schema }).strict();
+
 export const Ledger = z
   .object({
     server_id: z.string(),
     currency: z.string(),
-    billable_seconds: Seconds,
-    amount: Money.describe("The sum of the lines"),
-    items: z.array(LedgerLine).describe("Oldest first; append-only"),
+    billable_seconds: Seconds.describe("Of every line, not only this page's"),
+    amount: Money.describe("The sum of every line, not only this page's"),
+    items: z.array(LedgerLine).describe("One page of the lines, oldest first; append-only"),
+    next_cursor: z.string().nullable().describe("The cursor of the next page; null on the last"),
   })
   .meta({ id: "Ledger" });
 export type Ledger = z.infer<typeof Ledger>;
 
 const Total = z.object({ amount: Money, billable_seconds: Seconds });
+
+const uuid = z.uuid();
+/** by_server pages: after the server id that ended the previous one. */
+export const summaryCursor = pageCursor((key) => uuid.safeParse(key).success);
 
 export const BillingSummaryQuery = z
   .object({
@@ -63,6 +75,8 @@ export const BillingSummaryQuery = z
       .optional()
       .describe("RFC 3339; ledger lines at or after this time"),
     to: z.iso.datetime({ offset: true }).optional().describe("RFC 3339; ledger lines before this time"),
+    limit: pageLimit(100).describe("by_server's page size, 1 to 100"),
+    cursor: summaryCursor.schema,
   })
   .strict();
 
@@ -71,10 +85,13 @@ export const BillingSummary = z
     from: Timestamp.nullable(),
     to: Timestamp.nullable(),
     currency: z.string(),
-    total: Total,
-    by_server: z.array(Total.extend({ server_id: z.string(), type: InstanceType, region: Region })),
-    by_type: z.array(Total.extend({ type: InstanceType })),
-    by_region: z.array(Total.extend({ region: Region })),
+    total: Total.describe("Of every server, not only this page's"),
+    by_server: z
+      .array(Total.extend({ server_id: z.string(), type: InstanceType, region: Region }))
+      .describe("One page of the servers, by id"),
+    next_cursor: z.string().nullable().describe("The cursor of by_server's next page; null on the last"),
+    by_type: z.array(Total.extend({ type: InstanceType })).describe("Of every server"),
+    by_region: z.array(Total.extend({ region: Region })).describe("Of every server"),
   })
   .meta({ id: "BillingSummary" });
 export type BillingSummary = z.infer<typeof BillingSummary>;
@@ -84,7 +101,7 @@ const ServerRef = z.object({ server_id: z.uuid() });
 /** Commands answered by billing. */
 export const billing = {
   usage: defineCommand("billing", "usage", { request: ServerRef, reply: BillingUsage }),
-  ledger: defineCommand("billing", "ledger", { request: ServerRef, reply: Ledger }),
+  ledger: defineCommand("billing", "ledger", { request: ServerRef.extend(LedgerQuery.shape), reply: Ledger }),
   summary: defineCommand("billing", "summary", {
     /** null: every tenant (the admin key). */
     request: BillingSummaryQuery.extend({ tenant_id: TenantScope }),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineCommand } from "./command.ts";
+import { pageCursor, pageLimit } from "./paging.ts";
 
 /** The tenant every keyless request acts as when AUTH_REQUIRED=false; it always exists. */
 export const DEFAULT_TENANT = "default";
@@ -57,6 +58,19 @@ export const ApiKeyCreated = z
   })
   .meta({ id: "ApiKeyCreated" });
 
+/** Tenant pages: after the tenant (by id) that ended the previous one. */
+export const tenantCursor = pageCursor((key) => /^[A-Za-z0-9_-]{1,64}$/.test(key));
+
+/** GET /admin/tenants' query. */
+export const ListTenantsQuery = z.object({ limit: pageLimit(100), cursor: tenantCursor.schema }).strict();
+
+export const TenantPage = z
+  .object({
+    items: z.array(Tenant).describe("Oldest first"),
+    next_cursor: z.string().nullable().describe("The cursor of the next page; null on the last"),
+  })
+  .meta({ id: "TenantPage" });
+
 const KeyHash = z.string().regex(/^[0-9a-f]{64}$/, "a hex SHA-256");
 
 /** Commands answered by lifecycle, which owns tenants, API keys and quotas. */
@@ -71,8 +85,8 @@ export const tenants = {
     reply: Tenant,
   }),
   list: defineCommand("lifecycle", "tenant_list", {
-    request: z.object({}),
-    reply: z.object({ items: z.array(Tenant) }),
+    request: ListTenantsQuery,
+    reply: TenantPage,
   }),
   update: defineCommand("lifecycle", "tenant_update", {
     request: UpdateTenantBody.extend({ id: TenantId }),

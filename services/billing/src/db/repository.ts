@@ -1,6 +1,5 @@
 import {
   type BillingEvent,
-  type BillingSummary,
   billingEventSubject,
   type Db,
   type InstanceTypeName,
@@ -407,9 +406,15 @@ export class BillingRepository {
     };
   }
 
-  async ledger(serverId: string) {
+  /**
+   * A page of the server's ledger: `limit + 1` lines after line `after` (the caller cuts the
+   * page), with the totals of every line, read in one statement so they agree.
+   */
+  async ledger(serverId: string, limit: number, after?: string) {
     const rows = await this.db.execute<{
-      id: string;
+      total_amount: string;
+      total_billed_ms: string;
+      id: string | null;
       at_ms: string;
       kind: LedgerLine["kind"];
       billed_ms: string;
@@ -417,78 +422,114 @@ export class BillingRepository {
       rate: string | null;
       event_id: string | null;
     }>(sql`
-      SELECT id::text, (extract(epoch FROM at) * 1000)::bigint::text AS at_ms, kind, billed_ms::text, amount::text, rate::text, event_id
-      FROM billing.ledger WHERE server_id = ${serverId} ORDER BY id`);
-    let amount = 0n;
-    let billedMs = 0n;
-    const items = rows.rows.map((r): LedgerLine => {
-      amount += moneyFromDb(r.amount);
-      billedMs += BigInt(r.billed_ms);
-      return {
-        id: r.id,
-        at: new Date(Number(r.at_ms)).toISOString(),
-        kind: r.kind,
-        billable_seconds: secondsOf(BigInt(r.billed_ms)),
-        amount: formatMoney(moneyFromDb(r.amount)),
-        rate: r.rate === null ? null : formatMoney(moneyFromDb(r.rate)),
-        event_id: r.event_id,
-      };
-    });
+      WITH total AS (
+        SELECT coalesce(sum(amount), 0)::text AS total_amount, coalesce(sum(billed_ms), 0)::text AS total_billed_ms
+        FROM billing.ledger WHERE server_id = ${serverId}
+      ), page AS (
+        SELECT id, at, kind, billed_ms, amount, rate, event_id FROM billing.ledger
+        WHERE server_id = ${serverId} ${after === undefined ? sql`` : sql`AND id > ${after}`}
+        ORDER BY id LIMIT ${limit + 1}
+      )
+      SELECT t.total_amount, t.total_billed_ms, p.id::text, (extract(epoch FROM p.at) * 1000)::bigint::text AS at_ms,
+             p.kind, p.billed_ms::text, p.amount::text, p.rate::text, p.event_id
+      FROM total t LEFT JOIN page p ON true ORDER BY p.id`);
+    const totals = rows.rows[0];
+    const lines = rows.rows.flatMap((r): LedgerLine[] =>
+      r.id === null
+        ? []
+        : [
+            {
+              id: r.id,
+              at: new Date(Number(r.at_ms)).toISOString(),
+              kind: r.kind,
+              billable_seconds: secondsOf(BigInt(r.billed_ms)),
+              amount: formatMoney(moneyFromDb(r.amount)),
+              rate: r.rate === null ? null : formatMoney(moneyFromDb(r.rate)),
+              event_id: r.event_id,
+            },
+          ],
+    );
     return {
       server_id: serverId,
       currency: this.opts.currency,
-      billable_seconds: secondsOf(billedMs),
-      amount: formatMoney(amount),
-      items,
+      billable_seconds: secondsOf(BigInt(totals?.total_billed_ms ?? 0)),
+      amount: formatMoney(moneyFromDb(totals?.total_amount ?? "0")),
+      lines,
     };
   }
 
-  /** Ledger totals per server, type, region and overall, of the lines whose usage time is in [from, to). */
-  async summary(from?: string, to?: string, tenantId: string | null = null): Promise<BillingSummary> {
-    const rows = await this.db.execute<{
-      server_id: string;
-      type: InstanceTypeName;
-      region: Region;
-      amount: string;
-      billed_ms: string;
-    }>(sql`
-      SELECT l.server_id, s.type, s.region, sum(l.amount)::text AS amount, sum(l.billed_ms)::text AS billed_ms
-      FROM billing.ledger l JOIN billing.servers s ON s.server_id = l.server_id
-      WHERE true ${from ? sql`AND l.at >= ${from}` : sql``} ${to ? sql`AND l.at < ${to}` : sql``}
-        ${tenantId === null ? sql`` : sql`AND s.tenant_id = ${tenantId}`}
-      GROUP BY l.server_id, s.type, s.region ORDER BY l.server_id`);
-    const byType = new Map<InstanceTypeName, { amount: bigint; ms: bigint }>();
-    const byRegion = new Map<Region, { amount: bigint; ms: bigint }>();
-    const total = { amount: 0n, ms: 0n };
-    const add = <K>(map: Map<K, { amount: bigint; ms: bigint }>, key: K, amount: bigint, ms: bigint) => {
-      const entry = map.get(key) ?? { amount: 0n, ms: 0n };
-      entry.amount += amount;
-      entry.ms += ms;
-      map.set(key, entry);
-    };
-    const show = (t: { amount: bigint; ms: bigint }) => ({
-      amount: formatMoney(t.amount),
-      billable_seconds: secondsOf(t.ms),
+  /**
+   * Ledger totals of the lines whose usage time is in [from, to): per type, region and overall
+   * over every server, and per server for `limit + 1` servers after `after` (the caller cuts the
+   * page). Both read in one snapshot, so a page and the totals agree.
+   */
+  async summary(query: {
+    from?: string | undefined;
+    to?: string | undefined;
+    tenantId: string | null;
+    limit: number;
+    after?: string | undefined;
+  }) {
+    const { from, to, tenantId, limit, after } = query;
+    const lines = sql`${from ? sql`AND l.at >= ${from}` : sql``} ${to ? sql`AND l.at < ${to}` : sql``}`;
+    const tenant = tenantId === null ? sql`` : sql`AND s.tenant_id = ${tenantId}`;
+    const { groups, servers } = await this.db.transaction(
+      async (tx) => ({
+        // GROUPING says which set a row sums: 1 a type's, 2 a region's, 3 every line's.
+        groups: await tx.execute<{
+          grouping: number;
+          type: InstanceTypeName | null;
+          region: Region | null;
+          amount: string | null;
+          billed_ms: string | null;
+        }>(sql`
+          SELECT GROUPING(s.type, s.region) AS grouping, s.type, s.region,
+                 sum(l.amount)::text AS amount, sum(l.billed_ms)::text AS billed_ms
+          FROM billing.ledger l JOIN billing.servers s ON s.server_id = l.server_id
+          WHERE true ${lines} ${tenant}
+          GROUP BY GROUPING SETS ((s.type), (s.region), ())`),
+        // Walks the servers in id order and sums each one's lines through the ledger's index, so a
+        // page costs its own servers' lines and not the whole ledger's.
+        servers: await tx.execute<{
+          server_id: string;
+          type: InstanceTypeName;
+          region: Region;
+          amount: string;
+          billed_ms: string;
+        }>(sql`
+          SELECT s.server_id, s.type, s.region, t.amount::text, t.billed_ms::text
+          FROM billing.servers s CROSS JOIN LATERAL (
+            SELECT sum(l.amount) AS amount, sum(l.billed_ms) AS billed_ms
+            FROM billing.ledger l WHERE l.server_id = s.server_id ${lines}
+          ) t
+          WHERE t.amount IS NOT NULL ${tenant} ${after === undefined ? sql`` : sql`AND s.server_id > ${after}`}
+          ORDER BY s.server_id LIMIT ${limit + 1}`),
+      }),
+      { isolationLevel: "repeatable read", accessMode: "read only" },
+    );
+    const show = (row: { amount: string | null; billed_ms: string | null }) => ({
+      amount: formatMoney(moneyFromDb(row.amount ?? "0")),
+      billable_seconds: secondsOf(BigInt(row.billed_ms ?? 0)),
     });
-    const byServer = rows.rows.map((r) => {
-      const amount = moneyFromDb(r.amount);
-      const ms = BigInt(r.billed_ms);
-      add(byType, r.type, amount, ms);
-      add(byRegion, r.region, amount, ms);
-      total.amount += amount;
-      total.ms += ms;
-      return { server_id: r.server_id, type: r.type, region: r.region, ...show({ amount, ms }) };
-    });
+    const total = groups.rows.find((g) => g.grouping === 3);
+    const sets = (grouping: number) => groups.rows.filter((g) => g.grouping === grouping);
     return {
       from: from ?? null,
       to: to ?? null,
       currency: this.opts.currency,
-      total: show(total),
-      by_server: byServer,
-      by_type: [...byType].sort(([a], [b]) => a.localeCompare(b)).map(([type, t]) => ({ type, ...show(t) })),
-      by_region: [...byRegion]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([region, t]) => ({ region, ...show(t) })),
+      total: show(total ?? { amount: null, billed_ms: null }),
+      servers: servers.rows.map((r) => ({
+        server_id: r.server_id,
+        type: r.type,
+        region: r.region,
+        ...show(r),
+      })),
+      by_type: sets(1)
+        .flatMap(({ type, ...t }) => (type === null ? [] : [{ type, ...show(t) }]))
+        .sort((a, b) => a.type.localeCompare(b.type)),
+      by_region: sets(2)
+        .flatMap(({ region, ...t }) => (region === null ? [] : [{ region, ...show(t) }]))
+        .sort((a, b) => a.region.localeCompare(b.region)),
     };
   }
 }

@@ -2,7 +2,9 @@ import {
   ApiKeyCreated,
   type Bus,
   CreateTenantBody,
+  ListTenantsQuery,
   Tenant,
+  TenantPage,
   tenants,
   UpdateTenantBody,
 } from "@cloudsim/shared";
@@ -41,11 +43,12 @@ export const adminRoutes =
       {
         schema: {
           tags: ["admin"],
-          summary: "List tenants with their limits",
-          response: { 200: z.object({ items: z.array(Tenant) }), ...problems },
+          summary: "List tenants with their limits, oldest first, a page at a time",
+          querystring: ListTenantsQuery,
+          response: { 200: TenantPage, ...problems },
         },
       },
-      (request) => bus.request(tenants.list, {}, { requestId: request.id }),
+      (request) => bus.request(tenants.list, request.query, { requestId: request.id }),
     );
 
     app.patch(

@@ -1,4 +1,12 @@
-import { BillingSummary, BillingSummaryQuery, type Bus, billing, Ledger, lifecycle } from "@cloudsim/shared";
+import {
+  BillingSummary,
+  BillingSummaryQuery,
+  type Bus,
+  billing,
+  Ledger,
+  LedgerQuery,
+  lifecycle,
+} from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
@@ -12,9 +20,11 @@ export const billingRoutes =
       {
         schema: {
           tags: ["billing"],
-          summary: "A server's ledger: every line that changed its bill, oldest first",
+          summary: "A server's ledger: every line that changed its bill, oldest first, a page at a time",
+          description: "billable_seconds and amount are the server's totals, over every page.",
           params: IdParams,
-          response: { 200: Ledger, 404: Problem, 503: Problem },
+          querystring: LedgerQuery,
+          response: { 200: Ledger, 400: Problem, 404: Problem, 503: Problem },
         },
       },
       async (request) => {
@@ -24,7 +34,7 @@ export const billingRoutes =
           bus.request(lifecycle.get, { id: request.params.id, tenant_id: scopeOf(request) }, ctx),
           // Only asked for once lifecycle knows the id (billing wants a UUID).
           isServerId(request.params.id)
-            ? bus.request(billing.ledger, { server_id: request.params.id }, ctx)
+            ? bus.request(billing.ledger, { server_id: request.params.id, ...request.query }, ctx)
             : Promise.reject(new Error("not a server id")),
         ]);
         if (server.status === "rejected") throw server.reason;
@@ -40,7 +50,7 @@ export const billingRoutes =
           tags: ["billing"],
           summary: "Billed totals per server, type, region and overall",
           description:
-            "Sums the ledger lines whose usage time is in [from, to); open intervals count up to the last billing tick.",
+            "Sums the ledger lines whose usage time is in [from, to); open intervals count up to the last billing tick. by_server comes a page at a time; total, by_type and by_region are over every server.",
           querystring: BillingSummaryQuery,
           response: { 200: BillingSummary, 400: Problem, 503: Problem },
         },

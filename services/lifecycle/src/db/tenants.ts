@@ -43,8 +43,18 @@ export class TenantRepository {
     return this.view(row);
   }
 
-  async list(): Promise<Tenant[]> {
-    const rows = await this.db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.id));
+  /** Up to `limit` tenants, oldest first, after tenant `after` (the caller asks one more to see if a page follows). */
+  async list(limit: number, after?: string): Promise<Tenant[]> {
+    const rows = await this.db
+      .select()
+      .from(tenants)
+      .where(
+        after === undefined
+          ? undefined
+          : sql`(${tenants.createdAt}, ${tenants.id}) > (SELECT created_at, id FROM lifecycle.tenants WHERE id = ${after})`,
+      )
+      .orderBy(asc(tenants.createdAt), asc(tenants.id))
+      .limit(limit);
     return rows.map((r) => this.view(r));
   }
 
