@@ -33,6 +33,17 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
+/** How event consumers retry an event they fail on, and keep those they give up on (events.ts consumeEvents). */
+export const eventsConfig = z.object({
+  /** Deliveries of an event before it goes to the dead-letter stream. */
+  EVENT_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  /** The wait before the second delivery; it doubles with each further one (at most 5 minutes). */
+  EVENT_RETRY_DELAY: duration("1s"),
+  DEAD_LETTER_MAX_AGE: duration("14d"),
+  DEAD_LETTER_MAX_BYTES: z.coerce.number().int().min(1_048_576).default(268_435_456),
+});
+export type EventsConfig = z.infer<typeof eventsConfig>;
+
 /** What every service reads: its environment, logging and NATS. */
 export const baseConfig = z.object({
   ENVIRONMENT: z.string().default("development"),
@@ -46,6 +57,7 @@ export const baseConfig = z.object({
     .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")
     .default(""),
   REQUEST_TIMEOUT: duration("5s"),
+  ...eventsConfig.shape,
   /**
    * Requests a process handles at once; past it, a request is answered 503 at once rather than
    * queued (memory stays bounded under overload).

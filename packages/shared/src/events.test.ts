@@ -3,9 +3,20 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import { eventsConfig } from "./config.ts";
 import { createDatabase, type Database } from "./db.ts";
-import { consumeEvents, ensureEventStream, eventStreamName, processBatchOnce } from "./events.ts";
+import {
+  configureEventConsumers,
+  consumeEvents,
+  deadLetterStreamName,
+  ensureEventStream,
+  eventStreamName,
+  listDeadLetters,
+  processBatchOnce,
+  replayDeadLetter,
+} from "./events.ts";
 import { createLogger } from "./logger.ts";
+import { createRegistry, type Registry } from "./metrics.ts";
 import type { Bus } from "./nats.ts";
 import { connectTestBus } from "./testing/bus.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/postgres.ts";
@@ -23,12 +34,21 @@ const eventually = async (check: () => boolean | Promise<boolean>, what: string,
 
 describe("consumeEvents", () => {
   let bus: Bus;
+  let registry: Registry;
   beforeAll(async () => {
     bus = await connectTestBus(inject("natsUrl"));
+    registry = createRegistry("test");
+    configureEventConsumers(
+      bus,
+      eventsConfig.parse({ EVENT_MAX_DELIVER: "3", EVENT_RETRY_DELAY: "100ms" }),
+      registry,
+    );
     await ensureEventStream(bus);
   });
   afterAll(async () => {
-    await (await jetstreamManager(bus.nc)).streams.delete(eventStreamName(bus));
+    const jsm = await jetstreamManager(bus.nc);
+    await jsm.streams.delete(eventStreamName(bus));
+    await jsm.streams.delete(deadLetterStreamName(bus));
     await bus.close();
   });
 
@@ -40,6 +60,11 @@ describe("consumeEvents", () => {
   const pending = async (durable: string) => {
     const info = await (await jetstreamManager(bus.nc)).consumers.info(eventStreamName(bus), durable);
     return info.num_pending + info.num_ack_pending;
+  };
+  const deadLetters = (consumer: string) => listDeadLetters(bus, { consumer, limit: 100 });
+  const deadLettered = async (consumer: string) => {
+    const metric = await registry.getSingleMetric("cloudsim_events_dead_lettered_total")?.get();
+    return metric?.values.find((v) => v.labels.consumer === consumer)?.value ?? 0;
   };
 
   it("hands over what piled up as one batch, each event once in stream order, a lone one at once", async () => {
@@ -62,8 +87,15 @@ describe("consumeEvents", () => {
       await eventually(() => batches.flat().length >= 50, "50 events");
       expect(batches.flat()).toEqual(Array.from({ length: 50 }, (_, n) => n));
       expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
-      // The invalid ones were dropped (term), not left for redelivery.
+      // The invalid ones were dead-lettered at their first delivery, not left for redelivery.
       await eventually(async () => (await pending("test-a")) === 0, "nothing pending");
+      const letters = await deadLetters("test-a");
+      expect(letters.map((letter) => letter.payload)).toEqual(['{"n":"not a number"}', "not json"]);
+      for (const letter of letters) {
+        expect(letter.deliveries).toBe(1);
+        expect(letter.error).toMatch(/^does not match its contract: (n: )?Invalid input/);
+      }
+      expect(await deadLettered("test-a")).toBe(2);
       const lone = Date.now();
       await publish("a.x", { n: 50 });
       await eventually(() => batches.at(-1)?.[0] === 50, "the lone event");
@@ -99,6 +131,58 @@ describe("consumeEvents", () => {
       expect(done.filter((n) => n !== 7)).toEqual([...Array(20).keys()].filter((n) => n !== 7));
       expect(done.filter((n) => n === 7)).toHaveLength(1);
       await eventually(async () => (await pending("test-b")) === 0, "every event acked");
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it("dead-letters an event that fails EVENT_MAX_DELIVER times, with growing delays, and goes on", async () => {
+    await publish("p.x", { n: 0 });
+    await publish("p.x", { n: 1 });
+    const attempts: number[] = [];
+    const done: number[] = [];
+    let fixed = false;
+    const consumer = await consumeEvents({
+      bus,
+      durable: "test-p",
+      filter: "events.p.>",
+      schema: Numbered,
+      log,
+      handleBatch: async (events) => {
+        if (!fixed && events.some(({ event }) => event.n === 0)) {
+          // Its own delivery, not a batch it came in with 1 and that was then tried one by one.
+          if (events.length === 1) attempts.push(Date.now());
+          throw new Error("0 cannot be handled\never");
+        }
+        done.push(...events.map(({ event }) => event.n));
+      },
+    });
+    try {
+      await eventually(async () => (await deadLetters("test-p")).length === 1, "the dead letter", 5_000);
+      expect(attempts).toHaveLength(3);
+      const waits = attempts.slice(1).map((at, i) => at - (attempts[i] ?? 0));
+      expect(waits[0]).toBeGreaterThanOrEqual(100);
+      expect(waits[1]).toBeGreaterThanOrEqual(200);
+      const [letter] = await deadLetters("test-p");
+      expect(letter).toMatchObject({
+        subject: `${bus.prefix}events.p.x`,
+        consumer: "test-p",
+        deliveries: 3,
+        error: "0 cannot be handled ever",
+        payload: '{"n":0}',
+      });
+      expect(await deadLettered("test-p")).toBe(1);
+      await eventually(async () => (await pending("test-p")) === 0, "the dead letter acknowledged");
+      // Events after it are handled, and it is not delivered again.
+      await publish("p.x", { n: 2 });
+      await eventually(() => done.includes(2), "the event after it");
+      expect(done).toEqual([1, 2]);
+      expect(attempts).toHaveLength(3);
+      // Once the handler is fixed, a replay hands it over again and leaves no dead letter.
+      fixed = true;
+      await replayDeadLetter(bus, letter?.seq ?? 0);
+      await eventually(() => done.includes(0), "the replayed event");
+      expect(await deadLetters("test-p")).toEqual([]);
     } finally {
       await consumer.stop();
     }

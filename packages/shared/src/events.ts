@@ -1,11 +1,21 @@
-import { AckPolicy, DeliverPolicy, type JsMsg, jetstreamManager } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstreamManager,
+  type StoredMsg,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import { type SQL, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { z } from "zod";
+import { type EventsConfig, eventsConfig } from "./config.ts";
 import { type Db, rowInserter } from "./db.ts";
 import type { outboxTable, tracedOutboxTable } from "./event-tables.ts";
 import { type Logger, withRequestId } from "./logger.ts";
+import { Counter, type Registry } from "./metrics.ts";
 import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 import {
   currentTraceparent,
@@ -25,31 +35,66 @@ const MSG_ID_HEADER = "Nats-Msg-Id";
 
 const NANOS_PER_MS = 1_000_000;
 
+const DUPLICATE_WINDOW_NS = 2 * 60_000 * NANOS_PER_MS;
+
+/** A stream of this deployment: named after the subject prefix so deployments never share one. */
+const streamName = (bus: Pick<Bus, "prefix">, name: string) =>
+  `${bus.prefix.replace(/[^A-Za-z0-9_-]/g, "_")}${name}`;
+
 /** One stream holds every event; its name follows the subject prefix so deployments never share it. */
 export function eventStreamName(bus: Pick<Bus, "prefix">): string {
-  return `${bus.prefix.replace(/[^A-Za-z0-9_-]/g, "_")}EVENTS`;
+  return streamName(bus, "EVENTS");
 }
 
-/** Creates the events stream when it is missing; every service that publishes or consumes calls it. */
-export async function ensureEventStream(bus: Bus): Promise<void> {
-  const jsm = await jetstreamManager(bus.nc);
-  const name = eventStreamName(bus);
-  const config = {
-    name,
-    subjects: [`${bus.prefix}events.>`],
-    duplicate_window: 2 * 60_000 * NANOS_PER_MS,
-    max_age: 7 * 24 * 3_600_000 * NANOS_PER_MS,
-  };
+/** The stream of the events a consumer gave up on (see consumeEvents), for an operator to inspect and replay. */
+export function deadLetterStreamName(bus: Pick<Bus, "prefix">): string {
+  return streamName(bus, "DEAD_LETTERS");
+}
+
+/** The subject (after the deployment prefix) a consumer's dead letters are stored under. */
+export const deadLetterSubject = (durable: string) => `dead.${durable}`;
+
+/** The headers a dead letter carries besides the event's own request id and trace context. */
+export const DEAD_LETTER_HEADERS = {
+  subject: "Cloudsim-Dead-Subject",
+  consumer: "Cloudsim-Dead-Consumer",
+  error: "Cloudsim-Dead-Error",
+  deliveries: "Cloudsim-Dead-Deliveries",
+  streamSequence: "Cloudsim-Dead-Stream-Sequence",
+} as const;
+
+/** Creates a stream when it is missing: another service may create it between our look and our add. */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
   try {
-    await jsm.streams.info(name);
+    await jsm.streams.info(config.name);
   } catch {
-    // Another service may create it between our look and our add.
     await jsm.streams.add(config).catch(async (err) => {
-      await jsm.streams.info(name).catch(() => {
+      await jsm.streams.info(config.name).catch(() => {
         throw err;
       });
     });
   }
+}
+
+/** Creates the events stream when it is missing; every service that publishes or consumes calls it. */
+export async function ensureEventStream(bus: Bus): Promise<void> {
+  await ensureStream(await jetstreamManager(bus.nc), {
+    name: eventStreamName(bus),
+    subjects: [`${bus.prefix}events.>`],
+    duplicate_window: DUPLICATE_WINDOW_NS,
+    max_age: 7 * 24 * 3_600_000 * NANOS_PER_MS,
+  });
+}
+
+/** Bounded by age and size (the oldest go first), so a flood of poison cannot fill the disk. */
+async function ensureDeadLetterStream(bus: Bus, config: EventsConfig): Promise<void> {
+  await ensureStream(await jetstreamManager(bus.nc), {
+    name: deadLetterStreamName(bus),
+    subjects: [`${bus.prefix}dead.>`],
+    duplicate_window: DUPLICATE_WINDOW_NS,
+    max_age: config.DEAD_LETTER_MAX_AGE * NANOS_PER_MS,
+    max_bytes: config.DEAD_LETTER_MAX_BYTES,
+  });
 }
 
 /** What a service puts in its outbox: the relay publishes it on `subject` with Nats-Msg-Id = payload.id. */
@@ -232,6 +277,51 @@ class LazyEventContext implements EventContext {
 /** The most events handed over as one batch (as many as the consumer pulls at a time). */
 const MAX_BATCH = 200;
 
+/** The longest a failed event waits for its next delivery, however many it had. */
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+/** The most characters of an error a dead letter keeps. */
+const MAX_ERROR_HEADER = 1_000;
+
+/** How the event consumers of one service retry, and where they count what they gave up on. */
+interface RetryPolicy {
+  config: EventsConfig;
+  deadLettered: Counter<"consumer">;
+}
+
+// Per bus, as every consumer of a service gets its bus: set by startRuntime (configureEventConsumers).
+const retryPolicies = new WeakMap<Bus, RetryPolicy>();
+
+/**
+ * Sets how the event consumers on `bus` retry (EVENT_MAX_DELIVER, EVENT_RETRY_DELAY) and keep
+ * their dead letters (DEAD_LETTER_*), and registers cloudsim_events_dead_lettered_total in
+ * `registry`. Consumers on a bus never configured use the defaults and count in no registry.
+ */
+export function configureEventConsumers(bus: Bus, config: EventsConfig, registry: Registry): void {
+  retryPolicies.set(bus, { config, deadLettered: deadLetteredCounter([registry]) });
+}
+
+const deadLetteredCounter = (registers: Registry[]) =>
+  new Counter({
+    name: "cloudsim_events_dead_lettered_total",
+    help: "Events a consumer gave up on (failed EVENT_MAX_DELIVER times, or not matching their contract) and stored in the dead-letter stream",
+    labelNames: ["consumer"],
+    registers,
+  });
+
+function retryPolicyOf(bus: Bus): RetryPolicy {
+  let policy = retryPolicies.get(bus);
+  if (!policy) {
+    policy = { config: eventsConfig.parse({}), deadLettered: deadLetteredCounter([]) };
+    retryPolicies.set(bus, policy);
+  }
+  return policy;
+}
+
+/** The wait before delivery `deliveries + 1`: EVENT_RETRY_DELAY, doubling with each delivery, capped. */
+const retryDelayMs = (config: EventsConfig, deliveries: number) =>
+  Math.min(config.EVENT_RETRY_DELAY * 2 ** (deliveries - 1), MAX_RETRY_DELAY_MS);
+
 /** A message's JSON payload; undefined when it is not JSON (the schema then rejects it). */
 function jsonOf(msg: JsMsg): unknown {
   try {
@@ -246,7 +336,10 @@ function jsonOf(msg: JsMsg): unknown {
  * them. Events are handed over in batches of what arrived while the previous batch was being
  * handled: one event under light load (no waiting to fill a batch), many under load, so a
  * handler pays its round trips and commit once per batch rather than once per event.
- * `handleBatch` must be idempotent by event id (see processBatchOnce); a failure is redelivered.
+ * `handleBatch` must be idempotent by event id (see processBatchOnce). A failed event is
+ * redelivered after a growing delay, EVENT_MAX_DELIVER times at most; then, or at once when it
+ * does not match its contract, it is stored in the dead-letter stream and acknowledged, so the
+ * events after it go on.
  */
 export async function consumeEvents<S extends z.ZodType>(opts: {
   bus: Bus;
@@ -274,6 +367,11 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
         throw err;
       });
     });
+  const policy = retryPolicyOf(bus);
+  const { EVENT_MAX_DELIVER: maxDeliver } = policy.config;
+  // At 0 from the start: Prometheus's increase() does not see the first dead letter of a new series.
+  policy.deadLettered.inc({ consumer: durable }, 0);
+  await ensureDeadLetterStream(bus, policy.config);
   const consumer = await bus.js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: MAX_BATCH });
   bus.consumers.push({ stream, durable });
@@ -324,14 +422,18 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   const handleInSpan = async (span: Span, batch: JsMsg[]) => {
     const events: Parsed[] = [];
     for (const msg of batch) {
+      // Delivered before and neither acknowledged nor refused: its handling hung or its process died.
+      if (msg.info.deliveryCount > maxDeliver) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "event given up on" });
+        await deadLetter(msg, `not handled in ${msg.info.deliveryCount - 1} deliveries`);
+        continue;
+      }
       const parsed = opts.schema.safeParse(jsonOf(msg));
       if (!parsed.success) {
-        log.error(
-          { subject: msg.subject, issues: parsed.error.issues },
-          "event does not match its contract; dropped",
-        );
+        // Another delivery would not parse either.
         span.setStatus({ code: SpanStatusCode.ERROR, message: "invalid event" });
-        msg.term();
+        const issues = parsed.error.issues.map((issue) => [...issue.path, issue.message].join(": "));
+        await deadLetter(msg, `does not match its contract: ${issues.join("; ")}`);
         continue;
       }
       const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
@@ -343,7 +445,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
       for (const { msg } of events) msg.ack();
     } catch (err) {
       recordError(span, err);
-      if (events.length === 1) for (const one of events) failed(one, err);
+      if (events.length === 1) for (const one of events) await failed(one, err);
       else {
         // One bad event must not hold back the others: each alone, only the failures redelivered.
         log.warn({ err, events: events.length }, "event batch failed; handling its events one by one");
@@ -353,15 +455,52 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
             one.msg.ack();
           } catch (err) {
             recordError(span, err);
-            failed(one, err);
+            await failed(one, err);
           }
         }
       }
     }
   };
-  const failed = (one: Parsed, err: unknown) => {
-    one.ctx.log.error({ err, subject: one.msg.subject }, "event handling failed; it will be redelivered");
-    one.msg.nak(1_000);
+  const failed = async ({ msg, ctx }: Parsed, err: unknown) => {
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries >= maxDeliver) return deadLetter(msg, (err as Error)?.message || String(err));
+    const delayMs = retryDelayMs(policy.config, deliveries);
+    ctx.log.error(
+      { err, subject: msg.subject, deliveries, delay_ms: delayMs },
+      "event handling failed; it will be redelivered",
+    );
+    msg.nak(delayMs);
+  };
+  /** Stores `msg` in the dead-letter stream, then acknowledges it; when that store fails, it comes back later. */
+  const deadLetter = async (msg: JsMsg, error: string) => {
+    const { deliveryCount: deliveries, streamSequence } = msg.info;
+    const h = contextHeaders(msg.headers);
+    h.set(DEAD_LETTER_HEADERS.subject, msg.subject);
+    h.set(DEAD_LETTER_HEADERS.consumer, durable);
+    // A header is one line, and a few of them must fit in a message.
+    h.set(DEAD_LETTER_HEADERS.error, error.replace(/\s+/g, " ").slice(0, MAX_ERROR_HEADER));
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(deliveries));
+    h.set(DEAD_LETTER_HEADERS.streamSequence, String(streamSequence));
+    try {
+      // Its id makes a store whose acknowledgement was lost, tried again, one dead letter.
+      await bus.js.publish(bus.prefix + deadLetterSubject(durable), msg.data, {
+        headers: h,
+        msgID: `${durable}:${streamSequence}`,
+      });
+    } catch (err) {
+      log.error(
+        { err, subject: msg.subject, deliveries },
+        "event could not be dead-lettered; it will be redelivered",
+      );
+      msg.nak(retryDelayMs(policy.config, deliveries));
+      return;
+    }
+    policy.deadLettered.inc({ consumer: durable });
+    log.error(
+      { subject: msg.subject, consumer: durable, deliveries, stream_sequence: streamSequence, error },
+      `event dead-lettered to ${deadLetterStreamName(bus)}; see docs/runbook.md#eventsdeadlettered`,
+    );
+    msg.ack();
   };
 
   // The reader only buffers; the worker takes all that is buffered as the next batch, and
@@ -404,6 +543,73 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
       for (const msg of buffer.splice(0)) msg.nak();
     },
   };
+}
+
+/** New headers with the request id and trace context of `from`, which a dead letter and its replay keep. */
+function contextHeaders(from: MsgHdrs | undefined): MsgHdrs {
+  const h = headers();
+  for (const name of [REQUEST_ID_HEADER, TRACEPARENT_HEADER]) {
+    const value = from?.get(name);
+    if (value) h.set(name, value);
+  }
+  return h;
+}
+
+/** A dead letter as stored: the event's payload, and where, why and after how many deliveries it was given up on. */
+export interface DeadLetter {
+  seq: number;
+  storedAt: Date;
+  subject: string;
+  consumer: string;
+  error: string;
+  deliveries: number;
+  payload: string;
+}
+
+const deadLetterOf = (stored: StoredMsg): DeadLetter => ({
+  seq: stored.seq,
+  storedAt: stored.time,
+  subject: stored.header.get(DEAD_LETTER_HEADERS.subject),
+  consumer: stored.header.get(DEAD_LETTER_HEADERS.consumer),
+  error: stored.header.get(DEAD_LETTER_HEADERS.error),
+  deliveries: Number(stored.header.get(DEAD_LETTER_HEADERS.deliveries)),
+  payload: stored.string(),
+});
+
+/** The dead letters of this deployment, oldest first (`limit` at most); of one consumer when it is named. */
+export async function listDeadLetters(
+  bus: Bus,
+  opts: { consumer?: string; limit: number },
+): Promise<DeadLetter[]> {
+  const jsm = await jetstreamManager(bus.nc);
+  const stream = deadLetterStreamName(bus);
+  const { state } = await jsm.streams.info(stream);
+  const letters: DeadLetter[] = [];
+  // Sequences between first and last may have been deleted (replayed), and answer null.
+  for (let seq = state.first_seq; seq <= state.last_seq && letters.length < opts.limit; seq++) {
+    const stored = state.messages > 0 ? await jsm.streams.getMessage(stream, { seq }) : null;
+    if (stored && (!opts.consumer || stored.subject === bus.prefix + deadLetterSubject(opts.consumer)))
+      letters.push(deadLetterOf(stored));
+  }
+  return letters;
+}
+
+/**
+ * Publishes dead letter `seq` again on the subject it came from, then deletes it. Every consumer
+ * of that subject gets it again; those that handled it before skip it by its event id.
+ */
+export async function replayDeadLetter(bus: Bus, seq: number): Promise<DeadLetter> {
+  const jsm = await jetstreamManager(bus.nc);
+  const stream = deadLetterStreamName(bus);
+  const stored = await jsm.streams.getMessage(stream, { seq });
+  if (!stored) throw new Error(`${stream} holds no dead letter ${seq}`);
+  const letter = deadLetterOf(stored);
+  const h = contextHeaders(stored.header);
+  // Not the event's own id: the events stream would drop it within its duplicate window.
+  h.set(MSG_ID_HEADER, `replay:${stream}:${seq}`);
+  await bus.js.publish(letter.subject, stored.data, { headers: h });
+  await jsm.streams.deleteMessage(stream, seq);
+  return letter;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   natsRoles,
   natsServices,
 } from "./contracts/nats-roles.ts";
-import { eventStreamName } from "./events.ts";
+import { deadLetterStreamName, deadLetterSubject, eventStreamName } from "./events.ts";
 import { natsInboxPrefix } from "./nats.ts";
 
 /** A subject prefix of any one token: each test file takes its own (`t1a2b3c4d5e.`) on one server. */
@@ -35,21 +35,30 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
     );
   const role: NatsRole = natsRoles[service];
   const on = (subject: string) => subjectPrefix + subject;
-  // The stream is named after the prefix (eventStreamName), so any prefix means any stream name.
-  const stream = subjectPrefix === ANY_SUBJECT_PREFIX ? "*" : eventStreamName({ prefix: subjectPrefix });
+  // The streams are named after the prefix (eventStreamName), so any prefix means any stream name.
+  const anyPrefix = subjectPrefix === ANY_SUBJECT_PREFIX;
+  const stream = anyPrefix ? "*" : eventStreamName({ prefix: subjectPrefix });
+  const deadLetters = deadLetterStreamName({ prefix: subjectPrefix });
+  const consumers = Object.values(role.consumers);
   const answers = commands.filter((command) => command.service === service).map((c) => on(c.subject));
   // Only the JetStream API calls it makes: the stream's look-up and creation (ensureEventStream),
-  // and for each of its durable consumers creation, look-up, pulls and acknowledgements.
+  // for each of its durable consumers creation, look-up, pulls and acknowledgements, and for a
+  // service with consumers the dead-letter stream's look-up and creation and its dead letters.
   const jetstreamApi = role.jetstream
     ? [
         "$JS.API.INFO",
         `$JS.API.STREAM.INFO.${stream}`,
         `$JS.API.STREAM.CREATE.${stream}`,
-        ...Object.values(role.consumers).flatMap(({ durable, filter }) => [
+        // With any prefix, the events stream's "*" names this one too.
+        ...(consumers.length > 0 && !anyPrefix
+          ? [`$JS.API.STREAM.INFO.${deadLetters}`, `$JS.API.STREAM.CREATE.${deadLetters}`]
+          : []),
+        ...consumers.flatMap(({ durable, filter }) => [
           `$JS.API.CONSUMER.CREATE.${stream}.${durable}.${on(filter)}`,
           `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
           `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
           `$JS.ACK.${stream}.${durable}.>`,
+          on(deadLetterSubject(durable)),
         ]),
       ]
     : [];

@@ -28,7 +28,7 @@ export interface NatsRole {
   sends: readonly Command[];
   /** The events its outbox relay publishes to the stream (a filter of eventSubjects). */
   publishesEvents?: string;
-  /** The durable consumers it reads; a service with any uses JetStream. */
+  /** The durable consumers it reads (each stores what it gives up on as `dead.<durable>`); a service with any uses JetStream. */
   consumers: Record<string, DurableConsumer>;
   /** Core NATS subjects (after the deployment prefix) it publishes and subscribes to. */
   publishes?: readonly string[];
