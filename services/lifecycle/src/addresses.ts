@@ -2,10 +2,13 @@ import {
   type Bus,
   batched,
   context,
+  currentDeadline,
   ipam,
   MAX_ALLOCATIONS,
   type Region,
   ROOT_CONTEXT,
+  withDeadline,
+  withoutDeadline,
   withRequestId,
 } from "@cloudsim/shared";
 
@@ -13,7 +16,16 @@ interface Wanted {
   serverId: string;
   region: Region;
   requestId: string;
+  /** The asking request's deadline, taken when it asks (a batch runs in another's context). */
+  deadline?: number | undefined;
 }
+
+/**
+ * A batch runs in whichever caller's context started it: each request sets its own deadline
+ * (the one asking alone keeps its caller's, one shared by many has none but its own timeout).
+ */
+const underDeadline = <T>(deadline: number | undefined, fn: () => Promise<T>) =>
+  deadline === undefined ? withoutDeadline(fn) : withDeadline(deadline, fn);
 
 /**
  * Addresses from ipam for new servers. A provision alone asks ipam.allocate, in its own trace;
@@ -22,12 +34,16 @@ interface Wanted {
  * A server the batch found no free address for asks on its own, which says why.
  */
 export function addressAllocator(bus: Bus): (wanted: Wanted) => Promise<string> {
-  const alone = async ({ serverId, region, requestId }: Wanted) =>
-    (await bus.request(ipam.allocate, { server_id: serverId, region }, { requestId })).address;
+  const alone = async ({ serverId, region, requestId, deadline }: Wanted) =>
+    (
+      await underDeadline(deadline, () =>
+        bus.request(ipam.allocate, { server_id: serverId, region }, { requestId }),
+      )
+    ).address;
   const together = async (batch: Wanted[]) => {
     const items = batch.map((w) => ({ server_id: w.serverId, region: w.region }));
     const reply = await context.with(ROOT_CONTEXT, () =>
-      withRequestId(null, () => bus.request(ipam.allocateMany, { items })),
+      withRequestId(null, () => withoutDeadline(() => bus.request(ipam.allocateMany, { items }))),
     );
     const addresses = new Map(reply.items.map((item) => [item.server_id.toLowerCase(), item.address]));
     return batch.map((w) => addresses.get(w.serverId.toLowerCase()) ?? null);
@@ -36,5 +52,8 @@ export function addressAllocator(bus: Bus): (wanted: Wanted) => Promise<string> 
     async (batch: Wanted[]) => (batch.length === 1 ? [await alone(batch[0] as Wanted)] : together(batch)),
     MAX_ALLOCATIONS,
   );
-  return async (wanted) => (await take(wanted)) ?? alone(wanted);
+  return async (wanted) => {
+    const timed = { ...wanted, deadline: currentDeadline() };
+    return (await take(timed)) ?? alone(timed);
+  };
 }
