@@ -8,7 +8,7 @@ import {
   type outboxConfig,
 } from "./config.ts";
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
-import { ensureEventStream, startOutboxRelay } from "./events.ts";
+import { configureEventConsumers, ensureEventStream, startOutboxRelay } from "./events.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
@@ -58,6 +58,7 @@ export async function startRuntime(
   const bus = await connectBus(name, config, log);
   await ensureEventStream(bus);
   const registry = createRegistry(name);
+  configureEventConsumers(bus, config, registry);
   const startRelay = () => {
     const outbox = config as Partial<z.infer<typeof outboxConfig>>;
     if (outbox.OUTBOX_INTERVAL === undefined || outbox.OUTBOX_BATCH === undefined) {
