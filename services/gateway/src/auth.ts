@@ -8,6 +8,7 @@ import {
   tenants,
 } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { LRUCache } from "lru-cache";
 import type { GatewayConfig } from "./config.ts";
 import { isDocsPath } from "./docs.ts";
 import { isEc2Request } from "./ec2/face.ts";
@@ -27,10 +28,13 @@ declare module "fastify" {
   }
 }
 
-export type AuthConfig = Pick<
-  GatewayConfig,
-  "ADMIN_API_KEY" | "AUTH_REQUIRED" | "AUTH_CACHE_TTL" | "RATE_LIMIT_PER_MINUTE"
->;
+export type KeyCacheConfig = Pick<GatewayConfig, "AUTH_CACHE_TTL" | "AUTH_CACHE_SIZE">;
+
+export type AuthConfig = KeyCacheConfig &
+  Pick<
+    GatewayConfig,
+    "ADMIN_API_KEY" | "AUTH_REQUIRED" | "AUTH_FAILURES_PER_MINUTE" | "RATE_LIMIT_PER_MINUTE"
+  >;
 
 /** A new API key: `csk_` and 32 random bytes in base64url. */
 export const newApiKey = () => `csk_${randomBytes(32).toString("base64url")}`;
@@ -53,55 +57,124 @@ const isPublic = (url: string) => {
 
 const unauthorized = (message: string) => new AppError("UNAUTHORIZED", message);
 
-/** The key hash → caller cache, with a TTL and a size bound; a revocation drops its entry at once. */
-class KeyCache {
-  private readonly entries = new Map<string, { caller: Caller | null; expires: number }>();
-  constructor(private readonly ttlMs: number) {}
-  get(hash: string): Caller | null | undefined {
-    const entry = this.entries.get(hash);
-    if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
-      this.entries.delete(hash);
-      return undefined;
-    }
-    return entry.caller;
-  }
-  set(hash: string, caller: Caller | null) {
-    if (this.ttlMs <= 0) return;
-    if (this.entries.size >= 10_000) this.entries.clear();
-    this.entries.set(hash, { caller, expires: Date.now() + this.ttlMs });
-  }
-  delete(hash: string) {
-    this.entries.delete(hash);
-  }
-}
-
 /** A token bucket per key: `perMinute` requests at once, refilled evenly over the minute. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(private readonly perMinute: number) {}
+  private readonly perMs: number;
+  constructor(readonly perMinute: number) {
+    this.perMs = perMinute / 60_000;
+  }
   /** 0 when allowed; otherwise the seconds until one request would be. */
   take(key: string, now = Date.now()): number {
     if (this.perMinute <= 0) return 0;
-    const perMs = this.perMinute / 60_000;
-    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
-    bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.at) * perMs);
-    bucket.at = now;
-    if (this.buckets.size >= 100_000 && !this.buckets.has(key)) this.sweep(now);
-    this.buckets.set(key, bucket);
+    const bucket = this.refilled(key, now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
+  }
+  /** Gives back a token taken for a request that turned out not to count. */
+  refund(key: string, now = Date.now()) {
+    if (this.perMinute <= 0) return;
+    const bucket = this.refilled(key, now);
+    bucket.tokens = Math.min(this.perMinute, bucket.tokens + 1);
+  }
+  /** What is left of a key's bucket, and the seconds until it is full again. */
+  headroom(key: string, now = Date.now()): { remaining: number; resetSeconds: number } {
+    const bucket = this.buckets.get(key);
+    const tokens = bucket ? this.tokensOf(bucket, now) : this.perMinute;
+    return {
+      remaining: Math.floor(tokens),
+      resetSeconds: Math.ceil((this.perMinute - tokens) / this.perMs / 1000),
+    };
+  }
+  private tokensOf(bucket: { tokens: number; at: number }, now: number) {
+    return Math.min(this.perMinute, bucket.tokens + (now - bucket.at) * this.perMs);
+  }
+  private refilled(key: string, now: number) {
+    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
+    bucket.tokens = this.tokensOf(bucket, now);
+    bucket.at = now;
+    if (this.buckets.size >= 100_000 && !this.buckets.has(key)) this.sweep(now);
+    this.buckets.set(key, bucket);
+    return bucket;
   }
   /** Drops the buckets that are full again (they would start full anyway). */
   private sweep(now: number) {
-    for (const [key, b] of this.buckets) {
-      if (b.tokens + (now - b.at) * (this.perMinute / 60_000) >= this.perMinute) this.buckets.delete(key);
-    }
+    for (const [key, b] of this.buckets)
+      if (this.tokensOf(b, now) >= this.perMinute) this.buckets.delete(key);
   }
 }
+
+/**
+ * Resolves keys for both faces. Keys that resolved are kept in a bounded LRU cache, for
+ * AUTH_CACHE_TTL; unknown keys never enter it, so a flood of bad keys cannot evict a tenant's.
+ * A key not in the cache is resolved once however many requests wait for it, and only while the
+ * client's address has failed fewer than `failuresPerMinute` times: each resolution takes a token
+ * of the address's bucket and one that finds the key gives it back, so an address that keeps
+ * sending unknown keys is refused (RATE_LIMITED) before it costs a NATS round trip and a query.
+ */
+export class KeyResolver<V extends {}> {
+  // lru-cache reads a ttl of 0 as "forever", so AUTH_CACHE_TTL=0 means no cache at all.
+  private readonly cache: LRUCache<string, V> | null;
+  private readonly inFlight = new Map<string, Promise<V | null>>();
+  private readonly failures: RateLimiter;
+  constructor(
+    config: KeyCacheConfig,
+    failuresPerMinute: number,
+    private readonly lookUp: (key: string, requestId: string) => Promise<V | null>,
+  ) {
+    this.cache =
+      config.AUTH_CACHE_TTL > 0
+        ? new LRUCache({ max: config.AUTH_CACHE_SIZE, ttl: config.AUTH_CACHE_TTL })
+        : null;
+    this.failures = new RateLimiter(failuresPerMinute);
+  }
+
+  /** What `key` resolves to, or null for a key that does not exist. */
+  resolve(key: string, request: FastifyRequest): Promise<V | null> {
+    const cached = this.cache?.get(key);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.resolveOnce(key, request).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Forgets the cached keys whose value `matches` (a revoked key). */
+  forget(matches: (key: string, value: V) => boolean) {
+    if (!this.cache) return;
+    for (const [key, value] of [...this.cache.entries()]) if (matches(key, value)) this.cache.delete(key);
+  }
+
+  private async resolveOnce(key: string, request: FastifyRequest): Promise<V | null> {
+    const found = await this.guarded(request.ip, () => this.lookUp(key, String(request.id)));
+    if (found) this.cache?.set(key, found);
+    return found;
+  }
+
+  private async guarded(address: string, lookUp: () => Promise<V | null>): Promise<V | null> {
+    const retryAfter = this.failures.take(address);
+    if (retryAfter > 0) throw tooManyFailures(this.failures.perMinute, retryAfter);
+    // Only a key that was not found counts; one found, or a lookup that failed, gives its token back.
+    const found = await lookUp().catch((err: unknown) => {
+      this.failures.refund(address);
+      throw err;
+    });
+    if (found) this.failures.refund(address);
+    return found;
+  }
+}
+
+const tooManyFailures = (perMinute: number, retryAfter: number) =>
+  new AppError(
+    "RATE_LIMITED",
+    `more than ${perMinute} failed authentications a minute from this address (AUTH_FAILURES_PER_MINUTE)`,
+    { reason: "failed_authentications", limit_per_minute: perMinute, retry_after_seconds: retryAfter },
+  );
 
 /**
  * `Authorization: Bearer <key>` on every route but health, metrics and the docs: the admin key,
@@ -109,11 +182,19 @@ export class RateLimiter {
  */
 export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) {
   const adminHash = config.ADMIN_API_KEY ? createHash("sha256").update(config.ADMIN_API_KEY).digest() : null;
-  const cache = new KeyCache(config.AUTH_CACHE_TTL);
+  const keys = new KeyResolver(config, config.AUTH_FAILURES_PER_MINUTE, (hash, requestId) =>
+    bus
+      .request(tenants.authenticate, { key_hash: hash }, { requestId })
+      .then((r): Caller => ({ tenantId: r.tenant_id, keyId: r.key_id, admin: false }))
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.code === "UNAUTHORIZED") return null;
+        throw err;
+      }),
+  );
   const limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
   const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
     callback: (err, msg) => {
-      if (!err) cache.delete(msg.string());
+      if (!err) keys.forget((hash) => hash === msg.string());
     },
   });
   app.addHook("onClose", async () => revoked.unsubscribe());
@@ -130,25 +211,22 @@ export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) 
     const digest = createHash("sha256").update(match[1]).digest();
     if (adminHash && timingSafeEqual(digest, adminHash))
       return { tenantId: null, keyId: "admin", admin: true };
-    const hash = digest.toString("hex");
-    let caller = cache.get(hash);
-    if (caller === undefined) {
-      caller = await bus
-        .request(tenants.authenticate, { key_hash: hash }, { requestId: request.id })
-        .then((r): Caller => ({ tenantId: r.tenant_id, keyId: r.key_id, admin: false }))
-        .catch((err: unknown) => {
-          if (err instanceof AppError && err.code === "UNAUTHORIZED") return null;
-          throw err;
-        });
-      cache.set(hash, caller);
-    }
+    const caller = await keys.resolve(digest.toString("hex"), request);
     if (!caller) throw unauthorized("unknown or revoked API key");
     return caller;
   };
 
-  /** RATE_LIMITED once a caller's key has made its RATE_LIMIT_PER_MINUTE requests. */
+  /**
+   * RATE_LIMITED once a caller's key has made its RATE_LIMIT_PER_MINUTE requests; every answer
+   * says what is left in the `x-ratelimit-*` headers @fastify/rate-limit would send.
+   */
   const limit = (caller: Caller, reply: FastifyReply) => {
+    if (config.RATE_LIMIT_PER_MINUTE <= 0) return;
     const retryAfter = limiter.take(caller.keyId);
+    const { remaining, resetSeconds } = limiter.headroom(caller.keyId);
+    reply.header("x-ratelimit-limit", String(config.RATE_LIMIT_PER_MINUTE));
+    reply.header("x-ratelimit-remaining", String(remaining));
+    reply.header("x-ratelimit-reset", String(resetSeconds));
     if (retryAfter > 0) {
       reply.header("retry-after", String(retryAfter));
       throw new AppError("RATE_LIMITED", `more than ${config.RATE_LIMIT_PER_MINUTE} requests a minute`, {

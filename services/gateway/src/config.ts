@@ -19,6 +19,13 @@ export const gatewayConfig = baseConfig.extend({
     .transform((v) => v === "true" || v === "1" || v === "yes"),
   /** How long a resolved key is trusted without asking lifecycle again (revocations also arrive at once). */
   AUTH_CACHE_TTL: duration("2s"),
+  /** How many resolved keys each cache (REST and EC2) holds; the least recently used go first. */
+  AUTH_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /**
+   * Failed authentications per minute per client address (a token bucket of this size); past it the
+   * address is refused before its key is resolved. 0 turns the limit off.
+   */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
   /** Requests per minute per API key (a token bucket of this size); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /**

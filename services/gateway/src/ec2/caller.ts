@@ -8,16 +8,14 @@ import {
   tenants,
 } from "@cloudsim/shared";
 import type { FastifyRequest } from "fastify";
-import { type Caller, hashKey } from "../auth.ts";
+import { type Caller, hashKey, type KeyCacheConfig, KeyResolver } from "../auth.ts";
 import type { GatewayConfig } from "../config.ts";
 import { authFailure, Ec2Error, missingAuth } from "./errors.ts";
 import { masterKeyFrom, openSecret } from "./secrets.ts";
 import { parseAuthorization, type SigV4Header, verifySignature } from "./sigv4.ts";
 
-export type Ec2AuthConfig = Pick<
-  GatewayConfig,
-  "ADMIN_API_KEY" | "AUTH_REQUIRED" | "AUTH_CACHE_TTL" | "AWS_SECRETS_KEY"
->;
+export type Ec2AuthConfig = KeyCacheConfig &
+  Pick<GatewayConfig, "ADMIN_API_KEY" | "AUTH_REQUIRED" | "AUTH_FAILURES_PER_MINUTE" | "AWS_SECRETS_KEY">;
 
 /** The access key id that goes with ADMIN_API_KEY as its secret. */
 export const ADMIN_ACCESS_KEY_ID = "admin";
@@ -28,6 +26,8 @@ const DEFAULT_REGION: Region = "us-east-1";
 interface Credentials {
   caller: Caller;
   secret: string;
+  /** The SHA-256 of the secret, which a revocation names. */
+  hash: string;
 }
 
 /** The passphrase API keys are sealed with: AWS_SECRETS_KEY, else ADMIN_API_KEY; null when neither is set. */
@@ -44,22 +44,8 @@ export function secretsKey(config: Pick<GatewayConfig, "AWS_SECRETS_KEY" | "ADMI
  */
 export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
   const masterKey = secretsKey(config);
-  const cache = new Map<string, { credentials: Credentials | null; expires: number; hash: string | null }>();
-  const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
-    callback: (err, msg) => {
-      if (err) return;
-      for (const [id, entry] of cache) if (entry.hash === msg.string()) cache.delete(id);
-    },
-  });
 
-  const lookUp = async (accessKeyId: string, requestId: string): Promise<Credentials | null> => {
-    if (accessKeyId === ADMIN_ACCESS_KEY_ID) {
-      return config.ADMIN_API_KEY
-        ? { caller: { tenantId: null, keyId: "admin", admin: true }, secret: config.ADMIN_API_KEY }
-        : null;
-    }
-    const cached = cache.get(accessKeyId);
-    if (cached && cached.expires > Date.now()) return cached.credentials;
+  const credentialsOf = async (accessKeyId: string, requestId: string): Promise<Credentials | null> => {
     const found = await bus
       .request(tenants.awsCredentials, { key_id: accessKeyId }, { requestId })
       .catch((err: unknown) => {
@@ -67,26 +53,38 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
           return null;
         throw err;
       });
-    if (found && !found.sealed_secret)
+    if (!found) return null;
+    if (!found.sealed_secret)
       throw authFailure(
         "This API key was made before the EC2 API: make a new key to use it as AWS credentials.",
       );
-    if (found && !masterKey)
+    if (!masterKey)
       throw authFailure("The gateway has no AWS_SECRETS_KEY (or ADMIN_API_KEY) to open keys with.");
-    const credentials =
-      found && masterKey
-        ? {
-            caller: { tenantId: found.tenant_id, keyId: found.key_id, admin: false },
-            secret: openSecret(found.sealed_secret as string, masterKey),
-          }
-        : null;
-    if (config.AUTH_CACHE_TTL > 0) {
-      if (cache.size >= 10_000) cache.clear();
-      const hash = credentials ? hashKey(credentials.secret) : null;
-      cache.set(accessKeyId, { credentials, expires: Date.now() + config.AUTH_CACHE_TTL, hash });
-    }
-    return credentials;
+    const secret = openSecret(found.sealed_secret, masterKey);
+    return {
+      caller: { tenantId: found.tenant_id, keyId: found.key_id, admin: false },
+      secret,
+      hash: hashKey(secret),
+    };
   };
+  // Without AUTH_REQUIRED an unknown key acts as tenant `default`: it is no failed authentication.
+  const failuresPerMinute = config.AUTH_REQUIRED ? config.AUTH_FAILURES_PER_MINUTE : 0;
+  const keys = new KeyResolver(config, failuresPerMinute, credentialsOf);
+  const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
+    callback: (err, msg) => {
+      if (!err) keys.forget((_id, credentials) => credentials.hash === msg.string());
+    },
+  });
+
+  const admin: Credentials | null = config.ADMIN_API_KEY
+    ? {
+        caller: { tenantId: null, keyId: "admin", admin: true },
+        secret: config.ADMIN_API_KEY,
+        hash: hashKey(config.ADMIN_API_KEY),
+      }
+    : null;
+  const lookUp = (accessKeyId: string, request: FastifyRequest): Promise<Credentials | null> =>
+    accessKeyId === ADMIN_ACCESS_KEY_ID ? Promise.resolve(admin) : keys.resolve(accessKeyId, request);
 
   const anonymous = (request: FastifyRequest): Caller => ({
     tenantId: DEFAULT_TENANT,
@@ -104,7 +102,7 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
       return { caller: anonymous(request), region: DEFAULT_REGION };
     }
     const region = signedRegion(auth);
-    const credentials = await lookUp(auth.accessKeyId, request.id);
+    const credentials = await lookUp(auth.accessKeyId, request);
     if (!credentials) {
       if (config.AUTH_REQUIRED) throw authFailure();
       return { caller: anonymous(request), region };
