@@ -42,6 +42,8 @@ export interface GatewayDeps {
     | "EC2_TERMINATED_RETENTION"
     | "EC2_STATUS_CHECK_DELAY"
     | "MAX_IN_FLIGHT"
+    | "AUTH_CACHE_SIZE"
+    | "AUTH_FAILURES_PER_MINUTE"
   >;
 }
 

@@ -131,7 +131,8 @@ export const signatureDoesNotMatch = () =>
 
 export const requestExpired = () => new Ec2Error("RequestExpired", "Request has expired");
 
-export const requestLimitExceeded = () => new Ec2Error("RequestLimitExceeded", "Request limit exceeded.");
+export const requestLimitExceeded = (why?: string) =>
+  new Ec2Error("RequestLimitExceeded", why ? `Request limit exceeded: ${why}` : "Request limit exceeded.");
 
 export const invalidAction = (name: string) =>
   new Ec2Error("InvalidAction", `The action ${clip(name)} is not valid for this web service.`);
@@ -178,7 +179,7 @@ const fromAppError = {
     err.details.quota === "max_vcpus"
       ? vcpuLimitExceeded(count(err.details.limit))
       : instanceLimitExceeded(count(err.details.limit)),
-  RATE_LIMITED: () => requestLimitExceeded(),
+  RATE_LIMITED: (err) => requestLimitExceeded(err.message),
   UNAUTHORIZED: () => authFailure(),
   FORBIDDEN: () => unauthorizedOperation(),
   UNAVAILABLE: () => unavailable(),
