@@ -97,93 +97,99 @@ export class ReaperRepository {
   }
 
   /**
-   * One sweep, by one replica at a time (an advisory lock held for the sweep's transaction):
-   * finds servers stopped for longer than `idleMs`, lets `decide` act on each, and records
-   * the decisions and the sweep, with its figures per tenant. Returns undefined when another
-   * replica is sweeping.
+   * One sweep, by one replica at a time (an advisory lock held by a connection of its own, in
+   * no transaction): finds servers stopped for longer than `idleMs` and lets `decide` act on
+   * each. No transaction stays open while lifecycle answers: each decision is recorded on its
+   * own as soon as it is taken, so a sweep stopped half way leaves the rest undecided for the
+   * next one; the sweep's row, with its figures per tenant, comes last. Returns undefined when
+   * another replica is sweeping.
    */
   async sweep(
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
     decide: (candidate: Candidate) => Promise<Decision>,
   ): Promise<SweepResult | undefined> {
-    const client = await this.pool.connect();
+    const lockHolder = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      const lock = await client.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_xact_lock(hashtext('reaper:sweep')) AS locked",
+      const lock = await lockHolder.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtext('reaper:sweep')) AS locked",
       );
-      if (!lock.rows[0]?.locked) {
-        await client.query("COMMIT");
-        return undefined;
-      }
-      const { rows } = await client.query<{
-        server_id: string;
-        state_since: Date;
-        exempt: boolean;
-        tenant_id: string;
-      }>(
-        `SELECT server_id, state_since, exempt, tenant_id FROM reaper.watched
-         WHERE state = 'stopped' AND decided_at IS NULL AND state_since < now() - make_interval(secs => $1)
-         ORDER BY state_since LIMIT $2`,
-        [opts.idleMs / 1000, opts.batch],
-      );
-      const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => {
-        const candidate = {
-          serverId: r.server_id,
-          tenantId: r.tenant_id,
-          stateSince: r.state_since,
-          exempt: r.exempt,
-        };
-        return { ...candidate, decision: await decide(candidate) };
-      });
-      for (const outcome of opts.dryRun ? [] : (["reaped", "spared"] as const)) {
-        const decided = decisions.filter((d) => d.decision === outcome).map((d) => d.serverId);
-        if (decided.length === 0) continue;
-        await client.query(
-          "UPDATE reaper.watched SET decided_at = now(), outcome = $2 WHERE server_id = ANY($1)",
-          [decided, outcome],
-        );
-      }
-      const figures = noFigures();
-      const byTenant = new Map<string, SweepFigures>();
-      for (const d of decisions) {
-        tally(figures, d.decision);
-        const ofTenant = byTenant.get(d.tenantId) ?? noFigures();
-        tally(ofTenant, d.decision);
-        byTenant.set(d.tenantId, ofTenant);
-      }
-      const tenantRows = [...byTenant].map(([tenant_id, f]) => ({ tenant_id, ...f }));
-      // Started when the transaction did: the clock decided_at is on (now()).
-      const sweep = await client.query<{ started_at: Date; finished_at: Date }>(
-        `WITH sweep AS (
-           INSERT INTO reaper.sweeps (started_at, finished_at, dry_run, candidates, reaped, spared, errors)
-           VALUES (now(), clock_timestamp(), $1, $2, $3, $4, $5)
-           RETURNING id, started_at, finished_at
-         ), tenants AS (
-           INSERT INTO reaper.sweep_tenants (sweep_id, tenant_id, candidates, reaped, spared, errors)
-           SELECT sweep.id, t.* FROM sweep, jsonb_to_recordset($6::jsonb)
-             AS t(tenant_id text, candidates int, reaped int, spared int, errors int)
-         )
-         SELECT started_at, finished_at FROM sweep`,
-        [
-          opts.dryRun,
-          figures.candidates,
-          figures.reaped,
-          figures.spared,
-          figures.errors,
-          JSON.stringify(tenantRows),
-        ],
-      );
-      const times = sweep.rows[0];
-      if (!times) throw new Error("the sweep's row was not written");
-      await client.query("COMMIT");
-      return { startedAt: times.started_at, finishedAt: times.finished_at, dryRun: opts.dryRun, ...figures };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
+      if (!lock.rows[0]?.locked) return undefined;
+      return await this.sweepLocked(opts, decide);
     } finally {
-      client.release();
+      // Closed rather than returned to the pool: the session lock ends with it, whatever failed.
+      lockHolder.release(true);
     }
+  }
+
+  private async sweepLocked(
+    opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
+    decide: (candidate: Candidate) => Promise<Decision>,
+  ): Promise<SweepResult> {
+    const { rows } = await this.pool.query<{
+      server_id: string;
+      state_since: Date;
+      exempt: boolean;
+      tenant_id: string;
+      started_at: Date;
+    }>(
+      `SELECT server_id, state_since, exempt, tenant_id, now() AS started_at FROM reaper.watched
+       WHERE state = 'stopped' AND decided_at IS NULL AND state_since < now() - make_interval(secs => $1)
+       ORDER BY state_since LIMIT $2`,
+      [opts.idleMs / 1000, opts.batch],
+    );
+    const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => {
+      const candidate = {
+        serverId: r.server_id,
+        tenantId: r.tenant_id,
+        stateSince: r.state_since,
+        exempt: r.exempt,
+      };
+      const decision = await decide(candidate);
+      if (!opts.dryRun && decision !== "error") await this.recordDecision(candidate.serverId, decision);
+      return { ...candidate, decision };
+    });
+    const figures = noFigures();
+    const byTenant = new Map<string, SweepFigures>();
+    for (const d of decisions) {
+      tally(figures, d.decision);
+      const ofTenant = byTenant.get(d.tenantId) ?? noFigures();
+      tally(ofTenant, d.decision);
+      byTenant.set(d.tenantId, ofTenant);
+    }
+    const tenantRows = [...byTenant].map(([tenant_id, f]) => ({ tenant_id, ...f }));
+    // Started when its candidates were read, on the clock decided_at is on (the database's).
+    const sweep = await this.pool.query<{ started_at: Date; finished_at: Date }>(
+      `WITH sweep AS (
+         INSERT INTO reaper.sweeps (started_at, finished_at, dry_run, candidates, reaped, spared, errors)
+         VALUES (coalesce($1::timestamptz, now()), clock_timestamp(), $2, $3, $4, $5, $6)
+         RETURNING id, started_at, finished_at
+       ), tenants AS (
+         INSERT INTO reaper.sweep_tenants (sweep_id, tenant_id, candidates, reaped, spared, errors)
+         SELECT sweep.id, t.* FROM sweep, jsonb_to_recordset($7::jsonb)
+           AS t(tenant_id text, candidates int, reaped int, spared int, errors int)
+       )
+       SELECT started_at, finished_at FROM sweep`,
+      [
+        rows[0]?.started_at ?? null,
+        opts.dryRun,
+        figures.candidates,
+        figures.reaped,
+        figures.spared,
+        figures.errors,
+        JSON.stringify(tenantRows),
+      ],
+    );
+    const times = sweep.rows[0];
+    if (!times) throw new Error("the sweep's row was not written");
+    return { startedAt: times.started_at, finishedAt: times.finished_at, dryRun: opts.dryRun, ...figures };
+  }
+
+  /** One decision, in one statement: recorded whole or not at all. */
+  private async recordDecision(serverId: string, outcome: Exclude<Decision, "error">): Promise<void> {
+    await this.pool.query("UPDATE reaper.watched SET decided_at = now(), outcome = $2 WHERE server_id = $1", [
+      serverId,
+      outcome,
+    ]);
   }
 
   /** The last sweep; for one tenant, its times with that tenant's figures. */
