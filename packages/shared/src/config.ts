@@ -44,6 +44,9 @@ export const eventsConfig = z.object({
 });
 export type EventsConfig = z.infer<typeof eventsConfig>;
 
+/** SHUTDOWN_GRACE's default: shorter than Compose's stop_grace_period (15 s), so the process ends itself first. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 /** What every service reads: its environment, logging and NATS. */
 export const baseConfig = z.object({
   ENVIRONMENT: z.string().default("development"),
@@ -63,6 +66,8 @@ export const baseConfig = z.object({
    * queued (memory stays bounded under overload).
    */
   MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
+  /** How long a stopping process may drain before it exits anyway, naming what it abandoned. */
+  SHUTDOWN_GRACE: duration(`${SHUTDOWN_GRACE_MS}ms`),
 });
 
 /** What every service with a database reads: DATABASE_URL, or its parts. */

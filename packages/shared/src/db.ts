@@ -32,6 +32,12 @@ export function createDatabase(
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on("error", (err) => log.warn({ err }, "idle postgres client failed"));
   pool.on("connect", preparing);
+  // Nor one checked out between two queries (a relay publishing, a lock held): the pool listens
+  // only to idle clients, and an 'error' without a listener ends the process. The next query on
+  // it fails, and the pool drops it on release.
+  pool.on("connect", (client) =>
+    client.on("error", (err) => log.warn({ err }, "postgres connection lost while checked out")),
+  );
   return { pool, db: drizzle(pool) };
 }
 

@@ -29,6 +29,14 @@ export async function readiness(checks: ReadinessCheck[]) {
   return { ready: Object.values(results).every((r) => r === "ok"), checks: results };
 }
 
+export interface HealthServer {
+  server: Server;
+  port: number;
+  /** From now on /readyz answers 503 whatever the checks say: the process is shutting down. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
 /** /healthz, /readyz and /metrics on a service's own port. */
 export async function startHealthServer(opts: {
   port: number;
@@ -36,12 +44,15 @@ export async function startHealthServer(opts: {
   registry: Registry;
   checks: ReadinessCheck[];
   log: Logger;
-}): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+}): Promise<HealthServer> {
+  let draining = false;
   const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return send(res, 200, "application/json", JSON.stringify({ status: "ok" }));
     if (path === "/readyz") {
-      const result = await readiness(opts.checks);
+      const result = draining
+        ? { ready: false, checks: { shutdown: "draining" } }
+        : await readiness(opts.checks);
       return send(res, result.ready ? 200 : 503, "application/json", JSON.stringify(result));
     }
     if (path === "/metrics") return send(res, 200, opts.registry.contentType, await opts.registry.metrics());
@@ -53,6 +64,9 @@ export async function startHealthServer(opts: {
   return {
     server,
     port,
+    drain() {
+      draining = true;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -21,6 +21,8 @@ export interface RunningService {
   /** The port of /healthz, /readyz and /metrics (or of the HTTP API, for the gateway). */
   port: number;
   stop(): Promise<void>;
+  /** The steps of stop() not finished yet: what a stop past SHUTDOWN_GRACE abandons. */
+  unfinished?(): string[];
 }
 
 type ServiceConfig = z.infer<typeof baseConfig> & z.infer<typeof databaseConfig> & { PORT: number };
@@ -94,19 +96,37 @@ export async function startRuntime(
   dependencyMetrics(registry, checks);
   consumerMetrics(registry, bus);
   const health = await startHealthServer({ port: config.PORT, registry, log, checks });
+  const shutdown = inOrder([
+    ["background workers", () => Promise.all(served.map((worker) => worker.stop()))],
+    ["NATS handlers and subscriptions", () => bus.close()],
+    ["Postgres connections", () => database.pool.end()],
+    // Last, so /readyz answers 503 for as long as the process drains.
+    ["health server", () => health.close()],
+  ]);
   return {
     port: health.port,
     async stop() {
-      await Promise.all(served.map((worker) => worker.stop()));
-      await bus.close();
-      await health.close();
-      await database.pool.end();
+      // Not ready first, so nothing new is sent this way while what is in hand finishes.
+      health.drain();
+      await shutdown.run();
     },
+    unfinished: shutdown.unfinished,
   };
 }
 
-/** How long a stopping service may take before it exits anyway (Compose's stop_grace_period is longer). */
-export const SHUTDOWN_GRACE_MS = 10_000;
+/** Steps run one after the other; `unfinished` names the ones not done yet. */
+function inOrder(steps: [name: string, run: () => Promise<unknown>][]) {
+  let done = 0;
+  return {
+    async run() {
+      for (const [, step] of steps) {
+        await step();
+        done++;
+      }
+    },
+    unfinished: () => steps.slice(done).map(([name]) => name),
+  };
+}
 
 /** main() of every service: config parsed once, start, and a graceful stop on SIGTERM/SIGINT. */
 export async function runService<S extends z.ZodType>(
@@ -136,10 +156,14 @@ export async function runService<S extends z.ZodType>(
     if (stopping) return;
     stopping = true;
     log.info({ signal }, `${name} stopping`);
+    const graceMs = (config as { SHUTDOWN_GRACE: number }).SHUTDOWN_GRACE;
     const timer = setTimeout(() => {
-      log.error(`${name} did not stop within ${SHUTDOWN_GRACE_MS} ms; exiting`);
+      log.error(
+        { abandoned: running.unfinished?.() ?? ["stop"] },
+        `${name} did not stop within SHUTDOWN_GRACE (${graceMs} ms); exiting anyway`,
+      );
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, graceMs);
     timer.unref();
     await running.stop();
     await flushTracing();
