@@ -63,3 +63,45 @@ export function isErrorCode(value: string): value is ErrorCode {
 
 export const notFound = (what: string, id: string) =>
   new AppError("NOT_FOUND", `${what} ${id} does not exist`, { [`${what}_id`]: id });
+
+/** Socket errors of a database that is not there (down, restarting, unreachable). */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Whether `err` (or an error it wraps, as drizzle's DrizzleQueryError does) says the database is
+ * gone for now: a refused or broken connection, SQLSTATE class 08 (connection exception), or
+ * 57P01-57P03 (shut down by an administrator, crashed, not accepting connections yet). node-postgres
+ * gives a connection it saw end no code, only its message.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (unreachableCodes.has(code) || /^(08...|57P0[123])$/.test(code)))
+      return true;
+    if (/^Connection terminated|is not queryable/.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * The catalogue error a failure is answered with: an AppError as it is, the database being away
+ * as UNAVAILABLE (a retry later will do), anything else as INTERNAL.
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err))
+    return new AppError(
+      "UNAVAILABLE",
+      "the database is unavailable; retry shortly",
+      { dependency: "postgres" },
+      { cause: err },
+    );
+  return new AppError("INTERNAL", "internal error", {}, { cause: err });
+}
