@@ -80,6 +80,16 @@ export const databaseConfig = z.object({
   DB_PASSWORD: z.string().default(""),
   DB_SSLMODE: z.enum(["disable", "prefer", "require", "verify-ca", "verify-full"]).default("disable"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** How long getting a connection may take (a full pool or an unreachable server): no wait without end. */
+  DB_CONNECT_TIMEOUT: duration("5s"),
+  /** The longest one statement may run; past it Postgres cancels it and the caller gets 503. */
+  DB_STATEMENT_TIMEOUT: duration("30s"),
+  /** The longest a statement may wait for a row or table lock. */
+  DB_LOCK_TIMEOUT: duration("10s"),
+  /** A transaction left idle this long is ended by Postgres, so it cannot hold back locks or vacuum. */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT: duration("10s"),
+  /** How long a starting replica waits for another's migrations before it gives up, naming the holder. */
+  DB_MIGRATION_LOCK_TIMEOUT: duration("60s"),
 });
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
 

@@ -3,6 +3,8 @@ import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import pg from "pg";
+import { type DatabaseConfig, databaseConfig } from "./config.ts";
+import { AppError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 export type Db = NodePgDatabase<Record<string, never>>;
@@ -12,21 +14,40 @@ export interface Database {
   db: Db;
 }
 
+/** How long a pool's connections may wait, in milliseconds (databaseConfig's DB_*_TIMEOUT). */
+export type DatabaseLimits = Pick<
+  DatabaseConfig,
+  | "DB_CONNECT_TIMEOUT"
+  | "DB_STATEMENT_TIMEOUT"
+  | "DB_LOCK_TIMEOUT"
+  | "DB_IDLE_IN_TRANSACTION_TIMEOUT"
+  | "DB_MIGRATION_LOCK_TIMEOUT"
+>;
+
+/** The limits a pool has when its caller names none: databaseConfig's defaults. */
+export const defaultDatabaseLimits: DatabaseLimits = databaseConfig.parse({});
+
 /**
  * `genericPlans`: every prepared statement runs on one generic plan. Postgres plans a prepared
  * statement afresh on every call for as long as it judges custom plans cheaper, and for some
  * (ipam's claims: LIMIT $n, random()) it always does: planning was half of what they cost.
  * Only for services whose statements are index lookups that any parameters plan the same.
+ * `limits`: no connection, statement, lock or idle transaction waits without end.
  */
 export function createDatabase(
   url: string,
   max: number,
   log: Logger,
-  opts: { genericPlans?: boolean } = {},
+  opts: { genericPlans?: boolean; limits?: DatabaseLimits } = {},
 ): Database {
+  const limits = opts.limits ?? defaultDatabaseLimits;
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    connectionTimeoutMillis: limits.DB_CONNECT_TIMEOUT,
+    statement_timeout: limits.DB_STATEMENT_TIMEOUT,
+    lock_timeout: limits.DB_LOCK_TIMEOUT,
+    idle_in_transaction_session_timeout: limits.DB_IDLE_IN_TRANSACTION_TIMEOUT,
     ...(opts.genericPlans ? { options: "-c plan_cache_mode=force_generic_plan" } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
@@ -79,21 +100,58 @@ function preparing(client: pg.PoolClient): void {
 
 /**
  * Applies a service's drizzle-kit migrations to its own schema. Replicas starting together
- * take turns on an advisory lock keyed by the schema name, so each migration runs once.
+ * take turns on an advisory lock keyed by the schema name, so each migration runs once. The
+ * lock is waited for `lockTimeoutMs` at most; then the error says who holds it. Migrations may
+ * rewrite big tables, so their statements run without the pool's statement timeout.
  */
-export async function migrateSchema(pool: pg.Pool, schema: string, migrationsFolder: string): Promise<void> {
+export async function migrateSchema(
+  pool: pg.Pool,
+  schema: string,
+  migrationsFolder: string,
+  lockTimeoutMs = defaultDatabaseLimits.DB_MIGRATION_LOCK_TIMEOUT,
+): Promise<void> {
+  const key = `migrate:${schema}`;
   const client = await pool.connect();
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext($1))", [`migrate:${schema}`]);
+    await client.query(`SET statement_timeout = 0; SET lock_timeout = ${Math.round(lockTimeoutMs)}`);
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+    } catch (err) {
+      if (pgCode(err) !== LOCK_NOT_AVAILABLE) throw err;
+      throw await migrationLockTaken(client, key, lockTimeoutMs);
+    }
+    await client.query("SET lock_timeout = 0");
     await migrate(drizzle(client), {
       migrationsFolder,
       migrationsSchema: schema,
       migrationsTable: "migrations",
     });
   } finally {
-    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`migrate:${schema}`]).catch(() => {});
+    await client.query("SELECT pg_advisory_unlock(hashtext($1))", [key]).catch(() => {});
+    // The pool's limits come back for the next user of this connection.
+    await client.query("RESET statement_timeout; RESET lock_timeout").catch(() => {});
     client.release();
   }
+}
+
+/** Who holds the migration lock `key` (pg_locks of advisory locks on one bigint: classid high, objid low). */
+async function migrationLockTaken(client: pg.PoolClient, key: string, lockTimeoutMs: number): Promise<Error> {
+  const { rows } = await client
+    .query<{ pid: number; application_name: string; since: Date | null }>(
+      `SELECT a.pid, a.application_name, a.xact_start AS since
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint`,
+      [key],
+    )
+    .catch(() => ({ rows: [] }));
+  const holders = rows.map(
+    (r) =>
+      `pid ${r.pid} (${r.application_name || "no application_name"}, since ${r.since?.toISOString() ?? "?"})`,
+  );
+  return new Error(
+    `the migration lock ${key} was not free within DB_MIGRATION_LOCK_TIMEOUT (${lockTimeoutMs} ms); held by ${holders.join(", ") || "nobody any more"}`,
+  );
 }
 
 export async function pingDatabase(pool: pg.Pool): Promise<void> {
@@ -102,11 +160,40 @@ export async function pingDatabase(pool: pg.Pool): Promise<void> {
 
 /** Postgres error code for a unique violation. */
 export const UNIQUE_VIOLATION = "23505";
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/** The Postgres error behind `err` (drizzle wraps it in its own, as `cause`). */
+function pgError(err: unknown): { code?: string; constraint?: string } | undefined {
+  return ((err as { cause?: unknown })?.cause ?? err) as { code?: string; constraint?: string } | undefined;
+}
+
+const pgCode = (err: unknown) => pgError(err)?.code;
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = (err as { cause?: unknown })?.cause ?? err;
-  const pgErr = e as { code?: string; constraint?: string };
+  const pgErr = pgError(err);
   return pgErr?.code === UNIQUE_VIOLATION && (constraint === undefined || pgErr.constraint === constraint);
+}
+
+/** SQLSTATEs of a limit the pool set (createDatabase), and the variable that sets it. */
+const limitOfCode: Record<string, keyof DatabaseLimits> = {
+  "57014": "DB_STATEMENT_TIMEOUT", // query_canceled
+  "25P03": "DB_IDLE_IN_TRANSACTION_TIMEOUT", // idle_in_transaction_session_timeout
+  [LOCK_NOT_AVAILABLE]: "DB_LOCK_TIMEOUT",
+};
+
+/**
+ * A database limit that was hit, as 503 UNAVAILABLE naming it (retrying later may succeed),
+ * or undefined for any other failure. Handlers' errors pass through it before they become 500s.
+ */
+export function databaseLimitError(err: unknown): AppError | undefined {
+  const limit = limitOfCode[pgCode(err) ?? ""];
+  if (!limit) return undefined;
+  return new AppError(
+    "UNAVAILABLE",
+    `the database gave up on this request: ${limit} was reached; try again later`,
+    { limit },
+    { cause: err },
+  );
 }
 
 /** JSON for Postgres: bigints as their digits (JSON.stringify refuses them). */

@@ -55,8 +55,11 @@ export async function startRuntime(
   storage: { schema: string; folder: string; genericPlans?: boolean },
   serve: (runtime: ServiceRuntime) => Promise<Worker | Worker[]> | Worker | Worker[],
 ): Promise<RunningService> {
-  const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, storage);
-  await migrateSchema(database.pool, storage.schema, storage.folder);
+  const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, {
+    ...storage,
+    limits: config,
+  });
+  await migrateSchema(database.pool, storage.schema, storage.folder, config.DB_MIGRATION_LOCK_TIMEOUT);
   const bus = await connectBus(name, config, log);
   await ensureEventStream(bus);
   const registry = createRegistry(name);
