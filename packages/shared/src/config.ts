@@ -11,6 +11,8 @@ export class ConfigError extends Error {
   }
 }
 
+const DAY_MS = 86_400_000;
+
 /** A duration variable in milliseconds; `bareUnit` says what a bare number means. */
 export const duration = (fallback: string, bareUnit: DurationUnit = "s") =>
   z
@@ -90,6 +92,17 @@ export const databaseConfig = z.object({
   DB_IDLE_IN_TRANSACTION_TIMEOUT: duration("10s"),
   /** How long a starting replica waits for another's migrations before it gives up, naming the holder. */
   DB_MIGRATION_LOCK_TIMEOUT: duration("60s"),
+  /**
+   * How long an event's id is kept as handled. The stream keeps an event 7 days from when it
+   * stored it (its max_age; its duplicate window is far shorter), and an event is handled after
+   * it was stored: once its id is this old, no redelivery of it can come any more.
+   */
+  PROCESSED_EVENTS_RETENTION: duration("7d").refine((ms) => ms >= DAY_MS * 7, {
+    message: "must be at least 7d, the event stream's max_age",
+  }),
+  /** How often expired rows are deleted, and how many per statement (prune.ts). */
+  PRUNE_INTERVAL: duration("60s"),
+  PRUNE_BATCH: z.coerce.number().int().min(1).max(100_000).default(1_000),
 });
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
 

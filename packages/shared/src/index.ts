@@ -14,6 +14,7 @@ export * from "./metrics.ts";
 export * from "./nats.ts";
 export * from "./nats-permissions.ts";
 export * from "./ops-metrics.ts";
+export * from "./prune.ts";
 export * from "./service.ts";
 export * from "./trace-context.ts";
 export * from "./wildcards.ts";

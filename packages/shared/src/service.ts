@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
 import { type Bus, connectBus } from "./nats.ts";
 import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
+import { processedEventsRetention, type Retention, startPruner } from "./prune.ts";
 import { flushTracing } from "./trace-context.ts";
 
 /** A started service: what tests and main need to reach it and stop it. */
@@ -51,8 +52,11 @@ export async function startRuntime(
   name: string,
   config: ServiceConfig,
   log: Logger,
-  /** The service's schema, its migrations, and whether its statements run on generic plans (createDatabase). */
-  storage: { schema: string; folder: string; genericPlans?: boolean },
+  /**
+   * The service's schema, its migrations, whether its statements run on generic plans
+   * (createDatabase), and the tables it prunes besides processed_events (prune.ts).
+   */
+  storage: { schema: string; folder: string; genericPlans?: boolean; retentions?: Retention[] },
   serve: (runtime: ServiceRuntime) => Promise<Worker | Worker[]> | Worker | Worker[],
 ): Promise<RunningService> {
   const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, {
@@ -80,6 +84,10 @@ export async function startRuntime(
       log,
     });
   };
+  const retentions = [
+    ...(await processedEvents(database, storage.schema, config)),
+    ...(storage.retentions ?? []),
+  ];
   const served = [
     await serve({
       bus,
@@ -90,6 +98,10 @@ export async function startRuntime(
       startOutboxRelay: startRelay,
     }),
   ].flat();
+  if (retentions.length > 0) {
+    const { PRUNE_INTERVAL: intervalMs, PRUNE_BATCH: batch } = config;
+    served.push(startPruner(database.pool, retentions, { intervalMs, batch, registry, log }));
+  }
   // Started means answering: the subscriptions are registered with the server before we say so.
   await bus.ping();
   const checks = [
@@ -115,6 +127,19 @@ export async function startRuntime(
     },
     unfinished: shutdown.unfinished,
   };
+}
+
+/** The retention of the schema's processed_events, when it has one (every event consumer's does). */
+async function processedEvents(
+  database: Database,
+  schema: string,
+  config: ServiceConfig,
+): Promise<Retention[]> {
+  const { rows } = await database.pool.query<{ found: boolean }>(
+    "SELECT to_regclass($1) IS NOT NULL AS found",
+    [`${schema}.processed_events`],
+  );
+  return rows[0]?.found ? [processedEventsRetention(schema, config.PROCESSED_EVENTS_RETENTION)] : [];
 }
 
 /** Steps run one after the other; `unfinished` names the ones not done yet. */

@@ -24,6 +24,10 @@ export const lifecycleConfig = baseConfig
     /** How often the durable timer looks for transitions that are due. */
     TIMER_INTERVAL: duration("100ms", "ms"),
     TIMER_BATCH: z.coerce.number().int().min(1).max(10_000).default(200),
+    /** How long Idempotency-Keys and ClientTokens are kept (db/retention.ts); EC2 keeps client tokens 24 h at least. */
+    IDEMPOTENCY_KEY_RETENTION: duration("24h").refine((ms) => ms >= 86_400_000, {
+      message: "must be at least 24h, as EC2's client tokens",
+    }),
     /** A tenant's limits unless the admin set its own: servers not terminated, and vCPUs running. */
     TENANT_MAX_SERVERS: z.coerce.number().int().min(0).max(1_000_000).default(100),
     TENANT_MAX_VCPUS: z.coerce.number().int().min(0).max(1_000_000).default(200),

@@ -3,6 +3,7 @@ import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared
 import type { LifecycleConfig } from "./config.ts";
 import { InstanceRepository } from "./db/instances.ts";
 import { LifecycleRepository } from "./db/repository.ts";
+import { lifecycleRetentions } from "./db/retention.ts";
 import { TenantRepository } from "./db/tenants.ts";
 import { serveLifecycle } from "./handlers.ts";
 import { serverMetrics } from "./metrics.ts";
@@ -20,7 +21,7 @@ export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<Ru
     "lifecycle",
     config,
     log,
-    migrations,
+    { ...migrations, retentions: lifecycleRetentions(config.IDEMPOTENCY_KEY_RETENTION) },
     async ({ bus, database, metrics, registry, startOutboxRelay }) => {
       const repo = new LifecycleRepository(database.db);
       serverMetrics(registry, database.pool);
