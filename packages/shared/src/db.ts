@@ -174,6 +174,10 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return pgErr?.code === UNIQUE_VIOLATION && (constraint === undefined || pgErr.constraint === constraint);
 }
 
+/** pg-pool's error for a connection not had within connectionTimeoutMillis: it has no code, only this. */
+const isConnectTimeout = (err: unknown) =>
+  (pgError(err) as { message?: unknown } | undefined)?.message === "timeout exceeded when trying to connect";
+
 /** SQLSTATEs of a limit the pool set (createDatabase), and the variable that sets it. */
 const limitOfCode: Record<string, keyof DatabaseLimits> = {
   "57014": "DB_STATEMENT_TIMEOUT", // query_canceled
@@ -186,7 +190,7 @@ const limitOfCode: Record<string, keyof DatabaseLimits> = {
  * or undefined for any other failure. Handlers' errors pass through it before they become 500s.
  */
 export function databaseLimitError(err: unknown): AppError | undefined {
-  const limit = limitOfCode[pgCode(err) ?? ""];
+  const limit = isConnectTimeout(err) ? "DB_CONNECT_TIMEOUT" : limitOfCode[pgCode(err) ?? ""];
   if (!limit) return undefined;
   return new AppError(
     "UNAVAILABLE",

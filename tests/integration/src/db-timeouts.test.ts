@@ -40,12 +40,19 @@ describe("the pool's limits", () => {
     });
   });
 
-  it("gives up waiting for a connection after DB_CONNECT_TIMEOUT", async () => {
+  it("gives up waiting for a connection after DB_CONNECT_TIMEOUT, and that is 503 naming it", async () => {
     const held = await pool.pool.connect();
     try {
       const started = Date.now();
-      await expect(pool.pool.query("SELECT 1")).rejects.toThrow(/timeout/i);
+      const failure = await pool.pool.query("SELECT 1").then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(Date.now() - started).toBeLessThan(2_000);
+      expect(databaseLimitError(failure)).toMatchObject({
+        code: "UNAVAILABLE",
+        details: { limit: "DB_CONNECT_TIMEOUT" },
+      });
     } finally {
       held.release();
     }
