@@ -13,6 +13,7 @@ import {
 import type { z } from "zod";
 import type { baseConfig } from "./config.ts";
 import type { Command, ReplyOf, RequestInputOf, RequestOf } from "./contracts/command.ts";
+import { databaseLimitError } from "./db.ts";
 import {
   currentDeadline,
   DEADLINE_HEADER,
@@ -21,7 +22,7 @@ import {
   parseDeadline,
   withDeadline,
 } from "./deadline.ts";
-import { AppError, type WireError } from "./errors.ts";
+import { AppError, toAppError, type WireError } from "./errors.ts";
 import { type Logger, withRequestId } from "./logger.ts";
 import type { HandlerMetrics } from "./metrics.ts";
 import {
@@ -322,8 +323,8 @@ export class Bus {
       this.checkSize(reply, `the answer to ${command.subject}`);
       msg.respond(reply);
     } catch (err) {
-      const error =
-        err instanceof AppError ? err : new AppError("INTERNAL", "internal error", {}, { cause: err });
+      // A database limit or outage is a 503 naming it; only what nothing explains is INTERNAL.
+      const error = databaseLimitError(err) ?? toAppError(err);
       outcome = error.code;
       recordError(context.active(), err, error.code);
       if (error.code === "INTERNAL") log.error({ err }, "handler failed");

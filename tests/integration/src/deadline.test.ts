@@ -59,3 +59,26 @@ describe("a request's deadline travels with it", () => {
     expect(again.status).toBe(201);
   });
 });
+
+describe("a database wait past its limit", () => {
+  // lifecycle's connections give up a lock after 300 ms; the gateway would wait three seconds.
+  const s = useStack({ env: { DB_LOCK_TIMEOUT: "300ms" } });
+
+  it("answers 503 naming the limit, not 500, and stores nothing", async () => {
+    const db = new pg.Client({ connectionString: s.stack.database.url });
+    await db.connect();
+    try {
+      await db.query("BEGIN");
+      await db.query("SELECT 1 FROM lifecycle.tenants WHERE id = 'default' FOR UPDATE");
+      const answer = await s.api.post("/servers", { region: "eu-west-1", type: "t2.micro" });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(503);
+      expect(answer.body).toMatchObject({ code: "UNAVAILABLE", limit: "DB_LOCK_TIMEOUT" });
+      await db.query("ROLLBACK");
+      const stored = await db.query("SELECT count(*)::int AS n FROM lifecycle.servers");
+      expect(stored.rows[0].n).toBe(0);
+    } finally {
+      await db.query("ROLLBACK").catch(() => undefined);
+      await db.end();
+    }
+  });
+});
