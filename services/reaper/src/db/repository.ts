@@ -17,6 +17,8 @@ export interface WatchedEvent {
   at: Date;
   exempt: boolean;
   tenantId: string;
+  /** Who made the change: a termination the reaper asked for is its decision, heard or not. */
+  actor: string;
 }
 
 export type Decision = "reaped" | "spared" | "error";
@@ -70,29 +72,47 @@ export class ReaperRepository {
     const replacedStops = [...latest.values()].flatMap((l) =>
       l.stop && l.stop !== l.newest ? [l.stop] : [],
     );
-    if (replacedStops.length > 0) await this.upsertStates(replacedStops);
-    if (latest.size > 0) await this.upsertStates([...latest.values()].map((l) => l.newest));
+    // The reaper's termination counts even when the newest event of the batch is a later one.
+    const reaped = new Set(
+      events.filter((e) => e.state === "terminating" && e.actor === "reaper").map((e) => e.serverId),
+    );
+    if (replacedStops.length > 0) await this.upsertStates(replacedStops, reaped);
+    if (latest.size > 0)
+      await this.upsertStates(
+        [...latest.values()].map((l) => l.newest),
+        reaped,
+      );
   }
 
   /** At most one event per server: a row that is older takes its state. */
-  private async upsertStates(events: WatchedEvent[]): Promise<void> {
+  private async upsertStates(events: WatchedEvent[], reaped: ReadonlySet<string>): Promise<void> {
     const rows = events.map((e) => ({
       server_id: e.serverId,
       state: e.state,
       state_since: e.at,
       exempt: e.exempt,
       tenant_id: e.tenantId,
+      reaped: e.state !== "stopped" && reaped.has(e.serverId),
     }));
+    // A termination the reaper asked for records the decision even when the sweep that asked
+    // never did (it was stopped while lifecycle answered, or found the server changed after).
     await this.db.execute(sql`
+      WITH t AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS t(server_id uuid, state text,
+          state_since timestamptz, exempt boolean, tenant_id text, reaped boolean)
+      )
       INSERT INTO reaper.watched AS w (server_id, state, state_since, exempt, tenant_id)
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        AS t(server_id uuid, state text, state_since timestamptz, exempt boolean, tenant_id text)
+      SELECT server_id, state, state_since, exempt, tenant_id FROM t
       ON CONFLICT (server_id) DO UPDATE SET
         state = excluded.state, state_since = excluded.state_since, exempt = excluded.exempt,
         tenant_id = excluded.tenant_id,
         -- A new stop needs a new decision; any other state keeps the last one (for the counts).
-        decided_at = CASE WHEN excluded.state = 'stopped' THEN NULL ELSE w.decided_at END,
-        outcome = CASE WHEN excluded.state = 'stopped' THEN NULL ELSE w.outcome END
+        decided_at = CASE WHEN excluded.state = 'stopped' THEN NULL
+          WHEN (SELECT reaped FROM t WHERE t.server_id = excluded.server_id) THEN coalesce(w.decided_at, now())
+          ELSE w.decided_at END,
+        outcome = CASE WHEN excluded.state = 'stopped' THEN NULL
+          WHEN (SELECT reaped FROM t WHERE t.server_id = excluded.server_id) THEN 'reaped'
+          ELSE w.outcome END
       WHERE w.state_since < excluded.state_since`);
   }
 
@@ -186,10 +206,13 @@ export class ReaperRepository {
 
   /** One decision, in one statement: recorded whole or not at all. */
   private async recordDecision(serverId: string, outcome: Exclude<Decision, "error">): Promise<void> {
-    await this.pool.query("UPDATE reaper.watched SET decided_at = now(), outcome = $2 WHERE server_id = $1", [
-      serverId,
-      outcome,
-    ]);
+    // Only while it is still the stop the sweep decided on: the event of a termination the
+    // reaper asked for (maybe a stopped sweep's) may have recorded it already.
+    await this.pool.query(
+      `UPDATE reaper.watched SET decided_at = now(), outcome = $2
+       WHERE server_id = $1 AND state = 'stopped' AND decided_at IS NULL`,
+      [serverId, outcome],
+    );
   }
 
   /** The last sweep; for one tenant, its times with that tenant's figures. */

@@ -22,6 +22,7 @@ export function watchServers(
           at: new Date(event.occurred_at),
           exempt: isExempt(event.server.tags, exemptTag),
           tenantId: event.tenant_id,
+          actor: event.actor,
         })),
       ),
   });
