@@ -28,6 +28,8 @@ function requestId(raw: string | string[] | undefined): string {
 
 export interface GatewayDeps {
   bus: Bus;
+  /** True once the gateway is shutting down: /readyz answers 503 from then on. */
+  draining?: () => boolean;
   log: Logger;
   registry: Registry;
   config: Pick<
@@ -48,7 +50,13 @@ export interface GatewayDeps {
 }
 
 /** The HTTP API; builds routes only, opens nothing. */
-export async function buildApp({ bus, log, registry, config }: GatewayDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  bus,
+  log,
+  registry,
+  config,
+  draining = () => false,
+}: GatewayDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT,
@@ -73,7 +81,7 @@ export async function buildApp({ bus, log, registry, config }: GatewayDeps): Pro
 
   await installDocs(app, config.PUBLIC_URL);
 
-  await app.register(healthRoutes(bus, registry));
+  await app.register(healthRoutes(bus, registry, draining));
   await app.register(serverRoutes(bus));
   await app.register(ipamRoutes(bus));
   await app.register(imageRoutes(bus));

@@ -18,12 +18,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const bus = await connectBus("gateway", config, log);
   const registry = createRegistry("gateway");
   dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
-  const app = await buildApp({ bus, log, registry, config });
+  let draining = false;
+  const app = await buildApp({ bus, log, registry, config, draining: () => draining });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.server.address();
   return {
     port: typeof address === "object" && address ? address.port : config.PORT,
     async stop() {
+      // Readiness says so first; requests in hand finish, new ones on open connections get 503.
+      draining = true;
       await app.close();
       await bus.close();
     },
