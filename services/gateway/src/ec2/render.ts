@@ -60,7 +60,6 @@ export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
     cpuOptions: undefined,
     hibernationOptions: { configured: false },
     metadataOptions: { state: "applied", httpTokens: "required", httpEndpoint: "enabled" },
-    platformDetails: "Linux/UNIX",
   };
 }
 
