@@ -76,7 +76,7 @@ export const natsRoles = {
   ipam: {
     sends: [lifecycle.abandon],
     publishesEvents: eventSubjects.ipam,
-    consumers: { serverEvents: { durable: "ipam-release", filter: eventSubjects.server } },
+    consumers: { serverEvents: { durable: "ipam-address-events", filter: eventSubjects.server } },
     jetstream: true,
   },
   billing: {
