@@ -22,7 +22,7 @@ import type { LifecycleRepository } from "./db/repository.ts";
 import type { TenantRepository } from "./db/tenants.ts";
 import { decodeCursor, encodeCursor, isSequence, isServerKey, isUuid } from "./domain/cursor.ts";
 import { requestHash } from "./domain/idempotency.ts";
-import { type QuotaDefaults, quotaVerdict } from "./domain/quota.ts";
+import { assertWithinQuota, type QuotaDefaults } from "./domain/quota.ts";
 import { toServer } from "./domain/server-view.ts";
 import { serveInstances } from "./instances.ts";
 import {
@@ -228,7 +228,7 @@ function provisioner(
     if (idempotency_key && previous) return replay(tenant_id, idempotency_key, hash, previous);
     // Checked before an address is taken, and again under the tenant's lock when the server is stored.
     const vcpus = instanceSpec(server.type).vcpus;
-    quotaVerdict(tenant_id, tenant, { servers: 1, vcpus }, quota);
+    assertWithinQuota(tenant_id, tenant, { servers: 1, vcpus }, quota);
     const placed = catalogue.resolve(server);
     if ((await zoneRoom(repo, placed.zone, config.ZONE_CAPACITY)) < 1)
       throw noCapacity(server.type, placed.zone, server.region, 1, 0);

@@ -18,7 +18,7 @@ import type { LifecycleRepository } from "./db/repository.ts";
 import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
 import { refusal, verdictOf } from "./domain/ec2-actions.ts";
 import { requestHash } from "./domain/idempotency.ts";
-import { quotaVerdict, type TenantQuota } from "./domain/quota.ts";
+import { assertWithinQuota, type TenantQuota } from "./domain/quota.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 import type { Launcher } from "./launcher.ts";
 
@@ -197,7 +197,7 @@ function runner(
     const { tenant } = await repo.provisionContext(tenant_id, undefined);
     const inZone = await zoneRoom(repo, placed.zone, config.ZONE_CAPACITY);
     // Fewer than min_count fit: the quota, or else the zone, says by how much.
-    quotaVerdict(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
+    assertWithinQuota(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
     if (inZone < min_count) throw noCapacity(spec.type, placed.zone, spec.region, min_count, inZone);
     const count = Math.min(max_count, room(tenant, vcpus, quota), inZone);
     if (dry_run) return { reservation_id: "", items: [], replayed: false };

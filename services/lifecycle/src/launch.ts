@@ -1,6 +1,6 @@
 import { AppError, defaultZone, type Image, type Region, type ServerState, zonesOf } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
-import { type LifecycleRepository, type ServerWrite, serverWrite } from "./db/repository.ts";
+import { buildServerWrite, type LifecycleRepository, type ServerWrite } from "./db/repository.ts";
 import { defaultName } from "./domain/server-view.ts";
 
 /** What one new server is made from, whichever API asked for it. */
@@ -87,7 +87,7 @@ export function launchWrite(
 ): ServerWrite {
   const { id, spec, address, requestId } = launch;
   const toState: ServerState = "provisioning";
-  return serverWrite(
+  return buildServerWrite(
     {
       id,
       tenantId: launch.tenantId,

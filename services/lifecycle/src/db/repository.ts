@@ -17,9 +17,9 @@ import {
   type ServerState,
 } from "@cloudsim/shared";
 import { and, desc, eq, ne, type SQL, sql } from "drizzle-orm";
-import { stateChange, stateChanged } from "../domain/events.ts";
 import { type QuotaDefaults, quotaExceeded } from "../domain/quota.ts";
 import type { ServerRow } from "../domain/server-view.ts";
+import { partialStateChangedEvent, stateChangedEvent } from "../domain/state-change-events.ts";
 import { actionRule, applyAction, completionOf, delayOf, type StateDelays } from "../domain/states.ts";
 import { idempotencyKeys, outbox, serverEvents, servers, tenants } from "./schema.ts";
 
@@ -80,7 +80,7 @@ export interface ServerWrite {
   traceId: string | null;
 }
 
-export function serverWrite(
+export function buildServerWrite(
   server: NewServer,
   log: NewLogEntry[],
   idempotency: { key: string; requestHash: string } | undefined,
@@ -92,7 +92,7 @@ export function serverWrite(
     requestId: server.requestId,
     at: new Date(),
   } as const;
-  const event = outboxRow(stateChanged(server, change));
+  const event = outboxRow(stateChangedEvent(server, change));
   return { server, log, idempotency, event, traceId: currentTraceId(), deadline: currentDeadline() };
 }
 
@@ -213,7 +213,7 @@ const logColumns = (e: NewLogEntry) => ({
  * The configured default limits, for the usage trigger (migration 0005) to check a tenant
  * without its own against; set for this statement's transaction only.
  */
-const limitsOf = (quota: QuotaDefaults, deadline: number | undefined) =>
+const setQuotaAndDeadlineSettings = (quota: QuotaDefaults, deadline: number | undefined) =>
   sql`SELECT set_config('cloudsim.max_servers', ${String(quota.maxServers)}, true) AS servers_limit,
              set_config('cloudsim.max_vcpus', ${String(quota.maxVcpus)}, true) AS vcpus_limit,
              set_config('cloudsim.deadline', ${deadline === undefined ? "" : String(deadline)}, true) AS deadline`;
@@ -274,8 +274,8 @@ function insertRefusal(err: unknown, alone: NewServer | undefined): AppError | u
 }
 
 /**
- * The fields of EventOfRow (domain/events.ts), from the row of the CTE `server` a statement
- * wrote (with the state it found as from_state): the same as stateChanged fills in from a read row.
+ * The fields of EventOfRow (domain/state-change-events.ts), from the row of the CTE `server` a statement
+ * wrote (with the state it found as from_state): the same as stateChangedEvent fills in from a read row.
  */
 const eventOfRow =
   sql.raw(`jsonb_build_object('tenant_id', server.tenant_id, 'occurred_at', server.updated_at,
@@ -388,7 +388,7 @@ export class LifecycleRepository {
     try {
       const rows = (
         await this.db.execute<ReturnedServer>(sql`
-          WITH limits AS (${limitsOf(quota, earliest(writes.map((w) => w.deadline)))}), server AS (
+          WITH limits AS (${setQuotaAndDeadlineSettings(quota, earliest(writes.map((w) => w.deadline)))}), server AS (
             INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
                                            due_at, pending_request_id, fail_pending, reservation_id, image,
                                            availability_zone, architecture, key_name, client_token)
@@ -486,13 +486,13 @@ export class LifecycleRepository {
     const from = pinned ? [pinned.state] : rule.from;
     const version = pinned?.version ?? null;
     const to = rule.via;
-    const event = stateChange(id, { to, actor: opts.actor, requestId: opts.requestId });
+    const event = partialStateChangedEvent(id, { to, actor: opts.actor, requestId: opts.requestId });
     const published = outboxRow(event);
     const message = `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: `;
     try {
       const [written] = (
         await this.db.execute<ReturnedServer>(sql`
-          WITH limits AS (${limitsOf(opts.quota, currentDeadline())}), prior AS (
+          WITH limits AS (${setQuotaAndDeadlineSettings(opts.quota, currentDeadline())}), prior AS (
             SELECT id AS prior_id, state AS from_state, version AS prior_version FROM lifecycle.servers
             WHERE id = ${id} AND state = ANY(${sql.param(from)}::text[])
               AND (${opts.tenantId}::text IS NULL OR tenant_id = ${opts.tenantId})
@@ -686,7 +686,7 @@ export class LifecycleRepository {
             })),
           )}
         ), published AS (
-          ${insertOutbox(moves.map(({ server, change }) => stateChanged(server, change)))}
+          ${insertOutbox(moves.map(({ server, change }) => stateChangedEvent(server, change)))}
         )
         SELECT 1`);
       return due.length;

@@ -1,6 +1,6 @@
 import { AppError } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { quotaVerdict, type TenantQuota } from "./quota.ts";
+import { assertWithinQuota, type TenantQuota } from "./quota.ts";
 
 const defaults = { maxServers: 10, maxVcpus: 8 };
 const tenant = (over: Partial<TenantQuota> = {}): TenantQuota => ({
@@ -19,16 +19,16 @@ const refusal = (fn: () => void) => {
   throw new Error("expected a refusal");
 };
 
-describe("quotaVerdict", () => {
+describe("assertWithinQuota", () => {
   it("allows up to the limit, the default when the tenant has none", () => {
     expect(() =>
-      quotaVerdict("t", tenant({ serversInUse: 9, vcpusInUse: 7 }), { servers: 1, vcpus: 1 }, defaults),
+      assertWithinQuota("t", tenant({ serversInUse: 9, vcpusInUse: 7 }), { servers: 1, vcpus: 1 }, defaults),
     ).not.toThrow();
   });
 
   it("refuses past max_servers with the limit, usage and request", () => {
     const err = refusal(() =>
-      quotaVerdict("t", tenant({ serversInUse: 10 }), { servers: 1, vcpus: 1 }, defaults),
+      assertWithinQuota("t", tenant({ serversInUse: 10 }), { servers: 1, vcpus: 1 }, defaults),
     );
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe("QUOTA_EXCEEDED");
@@ -37,18 +37,18 @@ describe("quotaVerdict", () => {
 
   it("uses the tenant's own limits over the defaults", () => {
     const own = tenant({ maxServers: 100, maxVcpus: 2, vcpusInUse: 1 });
-    expect(() => quotaVerdict("t", own, { servers: 1, vcpus: 1 }, defaults)).not.toThrow();
-    const err = refusal(() => quotaVerdict("t", own, { servers: 0, vcpus: 2 }, defaults));
+    expect(() => assertWithinQuota("t", own, { servers: 1, vcpus: 1 }, defaults)).not.toThrow();
+    const err = refusal(() => assertWithinQuota("t", own, { servers: 0, vcpus: 2 }, defaults));
     expect(err.details).toMatchObject({ quota: "max_vcpus", limit: 2, usage: 1, requested: 2 });
   });
 
   it("never refuses what adds nothing, even over a lowered limit", () => {
     const over = tenant({ maxServers: 1, maxVcpus: 1, serversInUse: 5, vcpusInUse: 5 });
-    expect(() => quotaVerdict("t", over, { servers: 0, vcpus: 0 }, defaults)).not.toThrow();
+    expect(() => assertWithinQuota("t", over, { servers: 0, vcpus: 0 }, defaults)).not.toThrow();
   });
 
   it("is NOT_FOUND without the tenant", () => {
-    expect(refusal(() => quotaVerdict("t", undefined, { servers: 1, vcpus: 1 }, defaults)).code).toBe(
+    expect(refusal(() => assertWithinQuota("t", undefined, { servers: 1, vcpus: 1 }, defaults)).code).toBe(
       "NOT_FOUND",
     );
   });

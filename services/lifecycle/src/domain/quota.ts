@@ -15,7 +15,7 @@ export interface TenantQuota {
 }
 
 /** Throws QUOTA_EXCEEDED when adding `add` to the tenant's usage would pass one of its limits. */
-export function quotaVerdict(
+export function assertWithinQuota(
   tenantId: string,
   tenant: TenantQuota | undefined,
   add: { servers: number; vcpus: number },

@@ -25,7 +25,7 @@ export type EventOfRow = "tenant_id" | "occurred_at" | "from_state" | "server";
  * The event of server `serverId` entering `change.to`, without the fields of EventOfRow: for a
  * statement that decides and writes the change at once and completes the event from its row.
  */
-export function stateChange(serverId: string, change: Change) {
+export function partialStateChangedEvent(serverId: string, change: Change) {
   const payload: Omit<ServerStateChanged, EventOfRow> = {
     id: uuidv7(),
     type: "server.state_changed",
@@ -43,11 +43,11 @@ export function stateChange(serverId: string, change: Change) {
 }
 
 /** The whole event of a server entering `change.to`, as it goes into the outbox. */
-export function stateChanged(
+export function stateChangedEvent(
   server: EventServer,
   change: Change & { from: ServerState | null; at: Date },
 ): OutboxEvent {
-  const event = stateChange(server.id, change);
+  const event = partialStateChangedEvent(server.id, change);
   const payload: ServerStateChanged = {
     ...event.payload,
     tenant_id: server.tenantId,
