@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { baseConfig, ConfigError, databaseConfig, databaseUrl, duration, loadConfig } from "./config.ts";
+import {
+  baseConfig,
+  ConfigError,
+  databaseConfig,
+  databaseUrl,
+  duration,
+  envBoolean,
+  loadConfig,
+} from "./config.ts";
 
 const schema = baseConfig.extend(databaseConfig.shape).extend({ DELAY: duration("2s") });
 
@@ -30,6 +38,20 @@ describe("loadConfig", () => {
     expect(
       loadConfig(z.object({ DATABASE_URL: databaseConfig.shape.DATABASE_URL }), { DATABASE_URL: "" }),
     ).toEqual({});
+  });
+});
+
+describe("envBoolean", () => {
+  const flag = z.object({ FLAG: envBoolean(true) });
+  it("reads true, 1 and yes as true; false, 0 and no as false; unset as its default", () => {
+    for (const word of ["true", "1", "yes"]) expect(loadConfig(flag, { FLAG: word }).FLAG).toBe(true);
+    for (const word of ["false", "0", "no"]) expect(loadConfig(flag, { FLAG: word }).FLAG).toBe(false);
+    expect(loadConfig(flag, {}).FLAG).toBe(true);
+    expect(loadConfig(z.object({ FLAG: envBoolean(false) }), {}).FLAG).toBe(false);
+  });
+  it("refuses any other word, upper case and empty included", () => {
+    for (const word of ["TRUE", "on", ""])
+      expect(() => loadConfig(flag, { FLAG: word })).toThrow(`FLAG: expected true or false (got "${word}")`);
   });
 });
 

@@ -30,6 +30,17 @@ export const duration = (fallback: string, bareUnit: DurationUnit = "s") =>
       return ms;
     });
 
+/** A yes/no variable: true, 1 or yes; false, 0 or no (in lower case); anything else is refused. */
+export const envBoolean = (fallback: boolean) =>
+  z
+    .stringbool({
+      truthy: ["true", "1", "yes"],
+      falsy: ["false", "0", "no"],
+      case: "sensitive",
+      error: "expected true or false",
+    })
+    .default(fallback);
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);

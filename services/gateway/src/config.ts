@@ -1,4 +1,4 @@
-import { baseConfig, duration, port } from "@cloudsim/shared";
+import { baseConfig, duration, envBoolean, port } from "@cloudsim/shared";
 import { z } from "zod";
 
 export const gatewayConfig = baseConfig.extend({
@@ -13,10 +13,7 @@ export const gatewayConfig = baseConfig.extend({
     .default("")
     .refine((v) => v === "" || v.length >= 16, "at least 16 characters"),
   /** false: a request without a key acts as tenant `default` (for local play). */
-  AUTH_REQUIRED: z
-    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
-    .default("true")
-    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  AUTH_REQUIRED: envBoolean(true),
   /** How long a resolved key is trusted without asking lifecycle again (revocations also arrive at once). */
   AUTH_CACHE_TTL: duration("2s"),
   /** How many resolved keys each cache (REST and EC2) holds; the least recently used go first. */

@@ -1,4 +1,4 @@
-import { baseConfig, databaseConfig, duration, port } from "@cloudsim/shared";
+import { baseConfig, databaseConfig, duration, envBoolean, port } from "@cloudsim/shared";
 import { z } from "zod";
 
 export const reaperConfig = baseConfig.extend(databaseConfig.shape).extend({
@@ -6,10 +6,7 @@ export const reaperConfig = baseConfig.extend(databaseConfig.shape).extend({
   /** Stopped for longer than this is idle; a bare number means minutes, as the original README wrote it. */
   IDLE_TIMEOUT: duration("30m", "m"),
   REAPER_INTERVAL: duration("60s"),
-  REAPER_DRY_RUN: z
-    .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
-    .default("false")
-    .transform((v) => v === "true" || v === "1" || v === "yes"),
+  REAPER_DRY_RUN: envBoolean(false),
   /** A server with this tag (key=value) is never reaped. */
   REAPER_EXEMPT_TAG: z
     .string()
