@@ -46,7 +46,7 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
 
-/** How event consumers retry an event they fail on, and keep those they give up on (events.ts consumeEvents). */
+/** How event consumers retry an event they fail on, and keep those they give up on (consumeEvents, event-consumer.ts). */
 export const eventsConfig = z.object({
   /** Deliveries of an event before it goes to the dead-letter stream. */
   EVENT_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),

@@ -4,7 +4,7 @@ import { currentTraceId } from "./trace-context.ts";
 
 /**
  * The outbox every publishing service keeps in its own schema: events written in the same
- * transaction as the change they describe, published later by the relay (events.ts).
+ * transaction as the change they describe, published later by the relay (outbox-relay.ts).
  * Kept free of runtime imports (but the OpenTelemetry API) so drizzle-kit can load it.
  */
 const outboxColumns = () => ({

@@ -11,7 +11,8 @@ import {
   natsRoles,
   natsServices,
 } from "./contracts/nats-roles.ts";
-import { deadLetterStreamName, deadLetterSubject, eventStreamName } from "./events.ts";
+import { deadLetterStreamName, deadLetterSubject } from "./dead-letters.ts";
+import { eventStreamName } from "./event-stream.ts";
 import { natsInboxPrefix } from "./nats.ts";
 
 /** A subject prefix of any one token: each test file takes its own (`t1a2b3c4d5e.`) on one server. */

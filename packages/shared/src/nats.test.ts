@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { defineCommand } from "./contracts/command.ts";
 import { AppError } from "./errors.ts";
-import { ensureEventStream, eventStreamName } from "./events.ts";
+import { ensureEventStream, eventStreamName } from "./event-stream.ts";
 import { handlerMetrics } from "./metrics.ts";
 import type { Bus } from "./nats.ts";
 import { connectTestBus } from "./testing/bus.ts";

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import { startLoop } from "./events.ts";
 import type { Logger } from "./logger.ts";
 import { Counter, type Registry } from "./metrics.ts";
+import { startLoop } from "./poll-loop.ts";
 
 /**
  * Rows of a table kept for a retention and then deleted. `expired` is an SQL condition on the

@@ -8,12 +8,14 @@ import {
   type outboxConfig,
 } from "./config.ts";
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
-import { configureEventConsumers, ensureEventStream, startOutboxRelay } from "./events.ts";
+import { configureEventConsumers } from "./event-retries.ts";
+import { ensureEventStream } from "./event-stream.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
 import { type Bus, connectBus } from "./nats.ts";
 import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
+import { startOutboxRelay } from "./outbox-relay.ts";
 import { processedEventsRetention, type Retention, startPruner } from "./prune.ts";
 import { flushTracing } from "./trace-context.ts";
 

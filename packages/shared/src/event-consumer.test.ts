@@ -1,25 +1,15 @@
-import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { eventsConfig } from "./config.ts";
-import { createDatabase, type Database } from "./db.ts";
-import {
-  configureEventConsumers,
-  consumeEvents,
-  deadLetterStreamName,
-  ensureEventStream,
-  eventStreamName,
-  listDeadLetters,
-  processBatchOnce,
-  replayDeadLetter,
-} from "./events.ts";
+import { deadLetterStreamName, listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
+import { consumeEvents } from "./event-consumer.ts";
+import { configureEventConsumers } from "./event-retries.ts";
+import { ensureEventStream, eventStreamName } from "./event-stream.ts";
 import { createLogger } from "./logger.ts";
 import { createRegistry, type Registry } from "./metrics.ts";
 import type { Bus } from "./nats.ts";
 import { connectTestBus } from "./testing/bus.ts";
-import { createTestDatabase, type TestDatabase } from "./testing/postgres.ts";
 
 const log = createLogger("test", "silent");
 const Numbered = z.object({ n: z.number() });
@@ -218,43 +208,5 @@ describe("consumeEvents", () => {
     release();
     await stopping;
     expect(finished).toBe(true);
-  });
-});
-
-describe("processBatchOnce", () => {
-  let database: TestDatabase;
-  let db: Database;
-  beforeAll(async () => {
-    database = await createTestDatabase(inject("postgresAdminUrl"));
-    db = createDatabase(database.url, 2, log);
-    await db.pool.query(
-      "CREATE SCHEMA t; CREATE TABLE t.processed_events (event_id uuid PRIMARY KEY, processed_at timestamptz NOT NULL DEFAULT now())",
-    );
-  });
-  afterAll(async () => {
-    await db?.pool.end();
-    await database?.drop();
-  });
-
-  const run = async (ids: string[], fail = false) => {
-    let fresh: Set<string> | undefined;
-    await processBatchOnce(db.db, "t", ids, async (tx, ids) => {
-      fresh = ids;
-      await tx.execute(sql`SELECT 1`);
-      if (fail) throw new Error("apply failed");
-    });
-    return fresh;
-  };
-
-  it("applies the ids never processed, in one transaction with their record", async () => {
-    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-    expect(await run([a, b])).toEqual(new Set([a, b]));
-    // Seen already (in any case of letters), or twice in one batch: each fresh id once.
-    expect(await run([b, c, c, a.toUpperCase()])).toEqual(new Set([c]));
-    expect(await run([a, b, c])).toBeUndefined();
-    // A failed apply records nothing.
-    const d = randomUUID();
-    await expect(run([d], true)).rejects.toThrow("apply failed");
-    expect(await run([d])).toEqual(new Set([d]));
   });
 });

@@ -1,0 +1,276 @@
+import { AckPolicy, DeliverPolicy, type JsMsg, jetstreamManager } from "@nats-io/jetstream";
+import type { z } from "zod";
+import {
+  contextHeaders,
+  DEAD_LETTER_HEADERS,
+  deadLetterStreamName,
+  deadLetterSubject,
+  ensureDeadLetterStream,
+} from "./dead-letters.ts";
+import { retryDelayMs, retryPolicyOf } from "./event-retries.ts";
+import { eventStreamName, MSG_ID_HEADER, NANOS_PER_MS, TRACEPARENT_HEADER } from "./event-stream.ts";
+import { type Logger, withRequestId } from "./logger.ts";
+import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
+import {
+  parseTraceparent,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  tracer,
+} from "./trace-context.ts";
+
+export interface EventContext {
+  requestId: string | null;
+  log: Logger;
+}
+
+/**
+ * The context of one event. Its logger is made when first used: pino serializes a child's
+ * bindings as it makes it, and most events are handled without a line logged.
+ */
+class LazyEventContext implements EventContext {
+  #log: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly subject: string,
+    readonly requestId: string | null,
+  ) {}
+
+  get log(): Logger {
+    this.#log ??= this.parent.child(
+      this.requestId ? { event: this.subject, request_id: this.requestId } : { event: this.subject },
+    );
+    return this.#log;
+  }
+}
+
+/** The most events handed over as one batch (as many as the consumer pulls at a time). */
+const MAX_BATCH = 200;
+
+/** The most characters of an error a dead letter keeps. */
+const MAX_ERROR_HEADER = 1_000;
+
+/** A message's JSON payload; undefined when it is not JSON (the schema then rejects it). */
+function jsonOf(msg: JsMsg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A durable JetStream consumer shared by the replicas of a service: each event goes to one of
+ * them. Events are handed over in batches of what arrived while the previous batch was being
+ * handled: one event under light load (no waiting to fill a batch), many under load, so a
+ * handler pays its round trips and commit once per batch rather than once per event.
+ * `handleBatch` must be idempotent by event id (see processBatchOnce). A failed event is
+ * redelivered after a growing delay, EVENT_MAX_DELIVER times at most; then, or at once when it
+ * does not match its contract, it is stored in the dead-letter stream and acknowledged, so the
+ * events after it go on.
+ */
+export async function consumeEvents<S extends z.ZodType>(opts: {
+  bus: Bus;
+  durable: string;
+  filter: string;
+  schema: S;
+  log: Logger;
+  handleBatch: (events: Array<{ event: z.infer<S>; ctx: EventContext }>) => Promise<void>;
+}): Promise<{ stop(): Promise<void> }> {
+  const { bus, durable, log } = opts;
+  const stream = eventStreamName(bus);
+  const jsm = await jetstreamManager(bus.nc);
+  await jsm.consumers
+    .add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: bus.prefix + opts.filter,
+      ack_wait: 30_000 * NANOS_PER_MS,
+      max_ack_pending: 1_000,
+    })
+    .catch(async (err) => {
+      // Replicas add the same durable; it existing already is what we want.
+      await jsm.consumers.info(stream, durable).catch(() => {
+        throw err;
+      });
+    });
+  const policy = retryPolicyOf(bus);
+  const { EVENT_MAX_DELIVER: maxDeliver } = policy.config;
+  // At 0 from the start: Prometheus's increase() does not see the first dead letter of a new series.
+  policy.deadLettered.inc({ consumer: durable }, 0);
+  await ensureDeadLetterStream(bus, policy.config);
+  const consumer = await bus.js.consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: MAX_BATCH });
+  bus.consumers.push({ stream, durable });
+
+  type Parsed = { msg: JsMsg; event: z.infer<S>; ctx: EventContext };
+  /** Hands `events` over; a single event runs in its request's scope, so its log lines name it. */
+  const handle = (events: Parsed[]) =>
+    withRequestId(events.length === 1 ? (events[0]?.ctx.requestId ?? null) : null, () =>
+      opts.handleBatch(events.map(({ event, ctx }) => ({ event, ctx }))),
+    );
+  const recordError = (span: Span, err: unknown) => {
+    if (err instanceof Error) span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+  };
+
+  // Each batch in a consumer span of its own trace, linked to the change behind each event.
+  const handleBatch = (batch: JsMsg[]) => {
+    const subjects = new Set(batch.map((msg) => msg.subject));
+    const origins = batch.map((msg) => parseTraceparent(msg.headers?.get(TRACEPARENT_HEADER)));
+    return tracer().startActiveSpan(
+      `${opts.filter} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        links: origins.filter((origin) => origin !== undefined).map((origin) => ({ context: origin })),
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.destination.name": subjects.size === 1 ? [...subjects][0] : bus.prefix + opts.filter,
+          "messaging.operation.type": "process",
+          "messaging.consumer.group.name": durable,
+          "messaging.batch.message_count": batch.length,
+          // A message id names one message; a batch has many.
+          ...(batch.length === 1
+            ? { "messaging.message.id": batch[0]?.headers?.get(MSG_ID_HEADER) || "" }
+            : {}),
+        },
+      },
+      ROOT_CONTEXT,
+      async (span) => {
+        try {
+          await handleInSpan(span, batch);
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+  const handleInSpan = async (span: Span, batch: JsMsg[]) => {
+    const events: Parsed[] = [];
+    for (const msg of batch) {
+      // Delivered before and neither acknowledged nor refused: its handling hung or its process died.
+      if (msg.info.deliveryCount > maxDeliver) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "event given up on" });
+        await deadLetter(msg, `not handled in ${msg.info.deliveryCount - 1} deliveries`);
+        continue;
+      }
+      const parsed = opts.schema.safeParse(jsonOf(msg));
+      if (!parsed.success) {
+        // Another delivery would not parse either.
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "invalid event" });
+        const issues = parsed.error.issues.map((issue) => [...issue.path, issue.message].join(": "));
+        await deadLetter(msg, `does not match its contract: ${issues.join("; ")}`);
+        continue;
+      }
+      const requestId = msg.headers?.get(REQUEST_ID_HEADER) || null;
+      events.push({ msg, event: parsed.data, ctx: new LazyEventContext(log, msg.subject, requestId) });
+    }
+    if (events.length === 0) return;
+    try {
+      await handle(events);
+      for (const { msg } of events) msg.ack();
+    } catch (err) {
+      recordError(span, err);
+      if (events.length === 1) for (const one of events) await failed(one, err);
+      else {
+        // One bad event must not hold back the others: each alone, only the failures redelivered.
+        log.warn({ err, events: events.length }, "event batch failed; handling its events one by one");
+        for (const one of events) {
+          try {
+            await handle([one]);
+            one.msg.ack();
+          } catch (err) {
+            recordError(span, err);
+            await failed(one, err);
+          }
+        }
+      }
+    }
+  };
+  const failed = async ({ msg, ctx }: Parsed, err: unknown) => {
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries >= maxDeliver) return deadLetter(msg, (err as Error)?.message || String(err));
+    const delayMs = retryDelayMs(policy.config, deliveries);
+    ctx.log.error(
+      { err, subject: msg.subject, deliveries, delay_ms: delayMs },
+      "event handling failed; it will be redelivered",
+    );
+    msg.nak(delayMs);
+  };
+  /** Stores `msg` in the dead-letter stream, then acknowledges it; when that store fails, it comes back later. */
+  const deadLetter = async (msg: JsMsg, error: string) => {
+    const { deliveryCount: deliveries, streamSequence } = msg.info;
+    const h = contextHeaders(msg.headers);
+    h.set(DEAD_LETTER_HEADERS.subject, msg.subject);
+    h.set(DEAD_LETTER_HEADERS.consumer, durable);
+    // A header is one line, and a few of them must fit in a message.
+    h.set(DEAD_LETTER_HEADERS.error, error.replace(/\s+/g, " ").slice(0, MAX_ERROR_HEADER));
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(deliveries));
+    h.set(DEAD_LETTER_HEADERS.streamSequence, String(streamSequence));
+    try {
+      // Its id makes a store whose acknowledgement was lost, tried again, one dead letter.
+      await bus.js.publish(bus.prefix + deadLetterSubject(durable), msg.data, {
+        headers: h,
+        msgID: `${durable}:${streamSequence}`,
+      });
+    } catch (err) {
+      log.error(
+        { err, subject: msg.subject, deliveries },
+        "event could not be dead-lettered; it will be redelivered",
+      );
+      msg.nak(retryDelayMs(policy.config, deliveries));
+      return;
+    }
+    policy.deadLettered.inc({ consumer: durable });
+    log.error(
+      { subject: msg.subject, consumer: durable, deliveries, stream_sequence: streamSequence, error },
+      `event dead-lettered to ${deadLetterStreamName(bus)}; see docs/runbook.md#eventsdeadlettered`,
+    );
+    msg.ack();
+  };
+
+  // The reader only buffers; the worker takes all that is buffered as the next batch, and
+  // waits for a message only when nothing is (so a lone event is handled at once).
+  const buffer: JsMsg[] = [];
+  let wake = () => {};
+  let readerDone = false;
+  let stopping = false;
+  const reader = (async () => {
+    try {
+      for await (const msg of messages) {
+        buffer.push(msg);
+        wake();
+      }
+    } finally {
+      readerDone = true;
+      wake();
+    }
+  })();
+  const worker = (async () => {
+    while (!stopping) {
+      if (buffer.length > 0) await handleBatch(buffer.splice(0, MAX_BATCH));
+      else if (readerDone) return;
+      else
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+    }
+  })();
+  return {
+    async stop() {
+      const i = bus.consumers.findIndex((c) => c.stream === stream && c.durable === durable);
+      if (i >= 0) bus.consumers.splice(i, 1);
+      // The batch in hand finishes; no other starts.
+      stopping = true;
+      await messages.close();
+      wake();
+      await Promise.all([worker, reader]);
+      // Sooner than ack_wait: what was buffered but not started goes back to the stream now.
+      for (const msg of buffer.splice(0)) msg.nak();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
+import type { Bus } from "./nats.ts";
+
+/** The header that carries the W3C trace context of the change an event describes. */
+export const TRACEPARENT_HEADER = "traceparent";
+
+/** JetStream drops a message whose id it stored within the stream's duplicate window. */
+export const MSG_ID_HEADER = "Nats-Msg-Id";
+
+export const NANOS_PER_MS = 1_000_000;
+
+export const DUPLICATE_WINDOW_NS = 2 * 60_000 * NANOS_PER_MS;
+
+/** A stream of this deployment: named after the subject prefix so deployments never share one. */
+export const streamName = (bus: Pick<Bus, "prefix">, name: string) =>
+  `${bus.prefix.replace(/[^A-Za-z0-9_-]/g, "_")}${name}`;
+
+/** One stream holds every event; its name follows the subject prefix so deployments never share it. */
+export function eventStreamName(bus: Pick<Bus, "prefix">): string {
+  return streamName(bus, "EVENTS");
+}
+
+/** Creates a stream when it is missing: another service may create it between our look and our add. */
+export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    await jsm.streams.add(config).catch(async (err) => {
+      await jsm.streams.info(config.name).catch(() => {
+        throw err;
+      });
+    });
+  }
+}
+
+/** Creates the events stream when it is missing; every service that publishes or consumes calls it. */
+export async function ensureEventStream(bus: Bus): Promise<void> {
+  await ensureStream(await jetstreamManager(bus.nc), {
+    name: eventStreamName(bus),
+    subjects: [`${bus.prefix}events.>`],
+    duplicate_window: DUPLICATE_WINDOW_NS,
+    max_age: 7 * 24 * 3_600_000 * NANOS_PER_MS,
+  });
+}
