@@ -8,6 +8,7 @@ import {
   port,
 } from "@cloudsim/shared";
 import { z } from "zod";
+import type { QuotaDefaults } from "./domain/quota.ts";
 
 export const lifecycleConfig = baseConfig
   .extend(databaseConfig.shape)
@@ -52,3 +53,9 @@ export const lifecycleConfig = baseConfig
       .transform((images) => images ?? [...defaultImages]),
   });
 export type LifecycleConfig = z.infer<typeof lifecycleConfig>;
+
+/** The limits of a tenant that has none of its own. */
+export const quotaDefaults = (config: LifecycleConfig): QuotaDefaults => ({
+  maxServers: config.TENANT_MAX_SERVERS,
+  maxVcpus: config.TENANT_MAX_VCPUS,
+});

@@ -1,6 +1,7 @@
 import {
   AppError,
   type Bus,
+  type Db,
   type HandlerContext,
   type HandlerMetrics,
   instanceSpec,
@@ -12,13 +13,14 @@ import {
   uuidv7,
   withoutDeadline,
 } from "@cloudsim/shared";
-import type { LifecycleConfig } from "./config.ts";
+import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import type { InstanceRepository, Visibility } from "./db/instances.ts";
-import type { LifecycleRepository } from "./db/repository.ts";
+import { performAction } from "./db/server-actions.ts";
+import type { ProvisionContextReader } from "./db/server-reads.ts";
 import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
 import { refusal, verdictOf } from "./domain/ec2-actions.ts";
 import { requestHash } from "./domain/idempotency.ts";
-import { assertWithinQuota, type TenantQuota } from "./domain/quota.ts";
+import { assertWithinQuota, type QuotaDefaults, type TenantQuota } from "./domain/quota.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 import type { Launcher } from "./launcher.ts";
 
@@ -26,11 +28,7 @@ import type { Launcher } from "./launcher.ts";
 const MAX_TAGS = 50;
 
 /** How many of `wanted` servers the tenant's quota has room for now. */
-function room(
-  tenant: TenantQuota | undefined,
-  vcpus: number,
-  quota: { maxServers: number; maxVcpus: number },
-) {
+function room(tenant: TenantQuota | undefined, vcpus: number, quota: QuotaDefaults) {
   if (!tenant) return 0;
   const servers = (tenant.maxServers ?? quota.maxServers) - tenant.serversInUse;
   const cpus = Math.floor(((tenant.maxVcpus ?? quota.maxVcpus) - tenant.vcpusInUse) / vcpus);
@@ -38,7 +36,8 @@ function room(
 }
 
 export interface Repositories {
-  servers: LifecycleRepository;
+  db: Db;
+  provisionContext: ProvisionContextReader;
   instances: InstanceRepository;
 }
 
@@ -55,8 +54,8 @@ export function serveInstances(
   repos: Repositories,
   { config, metrics, catalogue, launcher }: InstanceDeps,
 ) {
-  const { servers: repo, instances: view } = repos;
-  const quota = { maxServers: config.TENANT_MAX_SERVERS, maxVcpus: config.TENANT_MAX_VCPUS };
+  const { db, instances: view } = repos;
+  const quota = quotaDefaults(config);
 
   bus.serve(instances.images, async () => ({ items: [...catalogue.images] }), metrics);
 
@@ -86,7 +85,7 @@ export function serveInstances(
           const previous = instance.state;
           if (verdictOf(action, previous) === "unchanged")
             return { instance_id: instance.instance_id, previous_state: previous, state: previous };
-          const row = await repo.performAction(instance.id, action, {
+          const row = await performAction(db, instance.id, action, {
             tenantId: request.tenant_id,
             quota,
             actor: "user",
@@ -177,11 +176,11 @@ type Run = typeof instances.run;
  */
 function runner(
   bus: Bus,
-  { servers: repo, instances: view }: Repositories,
+  { db, provisionContext, instances: view }: Repositories,
   launcher: Launcher,
   config: LifecycleConfig,
   catalogue: LaunchCatalogue,
-  quota: { maxServers: number; maxVcpus: number },
+  quota: QuotaDefaults,
 ) {
   return async (
     { tenant_id, spec, min_count, max_count, client_token, simulate_failure, dry_run }: RequestOf<Run>,
@@ -194,8 +193,8 @@ function runner(
     }
     const placed = catalogue.resolve(spec);
     const vcpus = instanceSpec(spec.type).vcpus;
-    const { tenant } = await repo.provisionContext(tenant_id, undefined);
-    const inZone = await zoneRoom(repo, placed.zone, config.ZONE_CAPACITY);
+    const { tenant } = await provisionContext(tenant_id, undefined);
+    const inZone = await zoneRoom(db, placed.zone, config.ZONE_CAPACITY);
     // Fewer than min_count fit: the quota, or else the zone, says by how much.
     assertWithinQuota(tenant_id, tenant, { servers: min_count, vcpus: min_count * vcpus }, quota);
     if (inZone < min_count) throw noCapacity(spec.type, placed.zone, spec.region, min_count, inZone);

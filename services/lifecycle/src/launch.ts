@@ -1,6 +1,15 @@
-import { AppError, defaultZone, type Image, type Region, type ServerState, zonesOf } from "@cloudsim/shared";
+import {
+  AppError,
+  type Db,
+  defaultZone,
+  type Image,
+  type Region,
+  type ServerState,
+  zonesOf,
+} from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
-import { buildServerWrite, type LifecycleRepository, type ServerWrite } from "./db/repository.ts";
+import { buildServerWrite, type ServerWrite } from "./db/insert-servers.ts";
+import { liveInZone } from "./db/server-reads.ts";
 import { defaultName } from "./domain/server-view.ts";
 
 /** What one new server is made from, whichever API asked for it. */
@@ -39,12 +48,8 @@ export function launchCatalogue(images: readonly Image[]) {
 export type LaunchCatalogue = ReturnType<typeof launchCatalogue>;
 
 /** How many more servers ZONE_CAPACITY lets into a zone (checked when a launch is decided). */
-export async function zoneRoom(
-  repo: Pick<LifecycleRepository, "liveInZone">,
-  zone: string,
-  capacity: number,
-): Promise<number> {
-  return capacity === 0 ? Number.POSITIVE_INFINITY : Math.max(0, capacity - (await repo.liveInZone(zone)));
+export async function zoneRoom(db: Db, zone: string, capacity: number): Promise<number> {
+  return capacity === 0 ? Number.POSITIVE_INFINITY : Math.max(0, capacity - (await liveInZone(db, zone)));
 }
 
 /** A full zone, in EC2's words (its InsufficientInstanceCapacity). */

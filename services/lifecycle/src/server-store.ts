@@ -1,5 +1,5 @@
-import { batched, context, ROOT_CONTEXT } from "@cloudsim/shared";
-import type { LifecycleRepository, ServerWrite } from "./db/repository.ts";
+import { batched, context, type Db, ROOT_CONTEXT } from "@cloudsim/shared";
+import { insertServers, type ServerWrite } from "./db/insert-servers.ts";
 import type { QuotaDefaults } from "./domain/quota.ts";
 import type { ServerRow } from "./domain/server-view.ts";
 
@@ -15,12 +15,9 @@ type Outcome = { row: ServerRow } | { err: unknown };
  * A batch fails as a whole (a quota refused, an Idempotency-Key another request took): then each
  * of its servers is stored alone, so each gets the answer it would have had alone.
  */
-export function serverStore(
-  repo: LifecycleRepository,
-  quota: QuotaDefaults,
-): (write: ServerWrite) => Promise<ServerRow> {
+export function serverStore(db: Db, quota: QuotaDefaults): (write: ServerWrite) => Promise<ServerRow> {
   const alone = (write: ServerWrite): Promise<Outcome> =>
-    repo.insertServers([write], quota).then(
+    insertServers(db, [write], quota).then(
       ([row]) => (row ? { row } : { err: new Error("insert returned no row") }),
       (err: unknown) => ({ err }),
     );
@@ -28,7 +25,7 @@ export function serverStore(
     if (writes.length === 1) return [await alone(writes[0] as ServerWrite)];
     try {
       // The statement is every provision's; each one's trace is in its rows (ServerWrite).
-      const rows = await context.with(ROOT_CONTEXT, () => repo.insertServers(writes, quota));
+      const rows = await context.with(ROOT_CONTEXT, () => insertServers(db, writes, quota));
       return rows.map((row) => ({ row }));
     } catch {
       return Promise.all(writes.map(alone));

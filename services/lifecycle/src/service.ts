@@ -1,12 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
-import type { LifecycleConfig } from "./config.ts";
-import { InstanceRepository } from "./db/instances.ts";
-import { LifecycleRepository } from "./db/repository.ts";
+import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { lifecycleRetentions } from "./db/retention.ts";
-import { TenantRepository } from "./db/tenants.ts";
 import { serveLifecycle } from "./handlers.ts";
 import { serverMetrics } from "./metrics.ts";
+import { TenantRepository } from "./tenants/db.ts";
+import { serveTenants } from "./tenants/handlers.ts";
 import { consumeBillingEvents, consumeIpamEvents } from "./workers/log-events.ts";
 import { startTimers } from "./workers/timers.ts";
 
@@ -23,19 +22,17 @@ export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<Ru
     log,
     { ...migrations, retentions: lifecycleRetentions(config.IDEMPOTENCY_KEY_RETENTION) },
     async ({ bus, database, metrics, registry, startOutboxRelay }) => {
-      const repo = new LifecycleRepository(database.db);
+      const { db } = database;
       serverMetrics(registry, database.pool);
-      const tenantRepo = new TenantRepository(database.db, {
-        maxServers: config.TENANT_MAX_SERVERS,
-        maxVcpus: config.TENANT_MAX_VCPUS,
-      });
+      const tenantRepo = new TenantRepository(db, quotaDefaults(config));
       await tenantRepo.ensureDefault();
-      serveLifecycle(bus, repo, config, metrics, tenantRepo, new InstanceRepository(database.db));
+      serveLifecycle(bus, db, config, metrics);
+      serveTenants(bus, tenantRepo, metrics);
       return [
-        startTimers(repo, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
+        startTimers(db, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
         startOutboxRelay(),
-        await consumeIpamEvents(bus, repo, log),
-        await consumeBillingEvents(bus, repo, log),
+        await consumeIpamEvents(bus, db, log),
+        await consumeBillingEvents(bus, db, log),
       ];
     },
   );

@@ -10,14 +10,13 @@ import {
   wildcardRegex,
 } from "@cloudsim/shared";
 import { type SQL, sql } from "drizzle-orm";
+import { isoMs } from "./server-rows.ts";
 
 /** Our states as EC2's names and codes, as SQL (the table is ec2StateOf, in the contracts). */
 const stateCase = (value: (name: Ec2StateName) => string) =>
   `CASE state ${Object.entries(ec2StateOf)
     .map(([ours, theirs]) => `WHEN '${ours}' THEN ${value(theirs)}`)
     .join(" ")} END`;
-
-const isoMs = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Every field of an instance that EC2 shows or filters on, as SQL over a servers row: the same

@@ -4,12 +4,13 @@ import {
   type Bus,
   consumeEvents,
   currentTraceId,
+  type Db,
   type DurableConsumer,
   type Logger,
   natsRoles,
 } from "@cloudsim/shared";
 import type { z } from "zod";
-import type { LifecycleRepository, NewLogEntry } from "../db/repository.ts";
+import { addLogEntriesFromEvents, type NewLogEntry } from "../db/log-entries.ts";
 
 /**
  * Writes what another service did to a server into that server's log, once per event (the
@@ -17,7 +18,7 @@ import type { LifecycleRepository, NewLogEntry } from "../db/repository.ts";
  */
 function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occurred_at: string }>>(
   bus: Bus,
-  repo: LifecycleRepository,
+  db: Db,
   log: Logger,
   opts: DurableConsumer & { schema: S; entry: (event: z.infer<S>) => NewLogEntry },
 ) {
@@ -28,7 +29,8 @@ function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occ
     schema: opts.schema,
     log,
     handleBatch: (events) =>
-      repo.addLogEntriesFromEvents(
+      addLogEntriesFromEvents(
+        db,
         events.map(({ event }) => ({
           ...opts.entry(event),
           serverId: event.server_id,
@@ -42,8 +44,8 @@ function consumeIntoLog<S extends z.ZodType<{ id: string; server_id: string; occ
 }
 
 /** ip.released entries from ipam's events. */
-export function consumeIpamEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
-  return consumeIntoLog(bus, repo, log, {
+export function consumeIpamEvents(bus: Bus, db: Db, log: Logger) {
+  return consumeIntoLog(bus, db, log, {
     ...natsRoles.lifecycle.consumers.ipamLog,
     schema: AddressReleased,
     entry: (event) => ({
@@ -56,8 +58,8 @@ export function consumeIpamEvents(bus: Bus, repo: LifecycleRepository, log: Logg
 }
 
 /** billing.started and billing.stopped entries from billing's events. */
-export function consumeBillingEvents(bus: Bus, repo: LifecycleRepository, log: Logger) {
-  return consumeIntoLog(bus, repo, log, {
+export function consumeBillingEvents(bus: Bus, db: Db, log: Logger) {
+  return consumeIntoLog(bus, db, log, {
     ...natsRoles.lifecycle.consumers.billingLog,
     schema: BillingEvent,
     entry: (event) => ({

@@ -1,13 +1,10 @@
-import { type Logger, startLoop } from "@cloudsim/shared";
-import type { LifecycleRepository } from "../db/repository.ts";
+import { type Db, type Logger, startLoop } from "@cloudsim/shared";
+import { completeDueTransitions } from "../db/due-transitions.ts";
 
 /**
  * The durable timer: due times live in the servers rows, so a transition survives a restart
  * and completes on whichever replica polls first.
  */
-export function startTimers(
-  repo: LifecycleRepository,
-  opts: { intervalMs: number; batch: number; log: Logger },
-) {
-  return startLoop("timer", () => repo.completeDueTransitions(opts.batch), opts);
+export function startTimers(db: Db, opts: { intervalMs: number; batch: number; log: Logger }) {
+  return startLoop("timer", () => completeDueTransitions(db, opts.batch), opts);
 }

@@ -1,7 +1,7 @@
 import { AppError, type Db, DEFAULT_TENANT, type Tenant, uuidv7 } from "@cloudsim/shared";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { apiKeys, tenants } from "../db/schema.ts";
 import type { QuotaDefaults } from "../domain/quota.ts";
-import { apiKeys, tenants } from "./schema.ts";
 
 type TenantRow = typeof tenants.$inferSelect;
 
