@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "@cloudsim/shared";
-import type { EventOutcome } from "./db/repository.ts";
+import type { LedgerChange } from "./domain/apply-event.ts";
 import { NANOS } from "./domain/money.ts";
 
 export function billingMetrics(registry: Registry) {
@@ -36,7 +36,7 @@ export function billingMetrics(registry: Registry) {
   return {
     ...m,
     /** Records a change of the ledger. */
-    billed(currency: string, change: EventOutcome) {
+    billed(currency: string, change: LedgerChange) {
       const amount = Number(change.amount) / Number(NANOS);
       if (amount > 0) m.amount.inc({ currency }, amount);
       else if (amount < 0) m.credited.inc({ currency }, -amount);

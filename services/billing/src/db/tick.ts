@@ -1,0 +1,77 @@
+import type { Db } from "@cloudsim/shared";
+import { sql } from "drizzle-orm";
+import { moneyFromDb } from "../domain/money.ts";
+import { amountSql, msBetween, nowMs } from "./sql-arithmetic.ts";
+
+export interface TickResult {
+  accrued: number;
+  billedMs: bigint;
+  amount: bigint;
+  open: number;
+}
+
+/**
+ * The billing tick: one statement accrues every open interval from accrued_until to now and
+ * appends one ledger line each, once per `intervalMs` across replicas: it first claims the
+ * interval now falls in (billing.ticks), and a replica that finds it claimed, or being claimed,
+ * accrues nothing. The claim is part of the statement, so a tick that fails or dies leaves the
+ * interval to another replica or the next one. Rows an event holds are skipped and caught up
+ * by the next tick.
+ */
+export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<TickResult> {
+  const result = await db.execute<{
+    accrued: number;
+    billed_ms: string;
+    amount: string;
+    open: number;
+  }>(sql`
+    WITH now_ AS (
+      SELECT t, date_bin(${intervalMs} * interval '1 millisecond', t, timestamptz 'epoch') AS interval_start
+      FROM (SELECT ${nowMs} AS t) n
+    ),
+    -- SKIP LOCKED: a replica does not wait for another's tick, it leaves the interval to it.
+    free AS (
+      SELECT k.id FROM billing.ticks k
+      WHERE k.interval_start < (SELECT interval_start FROM now_)
+      FOR UPDATE SKIP LOCKED
+    ),
+    tick AS (
+      UPDATE billing.ticks k SET interval_start = (SELECT interval_start FROM now_)
+      WHERE k.id IN (SELECT id FROM free)
+      RETURNING k.id
+    ),
+    claimed AS (
+      SELECT s.server_id, s.rate, s.open_since, s.accrued_until FROM billing.servers s
+      WHERE EXISTS (SELECT FROM tick) AND s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)
+      FOR UPDATE SKIP LOCKED
+    ),
+    moved AS (
+      SELECT c.server_id, c.rate, n.t AS at,
+             ${msBetween(sql`c.accrued_until`, sql`n.t`)}::bigint AS billed_ms,
+             ${amountSql(sql`c.rate`, msBetween(sql`c.open_since`, sql`n.t`))}
+               - ${amountSql(sql`c.rate`, msBetween(sql`c.open_since`, sql`c.accrued_until`))} AS amount
+      FROM claimed c CROSS JOIN now_ n
+    ),
+    updated AS (
+      UPDATE billing.servers s
+      SET accrued_until = m.at, billed_ms = s.billed_ms + m.billed_ms, amount = s.amount + m.amount, updated_at = now()
+      FROM moved m WHERE s.server_id = m.server_id
+      RETURNING m.server_id, m.at, m.billed_ms, m.amount, m.rate
+    ),
+    lines AS (
+      INSERT INTO billing.ledger (server_id, at, kind, billed_ms, amount, rate)
+      SELECT server_id, at, 'accrual', billed_ms, amount, rate FROM updated
+      RETURNING billed_ms, amount
+    )
+    SELECT count(*)::int AS accrued, coalesce(sum(billed_ms), 0)::text AS billed_ms,
+           coalesce(sum(amount), 0)::text AS amount,
+           (SELECT count(*)::int FROM billing.servers WHERE open_since IS NOT NULL) AS open
+    FROM lines`);
+  const row = result.rows[0];
+  return {
+    accrued: row?.accrued ?? 0,
+    billedMs: BigInt(row?.billed_ms ?? 0),
+    amount: moneyFromDb(row?.amount ?? "0"),
+    open: row?.open ?? 0,
+  };
+}
