@@ -1,5 +1,7 @@
 import { jetstreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { headers, type MsgHdrs } from "@nats-io/transport-node";
+import type { Bus } from "./bus.ts";
+import { REQUEST_ID_HEADER } from "./command-server.ts";
 import type { EventsConfig } from "./config.ts";
 import {
   DUPLICATE_WINDOW_NS,
@@ -9,7 +11,6 @@ import {
   streamName,
   TRACEPARENT_HEADER,
 } from "./event-stream.ts";
-import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 
 /** The stream of the events a consumer gave up on (see consumeEvents), for an operator to inspect and replay. */
 export function deadLetterStreamName(bus: Pick<Bus, "prefix">): string {

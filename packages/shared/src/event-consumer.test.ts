@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import type { Bus } from "./bus.ts";
 import { eventsConfig } from "./config.ts";
 import { deadLetterStreamName, listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
 import { consumeEvents } from "./event-consumer.ts";
@@ -8,7 +9,6 @@ import { configureEventConsumers } from "./event-retries.ts";
 import { ensureEventStream, eventStreamName } from "./event-stream.ts";
 import { createLogger } from "./logger.ts";
 import { createRegistry, type Registry } from "./metrics.ts";
-import type { Bus } from "./nats.ts";
 import { connectTestBus } from "./testing/bus.ts";
 
 const log = createLogger("test", "silent");

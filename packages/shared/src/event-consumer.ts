@@ -1,5 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstreamManager } from "@nats-io/jetstream";
 import type { z } from "zod";
+import type { Bus } from "./bus.ts";
+import { REQUEST_ID_HEADER } from "./command-server.ts";
 import {
   contextHeaders,
   DEAD_LETTER_HEADERS,
@@ -10,7 +12,6 @@ import {
 import { retryDelayMs, retryPolicyOf } from "./event-retries.ts";
 import { eventStreamName, MSG_ID_HEADER, NANOS_PER_MS, TRACEPARENT_HEADER } from "./event-stream.ts";
 import { type Logger, withRequestId } from "./logger.ts";
-import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 import {
   parseTraceparent,
   ROOT_CONTEXT,

@@ -1,6 +1,6 @@
+import type { Bus } from "./bus.ts";
 import { type EventsConfig, eventsConfig } from "./config.ts";
 import { Counter, type Registry } from "./metrics.ts";
-import type { Bus } from "./nats.ts";
 
 /** The longest a failed event waits for its next delivery, however many it had. */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;

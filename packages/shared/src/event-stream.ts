@@ -1,5 +1,5 @@
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
-import type { Bus } from "./nats.ts";
+import type { Bus } from "./bus.ts";
 
 /** The header that carries the W3C trace context of the change an event describes. */
 export const TRACEPARENT_HEADER = "traceparent";

@@ -1,3 +1,5 @@
+export * from "./bus.ts";
+export { type Handler, type HandlerContext, REQUEST_ID_HEADER, validationError } from "./command-server.ts";
 export * from "./concurrency.ts";
 export * from "./config.ts";
 export * from "./contracts/index.ts";
@@ -21,7 +23,6 @@ export * from "./health.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
-export * from "./nats.ts";
 export * from "./nats-permissions.ts";
 export * from "./ops-metrics.ts";
 export * from "./outbox.ts";

@@ -4,6 +4,8 @@
  * file generated from this (ops/nats/cloudsim.conf), `make run` and the tests a server
  * configured by the same function, so the permissions the tests pass under are the ones deployed.
  */
+
+import { natsInboxPrefix } from "./bus.ts";
 import {
   commands,
   type NatsRole,
@@ -13,7 +15,6 @@ import {
 } from "./contracts/nats-roles.ts";
 import { deadLetterStreamName, deadLetterSubject } from "./dead-letters.ts";
 import { eventStreamName } from "./event-stream.ts";
-import { natsInboxPrefix } from "./nats.ts";
 
 /** A subject prefix of any one token: each test file takes its own (`t1a2b3c4d5e.`) on one server. */
 export const ANY_SUBJECT_PREFIX = "*.";

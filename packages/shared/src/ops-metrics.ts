@@ -7,8 +7,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
 import { Gauge, type Registry } from "prom-client";
+import type { Bus } from "./bus.ts";
 import { type ReadinessCheck, readiness } from "./health.ts";
-import type { Bus } from "./nats.ts";
 
 /** cloudsim_dependency_up{dependency}: 1 while the readiness check of a dependency passes. */
 export function dependencyMetrics(registry: Registry, checks: ReadinessCheck[]) {

@@ -1,8 +1,9 @@
 import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
+import type { Bus } from "./bus.ts";
+import { REQUEST_ID_HEADER } from "./command-server.ts";
 import { MSG_ID_HEADER, TRACEPARENT_HEADER } from "./event-stream.ts";
 import type { Logger } from "./logger.ts";
-import { type Bus, REQUEST_ID_HEADER } from "./nats.ts";
 import { startLoop } from "./poll-loop.ts";
 
 interface OutboxRow {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { type Bus, connectBus } from "./bus.ts";
 import {
   type baseConfig,
   ConfigError,
@@ -13,7 +14,6 @@ import { ensureEventStream } from "./event-stream.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
-import { type Bus, connectBus } from "./nats.ts";
 import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
 import { startOutboxRelay } from "./outbox-relay.ts";
 import { processedEventsRetention, type Retention, startPruner } from "./prune.ts";

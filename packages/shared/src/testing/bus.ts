@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { Bus } from "../bus.ts";
 import { createLogger } from "../logger.ts";
-import { Bus } from "../nats.ts";
 
 /**
  * A test's connection to NATS as a service would make it, with silent logs: on a subject

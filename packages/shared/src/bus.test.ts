@@ -4,11 +4,11 @@ import { headers } from "@nats-io/transport-node";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import type { Bus } from "./bus.ts";
 import { defineCommand } from "./contracts/command.ts";
 import { AppError } from "./errors.ts";
 import { ensureEventStream, eventStreamName } from "./event-stream.ts";
 import { handlerMetrics } from "./metrics.ts";
-import type { Bus } from "./nats.ts";
 import { connectTestBus } from "./testing/bus.ts";
 
 const echo = defineCommand("test", "echo", {

@@ -1,0 +1,246 @@
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import {
+  connect,
+  headers,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  PermissionViolationError,
+  type Subscription,
+} from "@nats-io/transport-node";
+import type { z } from "zod";
+import { NoResponders, PublishRefused, Replies } from "./bus-replies.ts";
+import { natsAttributes, recordError } from "./bus-spans.ts";
+import { CommandServer, type Handler, REQUEST_ID_HEADER } from "./command-server.ts";
+import type { baseConfig } from "./config.ts";
+import type { Command, ReplyOf, RequestInputOf } from "./contracts/command.ts";
+import { currentDeadline, DEADLINE_HEADER, deadlinePassed } from "./deadline.ts";
+import { AppError, type WireError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { HandlerMetrics } from "./metrics.ts";
+import { injectContext, SpanKind, tracer } from "./trace-context.ts";
+
+/**
+ * The inbox prefix of a NATS user: the replies to its requests come in under it, and the
+ * permissions (nats-permissions.ts) let it subscribe to no other inbox.
+ */
+export const natsInboxPrefix = (user: string) => `_INBOX_${user}`;
+
+/** The wire envelope of every reply. */
+type Envelope = { ok: true; data: unknown } | { ok: false; error: WireError };
+
+export interface BusOptions {
+  url: string;
+  name: string;
+  /** The NATS user (one per service, allowed only what its contracts name); none on a NATS without authorization. */
+  user?: string;
+  password?: string;
+  /** Prepended to every subject, so several deployments (or test files) can share one NATS. */
+  subjectPrefix: string;
+  requestTimeoutMs: number;
+  /** Requests a process handles at once; past it a request is refused at once (UNAVAILABLE, overloaded). */
+  maxInFlight: number;
+  log: Logger;
+}
+
+/** Request/reply over NATS with contracts: validated on both ends, errors carried by code. */
+export class Bus {
+  private readonly subscriptions: Subscription[] = [];
+  readonly js: JetStreamClient;
+  /** The durable JetStream consumers this process reads (consumeEvents), for the pending gauge. */
+  readonly consumers: { stream: string; durable: string }[] = [];
+
+  private readonly replies: Replies;
+  private readonly server: CommandServer;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly options: BusOptions,
+  ) {
+    this.js = jetstream(nc, { timeout: options.requestTimeoutMs });
+    this.replies = new Replies(nc, options.user && natsInboxPrefix(options.user));
+    this.server = new CommandServer(options, (body, what) => this.checkSize(body, what));
+  }
+
+  /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
+  get prefix(): string {
+    return this.options.subjectPrefix;
+  }
+
+  /** Connects, retrying for ever while NATS is away (reconnects are the client's job after that). */
+  static async connect(options: BusOptions): Promise<Bus> {
+    const nc = await connect({
+      servers: options.url.split(","),
+      name: options.name,
+      ...(options.user && {
+        user: options.user,
+        pass: options.password,
+        inboxPrefix: natsInboxPrefix(options.user),
+      }),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+      // Otherwise every request builds two Errors up front, for a stack it shows only on failure:
+      // a tenth of the gateway's CPU under load. Our failures carry the subject instead.
+      noAsyncTraces: true,
+    });
+    const bus = new Bus(nc, options);
+    void bus.watchStatus();
+    return bus;
+  }
+
+  private async watchStatus() {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect" || s.type === "reconnect")
+        this.options.log.warn({ nats: s.type }, `nats ${s.type}`);
+      if (s.type === "error") {
+        // A refused permission is a deployment whose NATS permissions lack what this service does.
+        this.options.log.error({ err: s.error }, "nats error");
+        if (s.error instanceof PermissionViolationError && s.error.operation === "publish")
+          this.replies.refused(s.error.subject);
+      }
+    }
+  }
+
+  subject(command: Command): string {
+    return this.prefix + command.subject;
+  }
+
+  /**
+   * Sends a command and returns its validated reply; an AppError when the service said no.
+   * A client span around it; its W3C trace context travels in the headers.
+   */
+  async request<C extends Command>(
+    command: C,
+    payload: RequestInputOf<C>,
+    ctx: { requestId?: string } = {},
+  ): Promise<ReplyOf<C>> {
+    const subject = this.subject(command);
+    return tracer().startActiveSpan(
+      `${command.subject} request`,
+      { kind: SpanKind.CLIENT, attributes: natsAttributes(subject, command, "send") },
+      async (span) => {
+        try {
+          const h = headers();
+          if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
+          injectContext(h);
+          // The request in hand's deadline, or a new one: what is left of it goes along.
+          const now = Date.now();
+          const deadline = Math.min(
+            currentDeadline() ?? Number.POSITIVE_INFINITY,
+            now + this.options.requestTimeoutMs,
+          );
+          if (deadline <= now) throw deadlinePassed(`${command.subject} not sent`, deadline);
+          h.set(DEADLINE_HEADER, String(deadline));
+          const body = JSON.stringify(payload);
+          this.checkSize(body, `the request of ${command.subject}`);
+          let msg: Msg;
+          try {
+            msg = await this.replies.request(subject, body, h, deadline - now);
+          } catch (cause) {
+            throw this.failed(command, cause, deadline - now);
+          }
+          const envelope = msg.json<Envelope>();
+          if (!envelope.ok) throw AppError.fromWire(envelope.error);
+          return (command.reply as z.ZodType<ReplyOf<C>>).parse(envelope.data);
+        } catch (err) {
+          recordError(span, err);
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** Why a request got no answer: refused by NATS, nobody serving it, or no answer in time. */
+  private failed(command: Command, cause: unknown, waitedMs: number): AppError {
+    if (cause instanceof PublishRefused)
+      return new AppError(
+        "FORBIDDEN",
+        `${this.options.name} may not send ${command.subject} (NATS permissions)`,
+        { subject: command.subject },
+        { cause },
+      );
+    if (cause instanceof NoResponders)
+      return new AppError(
+        "UNAVAILABLE",
+        `no ${command.service} is answering ${command.subject}`,
+        { service: command.service },
+        { cause },
+      );
+    // The handler may still finish (it stops at its deadline, a little before now): unknown.
+    return new AppError(
+      "TIMEOUT",
+      `${command.service} did not answer ${command.subject} within ${waitedMs} ms: the outcome is unknown`,
+      { service: command.service, timeout_ms: waitedMs },
+      { cause },
+    );
+  }
+
+  /** TOO_LARGE when `body` would not fit the server's max_payload (nats-server refuses it). */
+  private checkSize(body: string, what: string): void {
+    const limit = this.nc.info?.max_payload;
+    const size = Buffer.byteLength(body);
+    if (limit !== undefined && size > limit)
+      throw new AppError(
+        "TOO_LARGE",
+        `${what} is ${size} bytes, more than NATS' max_payload of ${limit}: ask for a smaller page (limit)`,
+        {
+          size_bytes: size,
+          max_payload_bytes: limit,
+        },
+      );
+  }
+
+  /**
+   * Publishes to a JetStream stream and resolves once the stream stored the message (or had it
+   * already: its Nats-Msg-Id within the duplicate window). What js.publish does, on this bus's
+   * inbox: the relays publish every event this way.
+   */
+  async publishToStream(subject: string, payload: string, h: MsgHdrs): Promise<void> {
+    const ack = (await this.replies.request(subject, payload, h, this.options.requestTimeoutMs)).json<{
+      error?: { description?: string };
+    }>();
+    if (ack.error) throw new Error(`the stream refused ${subject}: ${ack.error.description}`);
+  }
+
+  /** Answers a command in the queue group of its service, so replicas share the load. */
+  serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
+    const subscription = this.nc.subscribe(this.subject(command), {
+      queue: command.service,
+      callback: this.server.callback(command, handler, metrics),
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  /** Resolves once the server has seen every subscription made so far. */
+  async ping(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  /** Stops taking requests, finishes the ones in hand, then closes. */
+  async close(): Promise<void> {
+    if (this.nc.isClosed() || this.nc.isDraining()) {
+      await this.nc.closed();
+      return;
+    }
+    await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    await Promise.allSettled([...this.server.inflight]);
+    await this.nc.drain();
+  }
+}
+
+/** A service's bus, as its configuration says. */
+export function connectBus(name: string, config: z.infer<typeof baseConfig>, log: Logger): Promise<Bus> {
+  return Bus.connect({
+    url: config.NATS_URL,
+    name,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    subjectPrefix: config.NATS_SUBJECT_PREFIX,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
+    maxInFlight: config.MAX_IN_FLIGHT,
+    log,
+  });
+}
