@@ -1,10 +1,10 @@
 import { billing } from "./billing.ts";
 import type { Command } from "./command.ts";
-import { eventSubjects } from "./events.ts";
 import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
 import { reaper } from "./reaper.ts";
 import { lifecycle } from "./servers.ts";
+import { eventSubjects } from "./stream-events.ts";
 import { keyRevokedSubject, tenants } from "./tenants.ts";
 
 /** Every command of the contracts; each is answered by the service it names. */
