@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase, type Database, rowInserter } from "./db.ts";
+import { createDatabase, type Database, inTransaction, rowInserter } from "./db.ts";
 import { createLogger } from "./logger.ts";
 import { createTestDatabase, type TestDatabase } from "./testing/postgres.ts";
 
@@ -44,6 +44,23 @@ describe("createDatabase", () => {
   it("still answers a statement whose parameters are invalid, and the next call works", async () => {
     await expect(db.pool.query("SELECT $1::int AS n", ["not a number"])).rejects.toThrow(/invalid input/);
     expect((await db.pool.query("SELECT $1::int AS n", [7])).rows).toEqual([{ n: 7 }]);
+  });
+  it("inTransaction commits what fn did, or rolls it back when fn throws, and frees the client", async () => {
+    await db.pool.query("CREATE TABLE tx_test (n int)");
+    const insert = (n: number) => (client: { query(text: string): Promise<unknown> }) =>
+      client.query(`INSERT INTO tx_test VALUES (${n})`);
+    await inTransaction(db.pool, insert(1));
+    await expect(
+      inTransaction(db.pool, async (client) => {
+        await insert(2)(client);
+        throw new Error("fn failed");
+      }),
+    ).rejects.toThrow("fn failed");
+    await inTransaction(db.pool, (client) => client.query("BEGIN; INSERT INTO tx_test VALUES (3); COMMIT"), {
+      fnSendsBeginAndCommit: true,
+    });
+    // One connection in the pool: each call gave it back.
+    expect((await db.pool.query("SELECT n FROM tx_test ORDER BY n")).rows).toEqual([{ n: 1 }, { n: 3 }]);
   });
 });
 

@@ -154,6 +154,31 @@ async function migrationLockTaken(client: pg.PoolClient, key: string, lockTimeou
   );
 }
 
+/**
+ * Runs `fn` in one transaction on a client of `pool`: COMMIT when it returns, ROLLBACK when it
+ * throws (a failed ROLLBACK is ignored, so `fn`'s error is the one that comes out).
+ * `fnSendsBeginAndCommit`: `fn` puts BEGIN in its first statement and COMMIT in its last,
+ * saving two round trips on a hot loop.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  opts: { fnSendsBeginAndCommit?: boolean } = {},
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    if (!opts.fnSendsBeginAndCommit) await client.query("BEGIN");
+    const result = await fn(client);
+    if (!opts.fnSendsBeginAndCommit) await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 export async function pingDatabase(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT 1");
 }

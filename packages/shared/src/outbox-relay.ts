@@ -2,6 +2,7 @@ import { headers } from "@nats-io/transport-node";
 import type pg from "pg";
 import type { Bus } from "./bus.ts";
 import { REQUEST_ID_HEADER } from "./command-server.ts";
+import { inTransaction } from "./db.ts";
 import { MSG_ID_HEADER, TRACEPARENT_HEADER } from "./event-stream.ts";
 import type { Logger } from "./logger.ts";
 import { startLoop } from "./poll-loop.ts";
@@ -30,27 +31,25 @@ export async function relayOutboxBatch(
   batch: number,
 ): Promise<number> {
   if (!/^[a-z_]+$/.test(schema) || !Number.isInteger(batch)) throw new Error(`bad outbox ${schema}/${batch}`);
-  const client = await pool.connect();
-  try {
-    // Round trips are what this loop costs, so BEGIN, the lock and the read travel together;
-    // while another replica holds the lock the read is skipped altogether (a one-time filter).
-    const [, read] = (await client.query(
-      `BEGIN;
-       SELECT o.* FROM (SELECT pg_try_advisory_xact_lock(hashtext('outbox:${schema}')) AS locked) AS l
-       CROSS JOIN LATERAL (SELECT * FROM ${schema}.outbox WHERE l.locked ORDER BY seq LIMIT ${batch}) AS o`,
-    )) as unknown as [pg.QueryResult, pg.QueryResult<OutboxRow>];
-    const published = read.rows.length > 0 ? await publishInKeyOrder(bus, read.rows) : [];
-    const seqs = published.map(Number).filter(Number.isSafeInteger);
-    await client.query(
-      seqs.length > 0 ? `DELETE FROM ${schema}.outbox WHERE seq IN (${seqs.join(",")}); COMMIT` : "COMMIT",
-    );
-    return published.length;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  return inTransaction(
+    pool,
+    async (client) => {
+      // Round trips are what this loop costs, so BEGIN, the lock and the read travel together;
+      // while another replica holds the lock the read is skipped altogether (a one-time filter).
+      const [, read] = (await client.query(
+        `BEGIN;
+         SELECT o.* FROM (SELECT pg_try_advisory_xact_lock(hashtext('outbox:${schema}')) AS locked) AS l
+         CROSS JOIN LATERAL (SELECT * FROM ${schema}.outbox WHERE l.locked ORDER BY seq LIMIT ${batch}) AS o`,
+      )) as unknown as [pg.QueryResult, pg.QueryResult<OutboxRow>];
+      const published = read.rows.length > 0 ? await publishInKeyOrder(bus, read.rows) : [];
+      const seqs = published.map(Number).filter(Number.isSafeInteger);
+      await client.query(
+        seqs.length > 0 ? `DELETE FROM ${schema}.outbox WHERE seq IN (${seqs.join(",")}); COMMIT` : "COMMIT",
+      );
+      return published.length;
+    },
+    { fnSendsBeginAndCommit: true },
+  );
 }
 
 async function publishInKeyOrder(bus: Bus, rows: OutboxRow[]): Promise<string[]> {

@@ -3,6 +3,7 @@ import {
   AppError,
   addressReleasedSubject,
   type Db,
+  inTransaction,
   isUniqueViolation,
   outboxInserter,
   type Pool,
@@ -49,21 +50,14 @@ export class IpamRepository {
    * only while none of its addresses is in use; replicas take turns on an advisory lock.
    */
   async ensurePools(specs: PoolSpec[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const changed = await inTransaction(this.pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('ipam:pools'))");
       let changed = false;
       for (const spec of specs) changed = (await ensurePool(client, spec)) || changed;
-      await client.query("COMMIT");
-      // Fresh rows have no statistics yet; without them the planner scans every address per allocation.
-      if (changed) await client.query("ANALYZE ipam.addresses");
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
+      return changed;
+    });
+    // Fresh rows have no statistics yet; without them the planner scans every address per allocation.
+    if (changed) await this.pool.query("ANALYZE ipam.addresses");
   }
 
   async addressOf(serverId: string): Promise<string | undefined> {
