@@ -3,6 +3,7 @@ import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared
 import type { ReaperConfig } from "./config.ts";
 import { ReaperRepository } from "./db/repository.ts";
 import { serveReaper } from "./handlers.ts";
+import { reaperMetrics } from "./metrics.ts";
 import { startSweeps } from "./workers/sweep.ts";
 import { watchServers } from "./workers/watch.ts";
 
@@ -15,7 +16,7 @@ export function startReaper(config: ReaperConfig, log: Logger): Promise<RunningS
     serveReaper(bus, repo, config, metrics);
     return [
       await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log),
-      startSweeps(bus, repo, config, registry, log),
+      startSweeps(bus, repo, config, reaperMetrics(registry), log),
     ];
   });
 }

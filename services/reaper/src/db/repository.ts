@@ -1,6 +1,8 @@
 import { type Db, mapConcurrent } from "@cloudsim/shared";
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
+import { isIdleSql } from "./idle-sql.ts";
 import { sweeps, sweepTenants, watched } from "./schema.ts";
 
 export interface Candidate {
@@ -36,6 +38,8 @@ export interface SweepResult extends SweepFigures {
   finishedAt: Date;
   dryRun: boolean;
 }
+
+const dialect = new PgDialect();
 
 const noFigures = (): SweepFigures => ({ candidates: 0, reaped: 0, spared: 0, errors: 0 });
 
@@ -118,7 +122,7 @@ export class ReaperRepository {
 
   /**
    * One sweep, by one replica at a time (an advisory lock held by a connection of its own, in
-   * no transaction): finds servers stopped for longer than `idleMs` and lets `decide` act on
+   * no transaction): finds servers stopped for longer than `idleMs` and lets `reap` act on
    * each. No transaction stays open while lifecycle answers: each decision is recorded on its
    * own as soon as it is taken, so a sweep stopped half way leaves the rest undecided for the
    * next one; the sweep's row, with its figures per tenant, comes last. Returns undefined when
@@ -126,7 +130,7 @@ export class ReaperRepository {
    */
   async sweep(
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
-    decide: (candidate: Candidate) => Promise<Decision>,
+    reap: (candidate: Candidate) => Promise<Decision>,
   ): Promise<SweepResult | undefined> {
     const lockHolder = await this.pool.connect();
     try {
@@ -134,7 +138,7 @@ export class ReaperRepository {
         "SELECT pg_try_advisory_lock(hashtext('reaper:sweep')) AS locked",
       );
       if (!lock.rows[0]?.locked) return undefined;
-      return await this.sweepLocked(opts, decide);
+      return await this.sweepLocked(opts, reap);
     } finally {
       // Closed rather than returned to the pool: the session lock ends with it, whatever failed.
       lockHolder.release(true);
@@ -143,20 +147,20 @@ export class ReaperRepository {
 
   private async sweepLocked(
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
-    decide: (candidate: Candidate) => Promise<Decision>,
+    reap: (candidate: Candidate) => Promise<Decision>,
   ): Promise<SweepResult> {
+    const candidates = dialect.sqlToQuery(sql`
+      SELECT server_id, state_since, exempt, tenant_id, now() AS started_at FROM reaper.watched
+      WHERE ${isIdleSql(watched.state, watched.stateSince, sql`now()`, opts.idleMs)} AND decided_at IS NULL
+      ORDER BY state_since LIMIT ${opts.batch}`);
+    // On the pool rather than drizzle, whose driver leaves timestamps as text.
     const { rows } = await this.pool.query<{
       server_id: string;
       state_since: Date;
       exempt: boolean;
       tenant_id: string;
       started_at: Date;
-    }>(
-      `SELECT server_id, state_since, exempt, tenant_id, now() AS started_at FROM reaper.watched
-       WHERE state = 'stopped' AND decided_at IS NULL AND state_since < now() - make_interval(secs => $1)
-       ORDER BY state_since LIMIT $2`,
-      [opts.idleMs / 1000, opts.batch],
-    );
+    }>(candidates.sql, candidates.params);
     const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => {
       const candidate = {
         serverId: r.server_id,
@@ -164,7 +168,7 @@ export class ReaperRepository {
         stateSince: r.state_since,
         exempt: r.exempt,
       };
-      const decision = await decide(candidate);
+      const decision = await reap(candidate);
       if (!opts.dryRun && decision !== "error") await this.recordDecision(candidate.serverId, decision);
       return { ...candidate, decision };
     });
@@ -248,7 +252,7 @@ export class ReaperRepository {
     const [row] = await this.db
       .select({
         stopped: count(),
-        idle: sql<number>`count(*) FILTER (WHERE ${watched.stateSince} < now() - make_interval(secs => ${idleMs / 1000}))::int`,
+        idle: sql<number>`count(*) FILTER (WHERE ${isIdleSql(watched.state, watched.stateSince, sql`now()`, idleMs)})::int`,
       })
       .from(watched)
       .where(

@@ -1,23 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { formatIdle, isExempt, isIdle } from "./idle.ts";
-
-const t0 = new Date("2026-01-01T00:00:00Z");
-const after = (ms: number) => new Date(t0.getTime() + ms);
-const thirtyMinutes = 30 * 60_000;
+import { formatIdle, isExempt } from "./idle.ts";
+import { idleCases, isIdleCase } from "./idle-cases.ts";
 
 describe("isIdle", () => {
-  it("is stopped for longer than the timeout", () => {
-    expect(isIdle("stopped", t0, after(thirtyMinutes + 1), thirtyMinutes)).toBe(true);
-  });
-  it("is not exactly at the timeout, nor before it", () => {
-    expect(isIdle("stopped", t0, after(thirtyMinutes), thirtyMinutes)).toBe(false);
-    expect(isIdle("stopped", t0, after(1_000), thirtyMinutes)).toBe(false);
-  });
-  it("is never a server in any other state, however long", () => {
-    for (const state of ["running", "stopping", "starting", "error", "terminated", "provisioning"]) {
-      expect(isIdle(state, t0, after(10 * thirtyMinutes), thirtyMinutes)).toBe(false);
-    }
-  });
+  const now = new Date("2026-01-01T00:00:00Z");
+  it.each(idleCases)("$name: idle $idle", (c) => expect(isIdleCase(c, now)).toBe(c.idle));
 });
 
 describe("formatIdle", () => {
