@@ -3,6 +3,7 @@ import {
   batched,
   context,
   currentDeadline,
+  type HandlerContext,
   ipam,
   MAX_ALLOCATIONS,
   type Region,
@@ -56,4 +57,21 @@ export function addressAllocator(bus: Bus): (wanted: Wanted) => Promise<string> 
     const timed = { ...wanted, deadline: currentDeadline() };
     return (await take(timed)) ?? alone(timed);
   };
+}
+
+/**
+ * Gives the address ipam holds for a server that was not stored back, outside the request's
+ * deadline (a failure is logged, not thrown). ipam releases only what it holds for this server.
+ */
+export async function returnAddress(
+  bus: Bus,
+  ctx: HandlerContext,
+  fields: { server_id: string; address?: string },
+  message: string,
+): Promise<void> {
+  await withoutDeadline(() => bus.request(ipam.release, { server_id: fields.server_id }, ctx)).catch(
+    (err) => {
+      ctx.log.error({ err, ...fields }, message);
+    },
+  );
 }

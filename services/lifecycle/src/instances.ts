@@ -6,13 +6,12 @@ import {
   type HandlerMetrics,
   instanceSpec,
   instances,
-  ipam,
   isUniqueViolation,
   type RequestOf,
   type ServerState,
   uuidv7,
-  withoutDeadline,
 } from "@cloudsim/shared";
+import { returnAddress } from "./addresses.ts";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import type { InstanceRepository, Visibility } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
@@ -35,6 +34,7 @@ function room(tenant: TenantQuota | undefined, vcpus: number, quota: QuotaDefaul
   return Math.max(0, Math.min(servers, cpus));
 }
 
+/** What the EC2 commands read and write servers through. */
 export interface Repositories {
   db: Db;
   provisionContext: ProvisionContextReader;
@@ -206,12 +206,12 @@ function runner(
     const release = () =>
       Promise.all(
         addresses.map((a) =>
-          withoutDeadline(() => bus.request(ipam.release, { server_id: a.server_id }, ctx)).catch((err) => {
-            ctx.log.error(
-              { err, server_id: a.server_id },
-              "could not return the address of a launch that failed",
-            );
-          }),
+          returnAddress(
+            bus,
+            ctx,
+            { server_id: a.server_id },
+            "could not return the address of a launch that failed",
+          ),
         ),
       );
     try {

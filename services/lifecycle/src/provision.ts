@@ -4,15 +4,14 @@ import {
   type Db,
   type HandlerContext,
   instanceSpec,
-  ipam,
   isUniqueViolation,
   type lifecycle,
   notFound,
   type ReplyOf,
   type RequestOf,
   uuidv7,
-  withoutDeadline,
 } from "@cloudsim/shared";
+import { returnAddress } from "./addresses.ts";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { getServer, type ProvisionContextReader } from "./db/server-reads.ts";
 import { requestHash } from "./domain/idempotency.ts";
@@ -96,12 +95,12 @@ export function provisioner(
       }
       // ipam releases only what it holds for this server: an address the reservation check gave
       // up, and ipam then handed to another server, stays that server's.
-      await withoutDeadline(() => bus.request(ipam.release, { server_id: id }, ctx)).catch((releaseErr) => {
-        ctx.log.error(
-          { err: releaseErr, server_id: id, address },
-          "could not return the address of a failed provision",
-        );
-      });
+      await returnAddress(
+        bus,
+        ctx,
+        { server_id: id, address },
+        "could not return the address of a failed provision",
+      );
       // Two requests with one key raced and the other stored first: answer as a retry would.
       if (storedKey && isUniqueViolation(err, "idempotency_keys_pkey")) {
         const { previous: winner } = await provisionContext(tenant_id, storedKey);

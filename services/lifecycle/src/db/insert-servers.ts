@@ -125,11 +125,10 @@ function insertRefusal(err: unknown, alone: NewServer | undefined): AppError | u
 }
 
 /**
- * Stores new servers in provisioning, each with its first log entries, its event and its
- * idempotency key, in one statement (one round trip, committed on its own), provided their
- * tenants' quotas still have room: the usage trigger counts them under each tenant row's lock
- * and refuses the whole statement otherwise, so a tenant's provisions take turns only for the
- * trigger and the commit. The rows come back in the order of `writes`.
+ * Stores new servers in provisioning with their first log entries, events, idempotency keys and
+ * client token, in one statement committed on its own. The usage trigger checks each tenant's
+ * quota under its row's lock and refuses the whole statement when one would pass it. The rows
+ * come back in the order of `writes`.
  */
 export async function insertServers(
   db: Db,
