@@ -2,6 +2,8 @@ import { type Db, mapConcurrent } from "@cloudsim/shared";
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
+import { type Decision, figuresOf, noFigures, type SweepFigures } from "../domain/sweep-figures.ts";
+import { type StateWrite, statesToWrite, type WatchedEvent } from "../domain/watched-states.ts";
 import { isIdleSql } from "./idle-sql.ts";
 import { sweeps, sweepTenants, watched } from "./schema.ts";
 
@@ -12,27 +14,6 @@ export interface Candidate {
   exempt: boolean;
 }
 
-/** What an event says about a server: its state since `at` (the event's occurred_at). */
-export interface WatchedEvent {
-  serverId: string;
-  state: string;
-  at: Date;
-  exempt: boolean;
-  tenantId: string;
-  /** Who made the change: a termination the reaper asked for is its decision, heard or not. */
-  actor: string;
-}
-
-export type Decision = "reaped" | "spared" | "error";
-
-/** What a sweep found idle and decided, of all servers or of one tenant's. */
-export interface SweepFigures {
-  candidates: number;
-  reaped: number;
-  spared: number;
-  errors: number;
-}
-
 export interface SweepResult extends SweepFigures {
   startedAt: Date;
   finishedAt: Date;
@@ -41,15 +22,6 @@ export interface SweepResult extends SweepFigures {
 
 const dialect = new PgDialect();
 
-const noFigures = (): SweepFigures => ({ candidates: 0, reaped: 0, spared: 0, errors: 0 });
-
-/** Counts one decision into `figures`. */
-function tally(figures: SweepFigures, decision: Decision) {
-  figures.candidates++;
-  if (decision === "error") figures.errors++;
-  else figures[decision]++;
-}
-
 /** reaper's own tables, and nothing else. */
 export class ReaperRepository {
   constructor(
@@ -57,46 +29,20 @@ export class ReaperRepository {
     private readonly pool: pg.Pool,
   ) {}
 
-  /**
-   * The newest event about each server wins; a late or repeated one changes nothing. A batch
-   * of events, in stream order, ends as if they had come one by one, in one statement (two when
-   * a server stopped and changed again within the batch).
-   */
+  /** The newest event about each server wins; a late or repeated one changes nothing. */
   async recordStates(events: readonly WatchedEvent[]): Promise<void> {
-    // Postgres updates a row once per statement, so each server's newest event stands for its
-    // others (the first of equal times: one by one, a later one would not be newer).
-    const latest = new Map<string, { newest: WatchedEvent; stop?: WatchedEvent }>();
-    for (const e of events) {
-      const seen = latest.get(e.serverId);
-      if (seen && e.at.getTime() <= seen.newest.at.getTime()) continue;
-      latest.set(e.serverId, { newest: e, stop: e.state === "stopped" ? e : seen?.stop });
-    }
-    // One by one, a stop that a newer event then replaced still cleared the last decision
-    // when it was newer than the row; applying it first does just that.
-    const replacedStops = [...latest.values()].flatMap((l) =>
-      l.stop && l.stop !== l.newest ? [l.stop] : [],
-    );
-    // The reaper's termination counts even when the newest event of the batch is a later one.
-    const reaped = new Set(
-      events.filter((e) => e.state === "terminating" && e.actor === "reaper").map((e) => e.serverId),
-    );
-    if (replacedStops.length > 0) await this.upsertStates(replacedStops, reaped);
-    if (latest.size > 0)
-      await this.upsertStates(
-        [...latest.values()].map((l) => l.newest),
-        reaped,
-      );
+    for (const writes of statesToWrite(events)) await this.upsertStates(writes);
   }
 
   /** At most one event per server: a row that is older takes its state. */
-  private async upsertStates(events: WatchedEvent[], reaped: ReadonlySet<string>): Promise<void> {
-    const rows = events.map((e) => ({
+  private async upsertStates(writes: StateWrite[]): Promise<void> {
+    const rows = writes.map((e) => ({
       server_id: e.serverId,
       state: e.state,
       state_since: e.at,
       exempt: e.exempt,
       tenant_id: e.tenantId,
-      reaped: e.state !== "stopped" && reaped.has(e.serverId),
+      reaped: e.reaped,
     }));
     // A termination the reaper asked for records the decision even when the sweep that asked
     // never did (it was stopped while lifecycle answered, or found the server changed after).
@@ -172,14 +118,7 @@ export class ReaperRepository {
       if (!opts.dryRun && decision !== "error") await this.recordDecision(candidate.serverId, decision);
       return { ...candidate, decision };
     });
-    const figures = noFigures();
-    const byTenant = new Map<string, SweepFigures>();
-    for (const d of decisions) {
-      tally(figures, d.decision);
-      const ofTenant = byTenant.get(d.tenantId) ?? noFigures();
-      tally(ofTenant, d.decision);
-      byTenant.set(d.tenantId, ofTenant);
-    }
+    const { figures, byTenant } = figuresOf(decisions);
     const tenantRows = [...byTenant].map(([tenant_id, f]) => ({ tenant_id, ...f }));
     // Started when its candidates were read, on the clock decided_at is on (the database's).
     const sweep = await this.pool.query<{ started_at: Date; finished_at: Date }>(

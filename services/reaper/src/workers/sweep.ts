@@ -1,7 +1,8 @@
 import { AppError, type Bus, type Logger, lifecycle, startLoop } from "@cloudsim/shared";
 import type { ReaperConfig } from "../config.ts";
-import type { Candidate, Decision, ReaperRepository } from "../db/repository.ts";
+import type { Candidate, ReaperRepository } from "../db/repository.ts";
 import { formatIdle } from "../domain/idle.ts";
+import type { Decision } from "../domain/sweep-figures.ts";
 import type { ReaperMetrics } from "../metrics.ts";
 
 /**
