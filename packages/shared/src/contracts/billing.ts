@@ -3,6 +3,7 @@ import { InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
 import { pageCursor, pageLimit } from "./paging.ts";
 import { TenantScope } from "./tenants.ts";
+import { Timestamp } from "./timestamp.ts";
 
 const Money = z
   .string()
@@ -13,7 +14,6 @@ const Rate = z
   .regex(/^\d+\.\d{6,9}$/)
   .describe("Price per minute of billable time, as an exact decimal");
 const Seconds = z.number().min(0).describe("Billable seconds (to the millisecond of the events' timestamps)");
-const Timestamp = z.string().describe("RFC 3339 time");
 
 /** What a server has cost so far, current to the second (the open interval included). */
 export const BillingUsage = z
@@ -96,12 +96,16 @@ export const BillingSummary = z
   .meta({ id: "BillingSummary" });
 export type BillingSummary = z.infer<typeof BillingSummary>;
 
-const ServerRef = z.object({ server_id: z.uuid() });
+/** The server whose bill is asked for, by its id alone. */
+const BilledServerRef = z.object({ server_id: z.uuid() });
 
 /** Commands answered by billing. */
 export const billing = {
-  usage: defineCommand("billing", "usage", { request: ServerRef, reply: BillingUsage }),
-  ledger: defineCommand("billing", "ledger", { request: ServerRef.extend(LedgerQuery.shape), reply: Ledger }),
+  usage: defineCommand("billing", "usage", { request: BilledServerRef, reply: BillingUsage }),
+  ledger: defineCommand("billing", "ledger", {
+    request: BilledServerRef.extend(LedgerQuery.shape),
+    reply: Ledger,
+  }),
   summary: defineCommand("billing", "summary", {
     /** null: every tenant (the admin key). */
     request: BillingSummaryQuery.extend({ tenant_id: TenantScope }),

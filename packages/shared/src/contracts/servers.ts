@@ -2,7 +2,9 @@ import { z } from "zod";
 import { BillingUsage } from "./billing.ts";
 import { ImageId, InstanceType, Region } from "./catalogue.ts";
 import { defineCommand } from "./command.ts";
+import { pageLimit } from "./paging.ts";
 import { TenantScope } from "./tenants.ts";
+import { Timestamp } from "./timestamp.ts";
 
 export const serverStates = [
   "provisioning",
@@ -33,8 +35,6 @@ export const SimulatedFailure = z
   .enum(["provision", "start", "reboot"])
   .describe("Makes this provision or action end in the error state, for testing failure handling");
 export type SimulatedFailure = z.infer<typeof SimulatedFailure>;
-
-const Timestamp = z.string().describe("RFC 3339 time");
 
 /** NUL and lone surrogates: Postgres stores neither in text or jsonb. */
 const loneSurrogate = /\p{Cs}/u;
@@ -123,7 +123,6 @@ const TagFilter = z
   .optional()
   .describe("key:value; repeat to require several tags");
 
-const Limit = z.coerce.number().int().min(1).max(100).default(20).describe("Page size, 1 to 100");
 const Cursor = z.string().max(200).optional().describe("next_cursor of the previous page");
 
 export const ListServersQuery = z
@@ -132,7 +131,7 @@ export const ListServersQuery = z
     type: InstanceType.optional(),
     state: ServerState.optional().describe("Terminated servers are listed only when asked for by state"),
     tag: TagFilter,
-    limit: Limit,
+    limit: pageLimit(100),
     cursor: Cursor,
   })
   .strict();
@@ -164,12 +163,13 @@ export const LogEntry = z
   .meta({ id: "LogEntry" });
 export type LogEntry = z.infer<typeof LogEntry>;
 
-export const LogsQuery = z.object({ limit: Limit, cursor: Cursor }).strict();
+export const LogsQuery = z.object({ limit: pageLimit(100), cursor: Cursor }).strict();
 export const LogPage = z
   .object({ items: z.array(LogEntry), next_cursor: z.string().nullable() })
   .meta({ id: "LogPage" });
 
-const ServerRef = z.object({ id: z.string().describe("Server id"), tenant_id: TenantScope });
+/** A server as a tenant names it: lifecycle finds it only within `tenant_id`'s scope. */
+const TenantServerRef = z.object({ id: z.string().describe("Server id"), tenant_id: TenantScope });
 
 /** Commands answered by lifecycle. */
 export const lifecycle = {
@@ -184,7 +184,7 @@ export const lifecycle = {
     reply: z.object({ server: Server, replayed: z.boolean() }),
   }),
   action: defineCommand("lifecycle", "action", {
-    request: ServerRef.extend({
+    request: TenantServerRef.extend({
       action: ServerAction,
       actor: Actor.default("user"),
       simulate_failure: SimulatedFailure.optional(),
@@ -197,12 +197,15 @@ export const lifecycle = {
     }),
     reply: Server,
   }),
-  get: defineCommand("lifecycle", "get", { request: ServerRef, reply: Server }),
+  get: defineCommand("lifecycle", "get", { request: TenantServerRef, reply: Server }),
   list: defineCommand("lifecycle", "list", {
     request: ListServersQuery.extend({ tenant_id: TenantScope }),
     reply: ServerPage,
   }),
-  logs: defineCommand("lifecycle", "logs", { request: ServerRef.extend(LogsQuery.shape), reply: LogPage }),
+  logs: defineCommand("lifecycle", "logs", {
+    request: TenantServerRef.extend(LogsQuery.shape),
+    reply: LogPage,
+  }),
   /**
    * For ipam's reservation check: gives up a server that is not stored, so it can never be
    * (`abandoned`: its address may go back to the pool); `exists` when it is stored; `pending`

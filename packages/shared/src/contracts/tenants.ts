@@ -42,11 +42,12 @@ export const CreateTenantBody = z
   })
   .strict();
 
-const Limit = z.number().int().min(0).max(1_000_000);
+/** A quota: the most servers or vCPUs a tenant may have. */
+const QuotaLimit = z.number().int().min(0).max(1_000_000);
 
 /** PATCH /admin/tenants/{id}: null goes back to the configured default. */
 export const UpdateTenantBody = z
-  .object({ max_servers: Limit.nullable().optional(), max_vcpus: Limit.nullable().optional() })
+  .object({ max_servers: QuotaLimit.nullable().optional(), max_vcpus: QuotaLimit.nullable().optional() })
   .strict();
 
 export const ApiKeyCreated = z
