@@ -1,6 +1,6 @@
 import { AppError } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { assertWithinQuota, type TenantQuota } from "./quota.ts";
+import { assertWithinQuota, quotaRoom, type TenantQuota } from "./quota.ts";
 
 const defaults = { maxServers: 10, maxVcpus: 8 };
 const tenant = (over: Partial<TenantQuota> = {}): TenantQuota => ({
@@ -51,5 +51,17 @@ describe("assertWithinQuota", () => {
     expect(refusal(() => assertWithinQuota("t", undefined, { servers: 1, vcpus: 1 }, defaults)).code).toBe(
       "NOT_FOUND",
     );
+  });
+});
+
+describe("quotaRoom", () => {
+  it("is the fewer of the servers and the whole servers' vCPUs left, never below 0", () => {
+    expect(quotaRoom(tenant({ serversInUse: 7 }), 2, defaults)).toBe(3);
+    expect(quotaRoom(tenant({ vcpusInUse: 3 }), 2, defaults)).toBe(2);
+    expect(quotaRoom(tenant({ maxServers: 1, serversInUse: 5 }), 1, defaults)).toBe(0);
+  });
+
+  it("is 0 without the tenant", () => {
+    expect(quotaRoom(undefined, 1, defaults)).toBe(0);
   });
 });

@@ -32,6 +32,14 @@ export function assertWithinQuota(
     throw over("max_vcpus", maxVcpus, tenant.vcpusInUse, add.vcpus);
 }
 
+/** How many more servers of `vcpus` each the tenant's quota has room for now (0 for no tenant). */
+export function quotaRoom(tenant: TenantQuota | undefined, vcpus: number, quota: QuotaDefaults): number {
+  if (!tenant) return 0;
+  const servers = (tenant.maxServers ?? quota.maxServers) - tenant.serversInUse;
+  const cpus = Math.floor(((tenant.maxVcpus ?? quota.maxVcpus) - tenant.vcpusInUse) / vcpus);
+  return Math.max(0, Math.min(servers, cpus));
+}
+
 /** Which limit a request would pass, and by how much. */
 export interface Refusal {
   tenant_id: string;
