@@ -3,7 +3,7 @@ import { z } from "zod";
 
 export const reaperConfig = baseConfig.extend(databaseConfig.shape).extend({
   PORT: port(8084),
-  /** Stopped for longer than this is idle; a bare number means minutes, as the original README wrote it. */
+  /** Stopped for longer than this is idle; a bare number means minutes. */
   IDLE_TIMEOUT: duration("30m", "m"),
   REAPER_INTERVAL: duration("60s"),
   REAPER_DRY_RUN: envBoolean(false),

@@ -42,14 +42,9 @@ const insertLedgerLines = rowInserter(ledger, [
 const insertOutbox = outboxInserter(outbox);
 
 /**
- * Records a batch of server events, once per event id, and brings each server's ledger to what
- * its transitions say it owes (applyEvent), under the server row's lock. Returns what each
- * event recorded changed (duplicates change nothing).
- *
- * The events are applied one by one, as if each had its own transaction, but the batch's reads
- * and writes travel together: rows locked and read at once, transitions inserted and read at
- * once, what each event changed kept in memory for the next event of its server and written at
- * the end.
+ * Records a batch of server events once per event id and bills what each changes (applyEvent)
+ * under its server row's lock; returns each event's change (duplicates change nothing). Events
+ * apply one by one, but the batch's reads and writes go as one statement each.
  */
 export async function recordEvents(
   db: Db,

@@ -11,12 +11,9 @@ export interface TickResult {
 }
 
 /**
- * The billing tick: one statement accrues every open interval from accrued_until to now and
- * appends one ledger line each, once per `intervalMs` across replicas: it first claims the
- * interval now falls in (billing.ticks), and a replica that finds it claimed, or being claimed,
- * accrues nothing. The claim is part of the statement, so a tick that fails or dies leaves the
- * interval to another replica or the next one. Rows an event holds are skipped and caught up
- * by the next tick.
+ * The billing tick: accrues every open interval up to now, one ledger line each, once per
+ * `intervalMs` across replicas. The claim of the interval (billing.ticks) is in the same
+ * statement, so a tick that fails leaves the interval to another replica or the next tick.
  */
 export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<TickResult> {
   const result = await db.execute<{
@@ -40,6 +37,7 @@ export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<T
       WHERE k.id IN (SELECT id FROM free)
       RETURNING k.id
     ),
+    -- Rows an event holds are skipped: the next tick catches them up.
     claimed AS (
       SELECT s.server_id, s.rate, s.open_since, s.accrued_until FROM billing.servers s
       WHERE EXISTS (SELECT FROM tick) AND s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)

@@ -34,11 +34,9 @@ export interface AppliedEvent {
 }
 
 /**
- * Brings a server's billing to what its transitions say it owes after one event: the whole bill
- * is recomputed up to max(accrued_until, latest transition) and the ledger gets the difference,
- * so any order of events converges to the same total.
- *
- * `transitions` holds every transition of the server recorded so far, the event's own included.
+ * A server's billing after one event, `transitions` holding the event's own: the whole bill up to
+ * max(accrued_until, latest transition), and the difference as the ledger line, so any order of
+ * events converges to the same total.
  */
 export function applyEvent(
   before: ServerBilling,

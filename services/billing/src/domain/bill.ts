@@ -42,11 +42,9 @@ export function byTime(a: Transition, b: Transition): number {
 }
 
 /**
- * What a server owes at `horizon`, from its transitions in any order (duplicates by event id
- * count once): each maximal run of billable states is an interval, billed at the rate recorded
- * by the transition that opened it; a closed interval is billed at least `minimumMs`; the open
- * one runs to the horizon. A pure function of the set of transitions, so late, duplicate and
- * out-of-order events converge to the same totals.
+ * What a server owes at `horizon`: each run of billable states, at the rate of the transition
+ * that opened it, at least `minimumMs` once closed, the open one up to the horizon. A function
+ * of the set of transitions, so late, duplicate and out-of-order events converge.
  */
 export function billOf(transitions: readonly Transition[], horizon: number, minimumMs: number): Bill {
   const unique = new Map<string, Transition>();

@@ -67,12 +67,9 @@ export class ReaperRepository {
   }
 
   /**
-   * One sweep, by one replica at a time (an advisory lock held by a connection of its own, in
-   * no transaction): finds servers stopped for longer than `idleMs` and lets `reap` act on
-   * each. No transaction stays open while lifecycle answers: each decision is recorded on its
-   * own as soon as it is taken, so a sweep stopped half way leaves the rest undecided for the
-   * next one; the sweep's row, with its figures per tenant, comes last. Returns undefined when
-   * another replica is sweeping.
+   * One sweep (undefined when another replica holds the sweep's advisory lock): `reap` acts on
+   * each idle server, and each decision is recorded as it is taken, outside any transaction, so
+   * a sweep stopped half way leaves the rest to the next. The sweep's row comes last.
    */
   async sweep(
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
