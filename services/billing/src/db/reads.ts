@@ -102,22 +102,21 @@ export async function ledgerPage(db: Db, currency: string, serverId: string, lim
   };
 }
 
+/** Which lines and servers a summary covers: usage time in [from, to), one tenant's or all. */
+export interface SummaryQuery {
+  from?: string | undefined;
+  to?: string | undefined;
+  tenantId: string | null;
+  limit: number;
+  after?: string | undefined;
+}
+
 /**
  * Ledger totals of the lines whose usage time is in [from, to): per type, region and overall
  * over every server, and per server for `limit + 1` servers after `after` (the caller cuts the
  * page). Both read in one snapshot, so a page and the totals agree.
  */
-export async function summary(
-  db: Db,
-  currency: string,
-  query: {
-    from?: string | undefined;
-    to?: string | undefined;
-    tenantId: string | null;
-    limit: number;
-    after?: string | undefined;
-  },
-) {
+export async function summary(db: Db, currency: string, query: SummaryQuery) {
   const { from, to, tenantId, limit, after } = query;
   const lines = sql`${from ? sql`AND l.at >= ${from}` : sql``} ${to ? sql`AND l.at < ${to}` : sql``}`;
   const tenant = tenantId === null ? sql`` : sql`AND s.tenant_id = ${tenantId}`;

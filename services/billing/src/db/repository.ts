@@ -1,6 +1,6 @@
 import type { Db, ServerStateChanged } from "@cloudsim/shared";
 import type { LedgerChange } from "../domain/apply-event.ts";
-import { ledgerPage, summary, usage } from "./reads.ts";
+import { ledgerPage, type SummaryQuery, summary, usage } from "./reads.ts";
 import { type BillingOptions, recordEvents } from "./record-events.ts";
 import { accrueOpenIntervals, type TickResult } from "./tick.ts";
 
@@ -29,7 +29,7 @@ export class BillingRepository {
     return ledgerPage(this.db, this.opts.currency, serverId, limit, after);
   }
 
-  summary(query: Parameters<typeof summary>[2]) {
+  summary(query: SummaryQuery) {
     return summary(this.db, this.opts.currency, query);
   }
 }
