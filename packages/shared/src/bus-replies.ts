@@ -7,8 +7,7 @@ export class PublishRefused extends Error {}
 
 /**
  * Requests whose replies come in on one inbox subscription, told apart by the last token of
- * the reply subject. (nats.js's own request() builds an Error for every request it completes,
- * a twentieth of the gateway's CPU; this builds one only for a request that fails.)
+ * the reply subject. Unlike nats.js's request(), it builds an Error only for a request that fails.
  */
 export class Replies {
   private readonly inbox: string;

@@ -80,8 +80,8 @@ export class Bus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
-      // Otherwise every request builds two Errors up front, for a stack it shows only on failure:
-      // a tenth of the gateway's CPU under load. Our failures carry the subject instead.
+      // Otherwise every request builds two Errors up front for a stack shown only on failure;
+      // our failures name the subject instead.
       noAsyncTraces: true,
     });
     const bus = new Bus(nc, options);

@@ -28,10 +28,8 @@ export type DatabaseLimits = Pick<
 export const defaultDatabaseLimits: DatabaseLimits = databaseConfig.parse({});
 
 /**
- * `genericPlans`: every prepared statement runs on one generic plan. Postgres plans a prepared
- * statement afresh on every call for as long as it judges custom plans cheaper, and for some
- * (ipam's claims: LIMIT $n, random()) it always does: planning was half of what they cost.
- * Only for services whose statements are index lookups that any parameters plan the same.
+ * `genericPlans`: every prepared statement runs on one generic plan, not re-planned per call;
+ * only for services whose statements are index lookups that any parameters plan the same.
  * `limits`: no connection, statement, lock or idle transaction waits without end.
  */
 export function createDatabase(
@@ -80,9 +78,8 @@ type QueryArgs = [config: unknown, values?: unknown, callback?: unknown];
 
 /**
  * Makes a client run every statement that has parameters as a named prepared statement, so
- * Postgres parses, analyses and plans each text once per connection rather than on every call:
- * the services repeat a few dozen texts, and planning them was a tenth of the machine's CPU
- * under load. Texts without parameters (migrations, BEGIN) still go as simple queries.
+ * Postgres plans each text once per connection. Texts without parameters (migrations, BEGIN)
+ * still go as simple queries, so several can share one round trip.
  */
 function preparing(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: QueryArgs) => unknown;
@@ -230,10 +227,9 @@ const toJson = (value: unknown) =>
   JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v));
 
 /**
- * Inserts rows of `table` that set `columns` (the rest take their defaults), in their order, as
- * `INSERT … SELECT … FROM jsonb_to_recordset($1)`: the rows travel as one parameter, so a batch
- * of any size is one statement text (one prepared statement) and nothing is built per value.
- * The text is made once, here; the SQL it returns can stand alone or be a CTE of a bigger write.
+ * Inserts rows of `table` setting `columns`, in their order, as one `INSERT … SELECT … FROM
+ * jsonb_to_recordset($1)`: any batch size is one statement text (one prepared statement).
+ * The SQL it returns can stand alone or be a CTE of a bigger write.
  */
 export function rowInserter<T extends PgTable, K extends keyof InferInsertModel<T> & string>(
   table: T,

@@ -63,14 +63,9 @@ function jsonOf(msg: JsMsg): unknown {
 }
 
 /**
- * A durable JetStream consumer shared by the replicas of a service: each event goes to one of
- * them. Events are handed over in batches of what arrived while the previous batch was being
- * handled: one event under light load (no waiting to fill a batch), many under load, so a
- * handler pays its round trips and commit once per batch rather than once per event.
- * `handleBatch` must be idempotent by event id (see processBatchOnce). A failed event is
- * redelivered after a growing delay, EVENT_MAX_DELIVER times at most; then, or at once when it
- * does not match its contract, it is stored in the dead-letter stream and acknowledged, so the
- * events after it go on.
+ * A durable consumer shared by a service's replicas. `handleBatch` gets what arrived while the
+ * last batch ran (one event when idle, many under load) and must be idempotent by event id
+ * (processBatchOnce). A failed event is retried with backoff, then dead-lettered so the rest go on.
  */
 export async function consumeEvents<S extends z.ZodType>(opts: {
   bus: Bus;

@@ -1,21 +1,9 @@
 /**
- * OpenTelemetry for a cloudsim service process. Preloaded before any application code, so
- * the instrumented modules (http, pg) are patched before they are first imported:
- *
- *   node --import tsx --import @cloudsim/shared/tracing services/<name>/src/main.ts
- *
- * (spawnService and `make run` do this; the images and `pnpm bench` run this file's bundle,
- * dist/tracing.js, before dist/main.js). Configured by the standard OTEL_*
- * variables: OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) turns on OTLP
- * export (OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, http/json or grpc); OTEL_TRACES_EXPORTER
- * picks exporters explicitly (otlp, console, none); OTEL_SERVICE_NAME names the service
- * (otherwise the services/<name> folder of the main script); OTEL_SDK_DISABLED=true turns
- * everything off. With no endpoint and no exporter named, spans carry trace context only (log
- * lines and NATS headers still name trace ids): nothing would read what they record, so they
- * record nothing, and http, fastify and pg are not instrumented at all (their spans would only
- * cost CPU: a third of a GET's). The gateway then continues the caller's traceparent itself
- * (services/gateway/src/trace.ts). Metrics stay with Prometheus (/metrics) unless
- * OTEL_METRICS_EXPORTER is set.
+ * OpenTelemetry for a service process, preloaded (`node --import …/tracing`) so http and pg are
+ * patched before first import. Set up by the standard OTEL_* variables (see the README).
+ * With no exporter, spans carry trace context only and http, fastify and pg are not
+ * instrumented: nothing would read their spans. The gateway then continues the caller's
+ * traceparent itself (services/gateway/src/trace.ts).
  */
 import { register } from "node:module";
 import { basename, dirname } from "node:path";

@@ -108,12 +108,8 @@ export class RateLimiter {
 }
 
 /**
- * Resolves keys for both faces. Keys that resolved are kept in a bounded LRU cache, for
- * AUTH_CACHE_TTL; unknown keys never enter it, so a flood of bad keys cannot evict a tenant's.
- * A key not in the cache is resolved once however many requests wait for it, and only while the
- * client's address has failed fewer than `failuresPerMinute` times: each resolution takes a token
- * of the address's bucket and one that finds the key gives it back, so an address that keeps
- * sending unknown keys is refused (RATE_LIMITED) before it costs a NATS round trip and a query.
+ * Resolves keys for both faces, caching only keys that resolved (bad keys cannot evict good
+ * ones). An address that keeps failing is refused (RATE_LIMITED) before it costs a round trip.
  */
 export class KeyResolver<V extends {}> {
   // lru-cache reads a ttl of 0 as "forever", so AUTH_CACHE_TTL=0 means no cache at all.

@@ -2,11 +2,9 @@ import { AppError, type Bus, type Logger, lifecycle, type ReplyOf, startLoop } f
 import type { IpamRepository } from "../db/repository.ts";
 
 /**
- * An address handed out for a server that was never stored (lifecycle died, or NATS lost the
- * reply, between allocate and insert) would leak. Allocations stay reservations until an
- * event shows the server exists; one older than IP_CONFIRM_TIMEOUT is settled with lifecycle,
- * which gives the server up when it is not stored (lifecycle.abandon): then its insert can never
- * happen, so its address goes back to the pool. A server whose insert is still under way keeps it.
+ * Takes back addresses whose server was never stored (lifecycle died or the reply was lost
+ * between allocate and insert): a reservation unconfirmed after IP_CONFIRM_TIMEOUT is settled
+ * with lifecycle.abandon, which frees it only when the server's insert can no longer happen.
  */
 export function startReservationCheck(
   bus: Bus,
