@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, busOf, client, eventually, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { allPages, busOf, eventually, useStack } from "./harness.ts";
 import {
   type Action,
   actions,
@@ -21,27 +21,18 @@ const delayMs = 500;
 const rid = (what: string) => `${what}-${randomBytes(5).toString("hex")}`;
 
 describe("server actions", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    const delay = `${delayMs}ms`;
-    stack = await startStack({
-      env: {
-        PROVISION_DELAY: delay,
-        START_DELAY: delay,
-        STOP_DELAY: delay,
-        REBOOT_DELAY: delay,
-        TERMINATE_DELAY: delay,
-      },
-    });
-    api = client(stack.url);
-    s = servers(api);
+  const delay = `${delayMs}ms`;
+  const ctx = useStack({
+    env: {
+      PROVISION_DELAY: delay,
+      START_DELAY: delay,
+      STOP_DELAY: delay,
+      REBOOT_DELAY: delay,
+      TERMINATE_DELAY: delay,
+    },
   });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const api = ctx.api;
+  const s = servers(api);
 
   /** A 202 that shows the server in the timed state of `action`. */
   const accept = async (id: string, action: Action, requestId = rid(action)) => {
@@ -282,10 +273,10 @@ describe("server actions", () => {
   it("an action's event says what the server was and is, as GET shows it", async () => {
     const created = await s.provision({ region: "eu-west-1", type: "t2.small", tags: { team: "infra" } });
     await s.until(created.id, "running");
-    const bus = await busOf(stack);
+    const bus = await busOf(ctx.stack);
     try {
       // Only this subject: the event of reaching running may still be on its way.
-      const events = bus.nc.subscribe(`${stack.env.NATS_SUBJECT_PREFIX ?? ""}events.server.terminating`);
+      const events = bus.nc.subscribe(`${ctx.stack.env.NATS_SUBJECT_PREFIX ?? ""}events.server.terminating`);
       await bus.nc.flush();
       const requestId = rid("terminate");
       const accepted = await accept(created.id, "terminate", requestId);

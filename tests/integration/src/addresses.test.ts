@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, fastEnv, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, fastEnv, useStack } from "./harness.ts";
 import { expectProblem, type LogEntry, servers } from "./server-helpers.ts";
 
 const tiny = "eu-central-1";
@@ -15,27 +15,18 @@ const pools = (fastEnv.IPAM_POOLS ?? "")
 const released = (log: LogEntry[]) => log.filter((e) => e.type === "ip.released");
 
 describe("addresses coming back to the pool", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      env: {
-        IPAM_POOLS: pools,
-        IP_REUSE_COOLDOWN: `${cooldownMs}ms`,
-        START_DELAY: "200ms",
-        STOP_DELAY: "200ms",
-        REBOOT_DELAY: "200ms",
-        TERMINATE_DELAY: "500ms",
-      },
-    });
-    api = client(stack.url);
-    s = servers(api);
+  const ctx = useStack({
+    env: {
+      IPAM_POOLS: pools,
+      IP_REUSE_COOLDOWN: `${cooldownMs}ms`,
+      START_DELAY: "200ms",
+      STOP_DELAY: "200ms",
+      REBOOT_DELAY: "200ms",
+      TERMINATE_DELAY: "500ms",
+    },
   });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const api = ctx.api;
+  const s = servers(api);
 
   /** Waits for the server's ip.released entry, then checks it stays the only one. */
   const releasedOnce = async (id: string) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { AppError, type Bus, ipam } from "@cloudsim/shared";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { busOf, fastEnv, type Stack, startStack } from "./harness.ts";
+import { busOf, fastEnv, useStack } from "./harness.ts";
 
 // ap-southeast-1 moved to a /29: five usable addresses (not .0, the gateway .1, nor .7), few enough to run out of.
 const pools = (fastEnv.IPAM_POOLS ?? "")
@@ -9,15 +9,13 @@ const pools = (fastEnv.IPAM_POOLS ?? "")
   .map((entry) => (entry.startsWith("ap-southeast-1=") ? "ap-southeast-1=10.8.0.0/29" : entry))
   .join(",");
 
-let stack: Stack;
+const ctx = useStack({ env: { IPAM_POOLS: pools }, skip: ["gateway", "lifecycle"] });
 let bus: Bus;
 beforeAll(async () => {
-  stack = await startStack({ env: { IPAM_POOLS: pools }, skip: ["gateway", "lifecycle"] });
-  bus = await busOf(stack);
+  bus = await busOf(ctx.stack);
 });
 afterAll(async () => {
   await bus?.close();
-  await stack?.stop();
 });
 
 const servers = (n: number, region: "us-east-1" | "eu-west-1" | "ap-southeast-1") =>

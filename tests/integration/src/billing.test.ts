@@ -1,31 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { billedAmount, expectedBill, sleep } from "./billing-helpers.ts";
-import { client, type Stack, startStack } from "./harness.ts";
+import { useStack } from "./harness.ts";
 import { servers } from "./server-helpers.ts";
 
 /** 6 per minute is 0.1 per second: a second of running is ten cents. */
 const RATE = "6";
 
 describe("billing", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      env: {
-        BILLING_RATE: RATE,
-        BILLING_INTERVAL: "200ms",
-        STOP_DELAY: "200ms",
-        START_DELAY: "200ms",
-        REBOOT_DELAY: "200ms",
-        TERMINATE_DELAY: "200ms",
-      },
-    });
-    api = client(stack.url);
-    s = servers(api);
+  const ctx = useStack({
+    env: {
+      BILLING_RATE: RATE,
+      BILLING_INTERVAL: "200ms",
+      STOP_DELAY: "200ms",
+      START_DELAY: "200ms",
+      REBOOT_DELAY: "200ms",
+      TERMINATE_DELAY: "200ms",
+    },
   });
-  afterAll(() => stack?.stop());
+  const api = ctx.api;
+  const s = servers(api);
 
   it("bills a server run for known periods exactly what its log says, start → stop → start adding up", async () => {
     const { id } = await s.provision({ region: "us-east-1", type: "t2.micro" });
@@ -138,15 +131,15 @@ describe("billing", () => {
 
   it("shows billing: null when billing does not answer, and the server all the same", async () => {
     const { id } = await s.provision({ region: "us-east-1", type: "t2.micro" });
-    const billing = stack.services.filter((x) => x.name === "billing");
-    for (const b of billing) await stack.stopService(b.running);
+    const billing = ctx.stack.services.filter((x) => x.name === "billing");
+    for (const b of billing) await ctx.stack.stopService(b.running);
     try {
       const res = await api.get(`/servers/${id}`);
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(id);
       expect(res.body.billing).toBeNull();
     } finally {
-      await stack.start("billing");
+      await ctx.stack.start("billing");
     }
     await s.remove(id);
   });

@@ -1,17 +1,13 @@
 import { ensureSchemaOwners, schemaOwners } from "@cloudsim/shared/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useStack } from "./harness.ts";
 
-let stack: Stack;
+const ctx = useStack();
 beforeAll(async () => {
-  stack = await startStack();
   // A server, so every schema has rows to be refused.
-  expect((await client(stack.url).post("/servers", { region: "us-east-1", type: "t2.micro" })).status).toBe(
-    201,
-  );
+  expect((await ctx.api.post("/servers", { region: "us-east-1", type: "t2.micro" })).status).toBe(201);
 });
-afterAll(() => stack?.stop());
 
 async function asRole<T>(url: string, run: (db: pg.Client) => Promise<T>): Promise<T> {
   const db = new pg.Client({ connectionString: url });
@@ -25,7 +21,7 @@ async function asRole<T>(url: string, run: (db: pg.Client) => Promise<T>): Promi
 
 describe("each service's own Postgres role", () => {
   it("owns its schema and every table in it", async () => {
-    const owners = await asRole(stack.database.url, async (db) =>
+    const owners = await asRole(ctx.stack.database.url, async (db) =>
       db.query<{ schema: string; owner: string }>(
         `SELECT n.nspname AS schema, pg_get_userbyid(c.relowner) AS owner
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -38,7 +34,7 @@ describe("each service's own Postgres role", () => {
   });
 
   it("is refused by Postgres on every other service's schema", async () => {
-    const urls = await ensureSchemaOwners(stack.database.url);
+    const urls = await ensureSchemaOwners(ctx.stack.database.url);
     await asRole(urls.lifecycle, async (db) => {
       expect((await db.query("SELECT count(*)::int AS n FROM lifecycle.servers")).rows[0].n).toBe(1);
       await expect(db.query("SELECT * FROM billing.ledger")).rejects.toThrow(/permission denied/);

@@ -1,15 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Answer,
-  allPages,
-  client,
-  eventually,
-  fastEnv,
-  type ServiceName,
-  type Stack,
-  sample,
-  startStack,
-} from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Answer, allPages, eventually, fastEnv, type ServiceName, sample, useStack } from "./harness.ts";
 
 const region = "eu-west-1";
 const cidr = "10.9.0.0/24";
@@ -24,21 +14,16 @@ const pools = (fastEnv.IPAM_POOLS ?? "")
 
 function exhaustion(title: string, replicas: Partial<Record<ServiceName, number>>) {
   describe(title, () => {
-    let stack: Stack;
-    let api: ReturnType<typeof client>;
+    const ctx = useStack({ env: { IPAM_POOLS: pools }, replicas });
+    const api = ctx.api;
     let answers: Answer[];
 
     beforeAll(async () => {
-      stack = await startStack({ env: { IPAM_POOLS: pools }, replicas });
-      api = client(stack.url);
       answers = await Promise.all(
         Array.from({ length: attempts }, (_, i) =>
           api.post("/servers", { region, type: "t2.nano", name: `fill-${i}` }),
         ),
       );
-    });
-    afterAll(async () => {
-      await stack?.stop();
     });
 
     it(`${usable} of ${attempts} get a server, each with its own address inside ${cidr}`, () => {
@@ -94,7 +79,7 @@ function exhaustion(title: string, replicas: Partial<Record<ServiceName, number>
           ["ipam", ["ipam.allocate", "ipam.allocate_many"]],
           ["lifecycle", ["lifecycle.provision"]],
         ] as const) {
-          const ports = stack.services.filter((s) => s.name === name).map((s) => s.running.port);
+          const ports = ctx.stack.services.filter((s) => s.name === name).map((s) => s.running.port);
           expect(ports).toHaveLength(replicas[name] ?? 1);
           for (const port of ports) {
             const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

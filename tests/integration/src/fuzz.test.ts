@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { client, type Stack, startStack } from "./harness.ts";
+import { beforeAll, expect, it } from "vitest";
+import { useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, bearer, newTenant } from "./tenancy-helpers.ts";
 
 /** Every route of the API, with `:id` where a path parameter goes. */
@@ -80,16 +80,14 @@ const request = fc.record({
   key: fc.constantFrom("admin", "tenant", "none", "bad"),
 });
 
-let stack: Stack;
+const ctx = useStack({ env: authEnv });
 let tenantKey: string;
 beforeAll(async () => {
-  stack = await startStack({ env: authEnv });
-  tenantKey = (await newTenant(stack.url, "fuzz")).key;
+  tenantKey = (await newTenant(ctx.stack.url, "fuzz")).key;
 });
-afterAll(async () => stack?.stop());
 
 it("answers every route with 2xx or 4xx problem+json, whatever the path, query and body", async () => {
-  const api = client(stack.url);
+  const api = ctx.api;
   await fc.assert(
     fc.asyncProperty(request, async ({ route: [method, template], id, query, body, key }) => {
       const path = template.replace(":id", encodeURIComponent(id));
@@ -131,7 +129,7 @@ it("answers every route with 2xx or 4xx problem+json, whatever the path, query a
 }, 120_000);
 
 it("answers NUL bytes and other strings Postgres refuses with 4xx", async () => {
-  const admin = client(stack.url);
+  const admin = ctx.api;
   const h = bearer(ADMIN_KEY);
   const cases: [string, string, unknown?][] = [
     ["POST", "/servers", { region: "us-east-1", type: "t2.nano", tags: { a: "\u0000" } }],

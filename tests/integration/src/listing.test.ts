@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, client, eventually, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { allPages, eventually, useStack } from "./harness.ts";
 
 interface Created {
   id: string;
@@ -9,8 +9,8 @@ interface Created {
 }
 
 describe("listing servers", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
+  const ctx = useStack();
+  const api = ctx.api;
   /** Oldest first, as created. */
   const created: Created[] = [];
   const newestFirst = (pick: (s: Created) => boolean = () => true) =>
@@ -43,8 +43,6 @@ describe("listing servers", () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack();
-    api = client(stack.url);
     // One at a time, so creation order is unambiguous.
     for (const [region, type] of plan) await create(region, type, "running");
     await eventually(
@@ -56,14 +54,11 @@ describe("listing servers", () => {
       "every server running",
     );
     // A lifecycle whose provisioning lasts an hour, so the next servers stay in provisioning.
-    const lifecycle = stack.services.find((s) => s.name === "lifecycle");
+    const lifecycle = ctx.stack.services.find((s) => s.name === "lifecycle");
     if (!lifecycle) throw new Error("no lifecycle in the stack");
-    await stack.stopService(lifecycle.running);
-    await stack.start("lifecycle", { PROVISION_DELAY: "1h" });
+    await ctx.stack.stopService(lifecycle.running);
+    await ctx.stack.start("lifecycle", { PROVISION_DELAY: "1h" });
     for (const [region, type] of stillProvisioning) await create(region, type, "provisioning");
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it("GET /servers is newest first", async () => {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { eventually, useStack } from "./harness.ts";
 
 interface Entry {
   id: string;
@@ -15,8 +15,8 @@ interface Entry {
 }
 
 describe("a server's log", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
+  const ctx = useStack({ skip: ["billing"] });
+  const api = ctx.api;
   let server: { id: string; ip_address: string };
   let other: { id: string; ip_address: string };
   const rid = `logs-${randomBytes(6).toString("hex")}`;
@@ -35,13 +35,8 @@ describe("a server's log", () => {
 
   beforeAll(async () => {
     // Without billing, whose billing.started entries arrive in the log at their own pace.
-    stack = await startStack({ skip: ["billing"] });
-    api = client(stack.url);
     server = await provisionAndRun("eu-west-1", rid);
     other = await provisionAndRun("us-east-1", otherRid);
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it("is newest first: running, then the address, then the request that created it", async () => {

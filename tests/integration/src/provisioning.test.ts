@@ -1,22 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, useStack } from "./harness.ts";
 
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const uuidAny = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("provisioning a server", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
   const provisionDelayMs = 300;
-
-  beforeAll(async () => {
-    stack = await startStack({ env: { PROVISION_DELAY: `${provisionDelayMs}ms` } });
-    api = client(stack.url);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack({ env: { PROVISION_DELAY: `${provisionDelayMs}ms` } });
+  const api = ctx.api;
 
   const untilRunning = (id: string) =>
     eventually(
@@ -155,7 +147,7 @@ describe("provisioning a server", () => {
       // "request completed" is written as the response finishes, which may trail the answer a little.
       const lines = await eventually(
         async () => {
-          const mine = stack.logs.lines.filter((l) => l.request_id === rid);
+          const mine = ctx.stack.logs.lines.filter((l) => l.request_id === rid);
           return mine.some((l) => l.msg === "request completed") ? mine : undefined;
         },
         2_000,
@@ -165,7 +157,7 @@ describe("provisioning a server", () => {
       expect(services).toContain("gateway");
       expect(services).toContain("lifecycle");
       // The lines that name the new server are this request's, and say so.
-      const aboutServer = stack.logs.lines.filter((l) => JSON.stringify(l).includes(id));
+      const aboutServer = ctx.stack.logs.lines.filter((l) => JSON.stringify(l).includes(id));
       expect(aboutServer.length).toBeGreaterThan(0);
       for (const line of aboutServer) expect(line.request_id).toBe(rid);
     });
@@ -175,7 +167,9 @@ describe("provisioning a server", () => {
       expect(res.status).toBe(201);
       const rid = res.headers.get("x-request-id");
       expect(rid).toMatch(uuidAny);
-      const services = new Set(stack.logs.lines.filter((l) => l.request_id === rid).map((l) => l.service));
+      const services = new Set(
+        ctx.stack.logs.lines.filter((l) => l.request_id === rid).map((l) => l.service),
+      );
       expect([...services].sort()).toEqual(expect.arrayContaining(["gateway", "lifecycle"]));
     });
   });

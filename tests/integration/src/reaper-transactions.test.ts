@@ -1,38 +1,36 @@
 import { AppError, createRegistry, handlerMetrics, lifecycle } from "@cloudsim/shared";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { busOf, client, eventually, type Stack, startStack } from "./harness.ts";
+import { busOf, eventually, useStack } from "./harness.ts";
 
 /** A transaction older than this while lifecycle hangs means the sweep holds one across its calls. */
 const OLDEST_ALLOWED_MS = 2_000;
 const IDLE_SERVERS = 3;
 
-let stack: Stack;
+const ctx = useStack({
+  env: {
+    IDLE_TIMEOUT: "2s",
+    REAPER_INTERVAL: "150ms",
+    // One call at a time, each waiting the whole REQUEST_TIMEOUT: a sweep lasts several seconds.
+    REAPER_CONCURRENCY: "1",
+    REQUEST_TIMEOUT: "2s",
+    PROVISION_DELAY: "100ms",
+    STOP_DELAY: "100ms",
+    TERMINATE_DELAY: "100ms",
+  },
+});
 let db: pg.Client;
 
 beforeAll(async () => {
-  stack = await startStack({
-    env: {
-      IDLE_TIMEOUT: "2s",
-      REAPER_INTERVAL: "150ms",
-      // One call at a time, each waiting the whole REQUEST_TIMEOUT: a sweep lasts several seconds.
-      REAPER_CONCURRENCY: "1",
-      REQUEST_TIMEOUT: "2s",
-      PROVISION_DELAY: "100ms",
-      STOP_DELAY: "100ms",
-      TERMINATE_DELAY: "100ms",
-    },
-  });
   // As the admin: only a superuser sees the transactions of the services' roles.
   db = new pg.Client({ connectionString: inject("postgresAdminUrl") });
   await db.connect();
 });
 afterAll(async () => {
   await db?.end();
-  await stack?.stop();
 });
 
-const api = () => client(stack.url);
+const api = () => ctx.api;
 
 async function until(id: string, state: string, timeoutMs = 10_000) {
   await eventually(
@@ -56,7 +54,7 @@ async function oldestTransactionMs(): Promise<number> {
   const { rows } = await db.query<{ age_ms: number | null }>(
     `SELECT max(extract(epoch FROM clock_timestamp() - xact_start) * 1000)::float8 AS age_ms
        FROM pg_stat_activity WHERE datname = $1`,
-    [stack.database.name],
+    [ctx.stack.database.name],
   );
   return rows[0]?.age_ms ?? 0;
 }
@@ -67,10 +65,10 @@ describe("a reaper sweep while lifecycle does not answer", () => {
     const ids = await Promise.all(Array.from({ length: IDLE_SERVERS }, stoppedServer));
 
     // lifecycle goes; in its place something takes its requests and never answers them.
-    const running = stack.services.find((s) => s.name === "lifecycle")?.running;
+    const running = ctx.stack.services.find((s) => s.name === "lifecycle")?.running;
     if (!running) throw new Error("no lifecycle in the stack");
-    await stack.stopService(running);
-    const hung = await busOf(stack);
+    await ctx.stack.stopService(running);
+    const hung = await busOf(ctx.stack);
     let calls = 0;
     let release = () => {};
     const released = new Promise<void>((resolve) => {
@@ -102,7 +100,7 @@ describe("a reaper sweep while lifecycle does not answer", () => {
       await hung.close();
     }
 
-    await stack.start("lifecycle");
+    await ctx.stack.start("lifecycle");
     for (const id of ids) await until(id, "terminated", 15_000);
   });
 });

@@ -1,22 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { type Bus, ipam } from "@cloudsim/shared";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { busOf, client, eventually, type Stack, startStack } from "./harness.ts";
+import { busOf, eventually, useStack } from "./harness.ts";
 
-let stack: Stack;
+const ctx = useStack({ env: { IP_CONFIRM_TIMEOUT: "500ms", IP_RECONCILE_INTERVAL: "100ms" } });
 let bus: Bus;
 beforeAll(async () => {
-  stack = await startStack({ env: { IP_CONFIRM_TIMEOUT: "500ms", IP_RECONCILE_INTERVAL: "100ms" } });
-  bus = await busOf(stack);
+  bus = await busOf(ctx.stack);
 });
 afterAll(async () => {
   await bus?.close();
-  await stack?.stop();
 });
 
 const used = async (region: string) =>
-  (await client(stack.url).get("/ipam/pools")).body.items.find((p: { region: string }) => p.region === region)
-    .used;
+  (await ctx.api.get("/ipam/pools")).body.items.find((p: { region: string }) => p.region === region).used;
 
 it("an address allocated for a server that was never stored goes back to the pool", async () => {
   // What lifecycle leaves behind when it dies (or loses the reply) between allocate and insert.
@@ -31,7 +28,7 @@ it("an address allocated for a server that was never stored goes back to the poo
 });
 
 it("keeps the address of a server that exists, even long after it was allocated", async () => {
-  const api = client(stack.url);
+  const api = ctx.api;
   const created = await api.post("/servers", { region: "ap-southeast-1", type: "t2.micro" });
   expect(created.status).toBe(201);
   await new Promise((r) => setTimeout(r, 1_500));

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, client, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { allPages, useStack } from "./harness.ts";
 import { expectInvalidField, servers } from "./server-helpers.ts";
 
 type Tags = Record<string, string>;
 
 describe("tags", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
+  const ctx = useStack({ env: { TERMINATE_DELAY: "100ms" } });
+  const api = ctx.api;
+  const s = servers(api);
   const plan: { name: string; region: string; tags?: Tags }[] = [
     { name: "web-eu", region: "eu-west-1", tags: { env: "prod", team: "web" } },
     { name: "db-eu", region: "eu-west-1", tags: { env: "prod", team: "db" } },
@@ -38,9 +38,6 @@ describe("tags", () => {
   const tag = (key: string, value: string) => `tag=${encodeURIComponent(`${key}:${value}`)}`;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { TERMINATE_DELAY: "100ms" } });
-    api = client(stack.url);
-    s = servers(api);
     for (const { name, region, tags } of plan) {
       const body = { name, region, type: "t2.nano", ...(tags ? { tags } : {}) };
       const server = await s.provision(body);
@@ -49,9 +46,6 @@ describe("tags", () => {
     }
     expect((await s.remove(ids.gone as string)).status).toBe(202);
     await s.until(ids.gone as string, "terminated");
-  });
-  afterAll(async () => {
-    await stack?.stop();
   });
 
   it("are returned as given at creation, by POST, GET and the listing", async () => {

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, expectProblem, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
 
 describe("quotas", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { ...authEnv, TENANT_MAX_SERVERS: "20", TENANT_MAX_VCPUS: "40" } });
-  });
-  afterAll(async () => stack?.stop());
+  const ctx = useStack({ env: { ...authEnv, TENANT_MAX_SERVERS: "20", TENANT_MAX_VCPUS: "40" } });
 
   it("shows the configured defaults and lets the admin set a tenant's own", async () => {
-    const tenant = await newTenant(stack.url, "limits");
-    const admin = keyed(stack.url, ADMIN_KEY);
+    const tenant = await newTenant(ctx.stack.url, "limits");
+    const admin = keyed(ctx.stack.url, ADMIN_KEY);
     const shown = (await admin.get("/admin/tenants")).body.items.find(
       (t: { id: string }) => t.id === tenant.id,
     );
@@ -27,16 +23,18 @@ describe("quotas", () => {
     );
     expectProblem(await admin.call("PATCH", "/admin/tenants/nobody", { max_servers: 1 }), 404, "NOT_FOUND");
     expectProblem(
-      await keyed(stack.url, tenant.key).call("PATCH", `/admin/tenants/${tenant.id}`, { max_servers: 99 }),
+      await keyed(ctx.stack.url, tenant.key).call("PATCH", `/admin/tenants/${tenant.id}`, {
+        max_servers: 99,
+      }),
       403,
       "FORBIDDEN",
     );
   });
 
   it("never passes max_servers under 50 concurrent provisions, and leaks no address", async () => {
-    const tenant = await newTenant(stack.url, "crowd");
-    await keyed(stack.url, ADMIN_KEY).call("PATCH", `/admin/tenants/${tenant.id}`, { max_servers: 7 });
-    const api = keyed(stack.url, tenant.key);
+    const tenant = await newTenant(ctx.stack.url, "crowd");
+    await keyed(ctx.stack.url, ADMIN_KEY).call("PATCH", `/admin/tenants/${tenant.id}`, { max_servers: 7 });
+    const api = keyed(ctx.stack.url, tenant.key);
     const answers = await Promise.all(
       Array.from({ length: 50 }, () => api.post("/servers", { region: "ap-southeast-1", type: "t2.nano" })),
     );
@@ -62,9 +60,9 @@ describe("quotas", () => {
   });
 
   it("counts the vCPUs of running servers, on provision and on start", async () => {
-    const tenant = await newTenant(stack.url, "cpus");
-    await keyed(stack.url, ADMIN_KEY).call("PATCH", `/admin/tenants/${tenant.id}`, { max_vcpus: 2 });
-    const api = keyed(stack.url, tenant.key);
+    const tenant = await newTenant(ctx.stack.url, "cpus");
+    await keyed(ctx.stack.url, ADMIN_KEY).call("PATCH", `/admin/tenants/${tenant.id}`, { max_vcpus: 2 });
+    const api = keyed(ctx.stack.url, tenant.key);
     const medium = await runningServer(api, "us-west-2", "t2.medium");
     const refused = await api.post("/servers", { region: "us-west-2", type: "t2.nano" });
     expectProblem(refused, 409, "QUOTA_EXCEEDED");

@@ -1,6 +1,6 @@
 import { ALL_TENANTS, billing, lifecycle, reaper } from "@cloudsim/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busOf, eventually, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { busOf, eventually, useStack } from "./harness.ts";
 import {
   ADMIN_KEY,
   authEnv,
@@ -12,17 +12,16 @@ import {
 } from "./tenancy-helpers.ts";
 
 describe("tenant isolation", () => {
-  let stack: Stack;
+  const ctx = useStack({ env: { ...authEnv, BILLING_INTERVAL: "200ms" } });
   let a: Keyed;
   let b: Keyed;
   let admin: Keyed;
   let server: string;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { ...authEnv, BILLING_INTERVAL: "200ms" } });
-    a = keyed(stack.url, (await newTenant(stack.url, "tenant-a")).key);
-    b = keyed(stack.url, (await newTenant(stack.url, "tenant-b")).key);
-    admin = keyed(stack.url, ADMIN_KEY);
+    a = keyed(ctx.stack.url, (await newTenant(ctx.stack.url, "tenant-a")).key);
+    b = keyed(ctx.stack.url, (await newTenant(ctx.stack.url, "tenant-b")).key);
+    admin = keyed(ctx.stack.url, ADMIN_KEY);
     server = await runningServer(a);
     // Stopped: its interval is settled, so the ledger has lines for the summary.
     expect((await a.post(`/servers/${server}/action`, { action: "stop" })).status).toBe(202);
@@ -30,7 +29,6 @@ describe("tenant isolation", () => {
       (await a.get(`/servers/${server}`)).body.state === "stopped" ? true : undefined,
     );
   });
-  afterAll(async () => stack?.stop());
 
   it("answers 404 for another tenant's server on every route", async () => {
     expectProblem(await b.get(`/servers/${server}`), 404, "NOT_FOUND");
@@ -66,7 +64,7 @@ describe("tenant isolation", () => {
   });
 
   it("refuses a NATS request that names no tenant scope; only ALL_TENANTS sees every tenant", async () => {
-    const bus = await busOf(stack);
+    const bus = await busOf(ctx.stack);
     try {
       const unscoped = [
         bus.request(lifecycle.list, {} as never),
