@@ -1,19 +1,13 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, bearer, expectProblem, keyed, newTenant } from "./tenancy-helpers.ts";
 
 describe("API keys", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
+  const ctx = useStack({ env: authEnv });
+  const api = ctx.api;
   const keys: string[] = [ADMIN_KEY];
-
-  beforeAll(async () => {
-    stack = await startStack({ env: authEnv });
-    api = client(stack.url);
-  });
-  afterAll(async () => stack?.stop());
 
   it("answers 401 problem+json without a key, with a malformed header or with an unknown key", async () => {
     for (const headers of [
@@ -61,17 +55,17 @@ describe("API keys", () => {
   });
 
   it("creates tenants and keys with the admin key; a tenant's key is 403 on the admin routes", async () => {
-    const tenant = await newTenant(stack.url, "acme");
+    const tenant = await newTenant(ctx.stack.url, "acme");
     keys.push(tenant.key);
     expect(tenant.key).toMatch(/^csk_[A-Za-z0-9_-]{43}$/);
-    const admin = keyed(stack.url, ADMIN_KEY);
+    const admin = keyed(ctx.stack.url, ADMIN_KEY);
     const list = await admin.get("/admin/tenants");
     expect(list.status).toBe(200);
     expect(list.body.items.map((t: { id: string }) => t.id)).toEqual(
       expect.arrayContaining(["default", tenant.id]),
     );
 
-    const own = keyed(stack.url, tenant.key);
+    const own = keyed(ctx.stack.url, tenant.key);
     expect((await own.get("/servers")).status).toBe(200);
     expectProblem(await own.get("/admin/tenants"), 403, "FORBIDDEN");
     expectProblem(await own.post("/admin/tenants", { name: "mine" }), 403, "FORBIDDEN");
@@ -81,9 +75,9 @@ describe("API keys", () => {
   });
 
   it("stores only the SHA-256 of a key", async () => {
-    const tenant = await newTenant(stack.url, "hashed");
+    const tenant = await newTenant(ctx.stack.url, "hashed");
     keys.push(tenant.key);
-    const db = new pg.Client({ connectionString: stack.database.url });
+    const db = new pg.Client({ connectionString: ctx.stack.database.url });
     await db.connect();
     try {
       const { rows } = await db.query("SELECT * FROM lifecycle.api_keys WHERE id = $1", [tenant.keyId]);
@@ -95,11 +89,11 @@ describe("API keys", () => {
   });
 
   it("refuses a revoked key at once", async () => {
-    const tenant = await newTenant(stack.url, "revoked");
+    const tenant = await newTenant(ctx.stack.url, "revoked");
     keys.push(tenant.key);
-    const own = keyed(stack.url, tenant.key);
+    const own = keyed(ctx.stack.url, tenant.key);
     expect((await own.get("/servers")).status).toBe(200); // now in the gateway's cache
-    const admin = keyed(stack.url, ADMIN_KEY);
+    const admin = keyed(ctx.stack.url, ADMIN_KEY);
     expect((await admin.call("DELETE", `/admin/keys/${tenant.keyId}`)).status).toBe(204);
     expectProblem(await own.get("/servers"), 401, "UNAUTHORIZED");
     expect((await admin.call("DELETE", `/admin/keys/${tenant.keyId}`)).status).toBe(204);
@@ -107,14 +101,14 @@ describe("API keys", () => {
   });
 
   it("writes no key and no Authorization header into any log line", async () => {
-    const tenant = await newTenant(stack.url, "quiet");
+    const tenant = await newTenant(ctx.stack.url, "quiet");
     keys.push(tenant.key);
-    const own = keyed(stack.url, tenant.key);
+    const own = keyed(ctx.stack.url, tenant.key);
     await own.post("/servers", { region: "us-east-1", type: "t2.nano" });
     await own.get("/servers/not-a-server");
     await api.get("/servers", bearer(`${tenant.key}x`));
-    const text = JSON.stringify(stack.logs.lines);
-    expect(stack.logs.lines.length).toBeGreaterThan(10);
+    const text = JSON.stringify(ctx.stack.logs.lines);
+    expect(ctx.stack.logs.lines.length).toBeGreaterThan(10);
     for (const key of keys) expect(text).not.toContain(key);
     expect(text).not.toContain("csk_");
     expect(text.toLowerCase()).not.toContain("bearer ");
@@ -122,16 +116,12 @@ describe("API keys", () => {
 });
 
 describe("the rate limit", () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ env: { ...authEnv, RATE_LIMIT_PER_MINUTE: "120" } });
-  });
-  afterAll(async () => stack?.stop());
+  const ctx = useStack({ env: { ...authEnv, RATE_LIMIT_PER_MINUTE: "120" } });
 
   it("answers 429 with Retry-After past the limit, per key, and recovers", async () => {
-    const a = await newTenant(stack.url, "busy");
-    const b = await newTenant(stack.url, "calm");
-    const busy = keyed(stack.url, a.key);
+    const a = await newTenant(ctx.stack.url, "busy");
+    const b = await newTenant(ctx.stack.url, "calm");
+    const busy = keyed(ctx.stack.url, a.key);
     const answers = await Promise.all(Array.from({ length: 130 }, () => busy.get("/servers")));
     expect(answers.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(120);
     // Checked on an answer of the burst itself: the bucket refills two a second, so a request
@@ -141,8 +131,8 @@ describe("the rate limit", () => {
     expectProblem(limited, 429, "RATE_LIMITED");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     // Another key has its own bucket; health is never limited.
-    expect((await keyed(stack.url, b.key).get("/servers")).status).toBe(200);
-    expect((await client(stack.url).get("/healthz")).status).toBe(200);
+    expect((await keyed(ctx.stack.url, b.key).get("/servers")).status).toBe(200);
+    expect((await ctx.api.get("/healthz")).status).toBe(200);
     // Two requests a second come back.
     await new Promise((r) => setTimeout(r, 1_100));
     expect((await busy.get("/servers")).status).toBe(200);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, client, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { type Answer, useStack } from "./harness.ts";
 
 /** A problem+json answer with this status and code, whose request_id is the one in the header. */
 function expectProblem(res: Answer, status: number, code: string) {
@@ -21,17 +21,9 @@ function expectInvalidField(res: Answer, field: string) {
 }
 
 describe("errors", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
+  const ctx = useStack();
+  const api = ctx.api;
   const valid = { region: "us-east-1", type: "t2.micro" };
-
-  beforeAll(async () => {
-    stack = await startStack();
-    api = client(stack.url);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
 
   describe("404 on every route", () => {
     it("GET /servers/{unknown uuid}", async () => {
@@ -162,17 +154,9 @@ describe("errors", () => {
 });
 
 describe("lifecycle not running", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
   const timeoutMs = 500;
-
-  beforeAll(async () => {
-    stack = await startStack({ skip: ["lifecycle"], env: { REQUEST_TIMEOUT: `${timeoutMs}ms` } });
-    api = client(stack.url);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack({ skip: ["lifecycle"], env: { REQUEST_TIMEOUT: `${timeoutMs}ms` } });
+  const api = ctx.api;
 
   const timed = async (request: () => Promise<Answer>) => {
     const started = Date.now();

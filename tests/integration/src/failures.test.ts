@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allPages, client, eventually, type Stack, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { allPages, eventually, useStack } from "./harness.ts";
 import { expectChained, expectInvalidField, type LogEntry, servers, steps } from "./server-helpers.ts";
 
 const delayMs = 300;
@@ -16,18 +16,9 @@ const fail = (what: string) => ({ "x-simulate-failure": what });
 const released = (log: LogEntry[]) => log.filter((e) => e.type === "ip.released");
 
 describe("simulated failures", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    stack = await startStack({ env: delays });
-    api = client(stack.url);
-    s = servers(api);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack({ env: delays });
+  const api = ctx.api;
+  const s = servers(api);
 
   /** Waits for the ip.released entry of a server that ended, and checks it came once, after `after`. */
   const expectReleasedOnce = async (id: string, address: string, requestId: string, after: string) => {
@@ -220,18 +211,9 @@ describe("simulated failures", () => {
 });
 
 describe("PROVISION_FAILURE_RATE=1", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    stack = await startStack({ env: { ...delays, PROVISION_FAILURE_RATE: "1" } });
-    api = client(stack.url);
-    s = servers(api);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack({ env: { ...delays, PROVISION_FAILURE_RATE: "1" } });
+  const api = ctx.api;
+  const s = servers(api);
 
   it("sends every provision to error and gives every address back", async () => {
     const region = "us-east-1";

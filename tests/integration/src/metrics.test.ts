@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceRoot } from "@cloudsim/shared/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, eventually, type ServiceName, type Stack, sample, startStack } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { eventually, type ServiceName, sample, useStack } from "./harness.ts";
 
 /** promtool from Debian's prometheus package; .ci/run installs it. */
 const promtool = spawnSync("promtool", ["--version"]).status === 0 ? "promtool" : undefined;
@@ -63,9 +63,9 @@ const fromOtherServices = [
 ];
 
 describe("metrics", () => {
-  let stack: Stack;
+  const ctx = useStack();
   const scrape = async (name: ServiceName) => {
-    const service = stack.services.find((s) => s.name === name);
+    const service = ctx.stack.services.find((s) => s.name === name);
     const res = await fetch(`http://127.0.0.1:${service?.running.port}/metrics`);
     expect(res.status).toBe(200);
     return res.text();
@@ -76,13 +76,6 @@ describe("metrics", () => {
         (Object.keys(expected) as ServiceName[]).map(async (name) => [name, await scrape(name)] as const),
       ),
     ) as Record<ServiceName, string>;
-
-  beforeAll(async () => {
-    stack = await startStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
 
   it("every service exposes the metrics an operator needs, and they move when work is done", async () => {
     const before = await scrapeAll();
@@ -96,7 +89,7 @@ describe("metrics", () => {
     // Both durable consumers of lifecycle and ipam are reported.
     expect(before.ipam).toMatch(/cloudsim_jetstream_consumer_pending_messages\{[^}]*consumer="/);
 
-    const api = client(stack.url);
+    const api = ctx.api;
     const region = "ap-southeast-1";
     const created = await api.post("/servers", { region, type: "t2.nano" });
     expect(created.status).toBe(201);
@@ -131,7 +124,7 @@ describe("metrics", () => {
   it.skipIf(!promtool && !mustHavePromtool)("the metric output passes promtool check metrics", async () => {
     if (!promtool) throw new Error("promtool is missing: apt-get install -y prometheus (.ci/run does)");
     // A little traffic first, so every family has samples.
-    await client(stack.url).post("/servers", { region: "us-east-1", type: "t2.nano" });
+    await ctx.api.post("/servers", { region: "us-east-1", type: "t2.nano" });
     for (const [service, text] of Object.entries(await scrapeAll())) {
       const check = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
       expect(`${service}: ${check.stdout}${check.stderr}`.trim()).toBe(`${service}:`);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, client, eventually, type Stack, startStack } from "./harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Answer, eventually, useStack } from "./harness.ts";
 import {
   type Action,
   allowedFrom,
@@ -29,21 +29,12 @@ function generator(seed: number) {
 }
 
 describe("concurrent actions on one server", () => {
-  let stack: Stack;
-  let api: ReturnType<typeof client>;
-  let s: ReturnType<typeof servers>;
-
-  beforeAll(async () => {
-    const delay = `${delayMs}ms`;
-    stack = await startStack({
-      env: { START_DELAY: delay, STOP_DELAY: delay, REBOOT_DELAY: delay, TERMINATE_DELAY: delay },
-    });
-    api = client(stack.url);
-    s = servers(api);
+  const delay = `${delayMs}ms`;
+  const ctx = useStack({
+    env: { START_DELAY: delay, STOP_DELAY: delay, REBOOT_DELAY: delay, TERMINATE_DELAY: delay },
   });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const api = ctx.api;
+  const s = servers(api);
 
   const running = async () => {
     const { id } = await s.provision({ region, type: "t2.nano" });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { allPages, client, eventually, fastEnv, type Stack, startStack } from "./harness.ts";
+import { expect, it } from "vitest";
+import { allPages, client, eventually, fastEnv, useStack } from "./harness.ts";
 
 /**
  * 1,000 servers driven through start, stop and terminate by 50 concurrent clients, against
@@ -9,23 +9,19 @@ const servers = 1_000;
 const clients = 50;
 const region = "us-west-2";
 
-let stack: Stack;
-beforeAll(async () => {
-  const pools = (fastEnv.IPAM_POOLS ?? "").replace(/us-west-2=[^,]+/, "us-west-2=10.1.0.0/21");
-  stack = await startStack({
-    env: {
-      IPAM_POOLS: pools,
-      PROVISION_DELAY: "100ms",
-      START_DELAY: "100ms",
-      STOP_DELAY: "100ms",
-      TERMINATE_DELAY: "100ms",
-      LOG_LEVEL: "warn",
-      DB_POOL_MAX: "5",
-    },
-    replicas: { ipam: 2, lifecycle: 2, gateway: 2 },
-  });
+const pools = (fastEnv.IPAM_POOLS ?? "").replace(/us-west-2=[^,]+/, "us-west-2=10.1.0.0/21");
+const ctx = useStack({
+  env: {
+    IPAM_POOLS: pools,
+    PROVISION_DELAY: "100ms",
+    START_DELAY: "100ms",
+    STOP_DELAY: "100ms",
+    TERMINATE_DELAY: "100ms",
+    LOG_LEVEL: "warn",
+    DB_POOL_MAX: "5",
+  },
+  replicas: { ipam: 2, lifecycle: 2, gateway: 2 },
 });
-afterAll(() => stack?.stop());
 
 type Api = ReturnType<typeof client>;
 type LogEntry = { type: string; from_state: string | null; to_state: string | null };
@@ -65,7 +61,7 @@ async function drive(api: Api, count: number, offset: number): Promise<Map<strin
 }
 
 it(`drives ${servers} servers through their lifecycle with two replicas of each service`, async () => {
-  const gateways = stack.services
+  const gateways = ctx.stack.services
     .filter((s) => s.name === "gateway")
     .map((s) => client(`http://127.0.0.1:${s.running.port}`));
   expect(gateways).toHaveLength(2);
