@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceRoot } from "@cloudsim/shared/testing";
 import { describe, expect, it } from "vitest";
@@ -51,6 +51,33 @@ describe("links into the docs", () => {
         expect(anchorsIn(read(linked)), `${file} → ${linked}#${anchor}`).toContain(anchor);
       }
     }
+  });
+});
+
+/** Every file of the workspace (not dependencies, data or build output), relative to its root. */
+function workspaceFiles(dir = ""): string[] {
+  const skip = new Set(["node_modules", ".git", ".data", ".tools", "dist", "coverage"]);
+  return readdirSync(join(workspaceRoot, dir), { withFileTypes: true }).flatMap((entry) => {
+    if (skip.has(entry.name)) return [];
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    return entry.isDirectory() ? workspaceFiles(path) : [path];
+  });
+}
+
+describe("files the docs name", () => {
+  // Files a reader makes, not the repository.
+  const yours = new Set(["docker-compose.override.yml", ".env"]);
+  const files = workspaceFiles();
+
+  it("exist: a `path.ts` is a file of the workspace, whole or as the end of a path", () => {
+    const docs = ["README.md", "DEVELOPERS.md", ...files.filter((f) => /^docs\/.*\.md$/.test(f))];
+    const missing: string[] = [];
+    for (const doc of docs)
+      for (const [, named = ""] of read(doc).matchAll(/`([\w./-]+\.(?:ts|sql|yml|sh|conf|md))`/g)) {
+        if (yours.has(named) || existsSync(join(workspaceRoot, named))) continue;
+        if (!files.some((file) => file.endsWith(`/${named}`))) missing.push(`${doc}: ${named}`);
+      }
+    expect(missing).toEqual([]);
   });
 });
 
