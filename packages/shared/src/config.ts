@@ -60,9 +60,8 @@ export type EventsConfig = z.infer<typeof eventsConfig>;
 /** SHUTDOWN_GRACE's default: shorter than Compose's stop_grace_period (15 s), so the process ends itself first. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
-/** What every service reads: its environment, logging and NATS. */
+/** What every service reads: logging and NATS. */
 export const baseConfig = z.object({
-  ENVIRONMENT: z.string().default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   /** The service's own NATS user (ops/nats: one per service, allowed only what its contracts name). */
