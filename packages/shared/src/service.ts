@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { type Bus, connectBus } from "./bus.ts";
+import { type Clock, realClock } from "./clock.ts";
 import {
   type baseConfig,
   ConfigError,
@@ -37,6 +38,8 @@ export interface ServiceRuntime {
   registry: Registry;
   metrics: HandlerMetrics;
   log: Logger;
+  /** The time of simulated things (clock.ts): states, bills, idle time, cooldowns. */
+  clock: Clock;
   /** Starts publishing this service's outbox (for services that write events). */
   startOutboxRelay(): Worker;
 }
@@ -97,6 +100,7 @@ export async function startRuntime(
       registry,
       metrics: handlerMetrics(registry),
       log,
+      clock: realClock,
       startOutboxRelay: startRelay,
     }),
   ].flat();
