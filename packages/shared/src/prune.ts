@@ -1,19 +1,28 @@
 import type pg from "pg";
+import { type Clock, realClock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import { Counter, type Registry } from "./metrics.ts";
 import { startLoop } from "./poll-loop.ts";
 
 /**
  * Rows of a table kept for a retention and then deleted. `expired` is an SQL condition on the
- * table's rows as `t`, with `$1` the cutoff (now minus the retention).
+ * table's rows as `t`, with `$1` the cutoff (the clock's now minus the retention).
  */
 export interface Retention {
   table: string;
   expired: string;
   retentionMs: number;
+  /**
+   * The clock the retention runs on: the service's (runtime.clock) for rows of simulated things
+   * (Idempotency-Keys, ClientTokens), the real one (the default) for what follows real time.
+   */
+  clock?: Clock;
 }
 
-/** processed_events rows outlive every redelivery: see PROCESSED_EVENTS_RETENTION. */
+/**
+ * processed_events rows outlive every redelivery: see PROCESSED_EVENTS_RETENTION. On the real
+ * clock, as the EVENTS stream's max_age it follows is.
+ */
 export const processedEventsRetention = (schema: string, retentionMs: number): Retention => ({
   table: `${schema}.processed_events`,
   expired: "t.processed_at < $1",
@@ -26,7 +35,7 @@ async function pruneBatch(pool: pg.Pool, retention: Retention, batch: number): P
   const result = await pool.query(
     `DELETE FROM ${retention.table} WHERE ctid IN (
        SELECT t.ctid FROM ${retention.table} t WHERE ${retention.expired} LIMIT $2)`,
-    [new Date(Date.now() - retention.retentionMs), batch],
+    [new Date((retention.clock ?? realClock).now() - retention.retentionMs), batch],
   );
   return result.rowCount ?? 0;
 }

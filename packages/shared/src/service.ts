@@ -59,9 +59,17 @@ export async function startRuntime(
   log: Logger,
   /**
    * The service's schema, its migrations, whether its statements run on generic plans
-   * (createDatabase), and the tables it prunes besides processed_events (prune.ts).
+   * (createDatabase), and the tables it prunes besides processed_events (prune.ts): a list, or
+   * a function given the runtime's clock for retentions of simulated things. `clock` is the
+   * clock of simulated things (runtime.clock, realClock when left out): a test's own, say.
    */
-  storage: { schema: string; folder: string; genericPlans?: boolean; retentions?: Retention[] },
+  storage: {
+    schema: string;
+    folder: string;
+    genericPlans?: boolean;
+    retentions?: Retention[] | ((clock: Clock) => Retention[]);
+    clock?: Clock;
+  },
   serve: (runtime: ServiceRuntime) => Promise<Worker | Worker[]> | Worker | Worker[],
 ): Promise<RunningService> {
   const database = createDatabase(databaseUrl(config), config.DB_POOL_MAX, log, {
@@ -89,9 +97,10 @@ export async function startRuntime(
       log,
     });
   };
+  const clock = storage.clock ?? realClock;
   const retentions = [
     ...(await processedEvents(database, storage.schema, config)),
-    ...(storage.retentions ?? []),
+    ...(typeof storage.retentions === "function" ? storage.retentions(clock) : (storage.retentions ?? [])),
   ];
   const served = [
     await serve({
@@ -100,7 +109,7 @@ export async function startRuntime(
       registry,
       metrics: handlerMetrics(registry),
       log,
-      clock: realClock,
+      clock,
       startOutboxRelay: startRelay,
     }),
   ].flat();
