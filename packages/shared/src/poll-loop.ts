@@ -1,10 +1,13 @@
 import type { Logger } from "./logger.ts";
 
-/** A loop that runs `tick` every `intervalMs`, at once again while it reports a full batch. */
+/**
+ * A loop that runs `tick` every `intervalMs`, at once again while it reports a full batch. It
+ * starts at once, or one interval from now with `firstAfterInterval`.
+ */
 export function startLoop(
   name: string,
   tick: () => Promise<number>,
-  opts: { intervalMs: number; batch: number; log: Logger },
+  opts: { intervalMs: number; batch: number; log: Logger; firstAfterInterval?: boolean },
 ) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -21,7 +24,8 @@ export function startLoop(
   const schedule = () => {
     running = run();
   };
-  schedule();
+  if (opts.firstAfterInterval) timer = setTimeout(schedule, opts.intervalMs);
+  else schedule();
   return {
     async stop() {
       stopped = true;
