@@ -125,6 +125,7 @@ export class Bus {
           if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
           injectContext(h);
           // The request in hand's deadline, or a new one: what is left of it goes along.
+          // real time: a request's deadline and NATS timeout are real waits.
           const now = Date.now();
           const deadline = Math.min(
             currentDeadline() ?? Number.POSITIVE_INFINITY,

@@ -76,9 +76,11 @@ export class CommandServer {
   ) {
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
     const parent: Context = extractContext(msg.headers);
+    // real time: a request's deadline is a real wait.
+    const now = Date.now();
     const callerDeadline =
-      parseDeadline(msg.headers?.get(DEADLINE_HEADER)) ?? Date.now() + this.options.requestTimeoutMs;
-    const deadline = callerDeadline - deadlineMargin(callerDeadline - Date.now());
+      parseDeadline(msg.headers?.get(DEADLINE_HEADER)) ?? now + this.options.requestTimeoutMs;
+    const deadline = callerDeadline - deadlineMargin(callerDeadline - now);
     return withDeadline(deadline, () =>
       withRequestId(requestId, () =>
         tracer().startActiveSpan(
@@ -110,6 +112,7 @@ export class CommandServer {
     const { log } = ctx;
     try {
       // Its caller gave up already (it waited in a queue, or the clocks disagree): nothing to do.
+      // real time: a request's deadline is a real wait.
       if (Date.now() >= ctx.deadline) throw deadlinePassed(`${command.subject} not handled`, ctx.deadline);
       const request = parseRequest(command, msg);
       const data = await handler(request, ctx);

@@ -47,6 +47,7 @@ export function deadlinePassed(what: string, deadline: number): AppError {
 }
 
 /** Throws TIMEOUT when the request in hand has no time left. */
+// real time: a request's deadline is a real wait.
 export function checkDeadline(what: string, now = Date.now()): void {
   const deadline = currentDeadline();
   if (deadline !== undefined && now >= deadline) throw deadlinePassed(what, deadline);

@@ -15,6 +15,7 @@ const outboxColumns = () => ({
   orderingKey: text("ordering_key").notNull(),
   payload: jsonb("payload").notNull(),
   requestId: text("request_id"),
+  /** Real time (the column's default): when the relay's lag started, cloudsim_outbox_lag_seconds. */
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -33,6 +34,7 @@ export const tracedOutboxTable = (schema: PgSchema) =>
 export const processedEventsTable = (schema: PgSchema) =>
   schema.table("processed_events", {
     eventId: uuid("event_id").primaryKey(),
+    /** Real time (the column's default): pruned after PROCESSED_EVENTS_RETENTION, as the stream's max_age. */
     processedAt: timestamp("processed_at", { withTimezone: true }).notNull().defaultNow(),
   });
 

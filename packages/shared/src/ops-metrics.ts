@@ -43,6 +43,7 @@ export function outboxMetrics(registry: Registry, pool: pg.Pool, schema: string)
       lag.reset();
       try {
         const { rows } = await pool.query<{ n: number; age: number | null }>(
+          // real time: the outbox's lag is the relay's, a metric of the process (created_at is real).
           `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM ${schema}.outbox`,
         );
         this.set(rows[0]?.n ?? 0);
