@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Bus, type Logger, REQUEST_ID_HEADER, type Registry } from "@cloudsim/shared";
+import { type Bus, type Clock, type Logger, REQUEST_ID_HEADER, type Registry } from "@cloudsim/shared";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { installAuth } from "./auth.ts";
@@ -28,6 +28,8 @@ function requestId(raw: string | string[] | undefined): string {
 
 export interface GatewayDeps {
   bus: Bus;
+  /** The time of simulated things (the EC2 face's instance times): realClock, or a test's own. */
+  clock: Clock;
   /** True once the gateway is shutting down: /readyz answers 503 from then on. */
   draining?: () => boolean;
   log: Logger;
@@ -52,6 +54,7 @@ export interface GatewayDeps {
 /** The HTTP API; builds routes only, opens nothing. */
 export async function buildApp({
   bus,
+  clock,
   log,
   registry,
   config,
@@ -88,6 +91,6 @@ export async function buildApp({
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
   await app.register(adminRoutes(bus, secretsKey(config)));
-  await app.register(ec2Face(bus, config, limit));
+  await app.register(ec2Face(bus, config, limit, clock));
   return app;
 }

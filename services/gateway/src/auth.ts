@@ -65,6 +65,7 @@ export class RateLimiter {
     this.perMs = perMinute / 60_000;
   }
   /** 0 when allowed; otherwise the seconds until one request would be. */
+  // real time: a rate limit counts requests per real minute.
   take(key: string, now = Date.now()): number {
     if (this.perMinute <= 0) return 0;
     const bucket = this.refilled(key, now);
@@ -75,12 +76,14 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
   }
   /** Gives back a token taken for a request that turned out not to count. */
+  // real time: a rate limit counts requests per real minute.
   refund(key: string, now = Date.now()) {
     if (this.perMinute <= 0) return;
     const bucket = this.refilled(key, now);
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + 1);
   }
   /** What is left of a key's bucket, and the seconds until it is full again. */
+  // real time: a rate limit counts requests per real minute.
   headroom(key: string, now = Date.now()): { remaining: number; resetSeconds: number } {
     const bucket = this.buckets.get(key);
     const tokens = bucket ? this.tokensOf(bucket, now) : this.perMinute;

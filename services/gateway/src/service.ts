@@ -1,15 +1,24 @@
 import {
+  type Clock,
   connectBus,
   createRegistry,
   dependencyMetrics,
   type Logger,
   type RunningService,
+  realClock,
 } from "@cloudsim/shared";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 
-/** Starts the gateway: NATS, then HTTP on PORT. */
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningService> {
+/**
+ * Starts the gateway: NATS, then HTTP on PORT. `clock` is the time of simulated things its
+ * EC2 face computes (realClock, or a test's own).
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger,
+  clock: Clock = realClock,
+): Promise<RunningService> {
   // Compose's default: without an admin key nobody can make a tenant or a key to call the API with.
   if (config.AUTH_REQUIRED && !config.ADMIN_API_KEY)
     log.warn(
@@ -19,7 +28,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const registry = createRegistry("gateway");
   dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
   let draining = false;
-  const app = await buildApp({ bus, log, registry, config, draining: () => draining });
+  const app = await buildApp({ bus, clock, log, registry, config, draining: () => draining });
   await app.listen({ port: config.PORT, host: config.HOST });
   const address = app.server.address();
   return {

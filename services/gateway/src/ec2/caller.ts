@@ -109,6 +109,7 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
     }
     const [path = "/", query = ""] = request.url.split(/\?(.*)/s);
     const signed = { method: request.method, path, query, headers: request.headers, body };
+    // real time: SigV4's request-time window is checked against the machine's clock, as AWS's.
     verifySignature(signed, auth, credentials.secret, new Date());
     return { caller: credentials.caller, region };
   };

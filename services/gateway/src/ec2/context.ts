@@ -1,4 +1,4 @@
-import type { Bus, Region } from "@cloudsim/shared";
+import type { Bus, Clock, Region } from "@cloudsim/shared";
 import type { GatewayConfig } from "../config.ts";
 import { dryRunOperation } from "./errors.ts";
 import { bool, type Ec2Params } from "./query.ts";
@@ -10,6 +10,8 @@ export type Ec2Config = Pick<GatewayConfig, "EC2_TERMINATED_RETENTION" | "EC2_ST
 export interface Ec2Request {
   params: Ec2Params;
   bus: Bus;
+  /** The time of simulated things (instances' times): the gateway's clock. */
+  clock: Clock;
   config: Ec2Config;
   requestId: string;
   /** The host the client called, as it named it (DescribeRegions answers it as each endpoint). */
@@ -34,11 +36,11 @@ export function unlessDryRun(request: Ec2Request): void {
 }
 
 /** What an EC2 request sees of the instances: its scope, its region, and terminated ones for a while. */
-export function visibility(request: Ec2Request, now = Date.now()) {
+export function visibility(request: Ec2Request) {
   return {
     tenant_id: request.scope,
     region: request.region,
-    visible_after: new Date(now - request.config.EC2_TERMINATED_RETENTION).toISOString(),
+    visible_after: new Date(request.clock.now() - request.config.EC2_TERMINATED_RETENTION).toISOString(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ALL_TENANTS, AppError, type Bus, DEFAULT_TENANT } from "@cloudsim/shared";
+import { ALL_TENANTS, AppError, type Bus, type Clock, DEFAULT_TENANT } from "@cloudsim/shared";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller } from "../auth.ts";
 import { catalogueActions } from "./actions/catalogue.ts";
@@ -39,12 +39,14 @@ function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown) {
 /**
  * The EC2 Query API on the gateway's own port: `POST /` with `Action=…&Version=2016-11-15`,
  * answered in EC2's XML. It speaks to the same NATS contracts as the REST routes, so a server
- * is one server whichever API made it. `limit` is the REST API's per-key rate limit.
+ * is one server whichever API made it. `limit` is the REST API's per-key rate limit; `clock`
+ * the time of simulated things (instances' times; SigV4's request time stays real).
  */
 export function ec2Face(
   bus: Bus,
   config: Ec2AuthConfig & Ec2Config,
   limit: (caller: Caller, reply: FastifyReply) => void,
+  clock: Clock,
 ) {
   return async (app: FastifyInstance) => {
     const authenticator = ec2Authenticator(bus, config);
@@ -67,6 +69,7 @@ export function ec2Face(
       const members = await action({
         params,
         bus,
+        clock,
         config,
         requestId: String(request.id),
         host: request.headers.host ?? "localhost",

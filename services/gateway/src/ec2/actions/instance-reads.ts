@@ -1,4 +1,5 @@
 import {
+  clockDate,
   type Instance,
   instanceFilterNames,
   instances,
@@ -90,7 +91,7 @@ const describeInstanceStatus: Ec2Action = async (request) => {
     max ?? UNPAGED_LIMIT,
     nextToken,
   );
-  const now = Date.now();
+  const now = request.clock.now();
   const statuses = page.items
     .map((instance) => instanceStatusXml(instance, request.config.EC2_STATUS_CHECK_DELAY, now))
     .filter((status) =>
@@ -147,7 +148,7 @@ const getConsoleOutput: Ec2Action = async (request) => {
   } while (cursor && bytes <= CONSOLE_BYTES);
   return {
     instanceId,
-    timestamp: new Date().toISOString(),
+    timestamp: clockDate(request.clock).toISOString(),
     output: Buffer.from(lines.reverse().join("")).toString("base64"),
   };
 };
