@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { BillingConfig } from "./config.ts";
 import { BillingRepository } from "./db/repository.ts";
 import { rateTable } from "./domain/rates.ts";
@@ -10,20 +10,27 @@ import { startBillingTick } from "./workers/tick.ts";
 
 const migrations = { schema: "billing", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
 
-/** Starts billing: migrations, handlers, the server-event consumer, the billing tick, the outbox relay. */
-export function startBilling(config: BillingConfig, log: Logger): Promise<RunningService> {
+/**
+ * Starts billing: migrations, handlers, the server-event consumer, the billing tick, the outbox
+ * relay. `clock` is the time of bills (the runtime's real clock when left out).
+ */
+export function startBilling(config: BillingConfig, log: Logger, clock?: Clock): Promise<RunningService> {
   return startRuntime(
     "billing",
     config,
     log,
-    migrations,
-    async ({ bus, database, registry, metrics, startOutboxRelay }) => {
+    { ...migrations, clock },
+    async ({ bus, database, registry, metrics, clock, startOutboxRelay }) => {
       const currency = config.BILLING_CURRENCY;
-      const repo = new BillingRepository(database.db, {
-        rates: rateTable(config.BILLING_RATE),
-        minimumMs: config.BILLING_MINIMUM_SECONDS * 1000,
-        currency,
-      });
+      const repo = new BillingRepository(
+        database.db,
+        {
+          rates: rateTable(config.BILLING_RATE),
+          minimumMs: config.BILLING_MINIMUM_SECONDS * 1000,
+          currency,
+        },
+        clock,
+      );
       const billed = billingMetrics(registry);
       serveBilling(bus, repo, metrics);
       return [

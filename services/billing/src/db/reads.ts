@@ -1,8 +1,7 @@
-import type { Db, InstanceTypeName, LedgerLine, Region } from "@cloudsim/shared";
+import type { Clock, Db, InstanceTypeName, LedgerLine, Region } from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { formatMoney, moneyFromDb, secondsOf } from "../domain/money.ts";
 import { usageAt } from "../domain/usage.ts";
-import { nowMs } from "./sql-arithmetic.ts";
 
 interface ServerRow extends Record<string, unknown> {
   rate: string;
@@ -12,16 +11,15 @@ interface ServerRow extends Record<string, unknown> {
   amount: string;
 }
 
-/** The server's total now: the ledger plus the open interval since accrued_until. */
-export async function usage(db: Db, currency: string, serverId: string) {
-  const rows = await db.execute<ServerRow & { now_ms: string; known: boolean }>(sql`
+/** The server's total at the clock's now: the ledger plus the open interval since accrued_until. */
+export async function usage(db: Db, clock: Clock, currency: string, serverId: string) {
+  const now = clock.now();
+  const rows = await db.execute<ServerRow>(sql`
     SELECT s.rate::text, s.amount::text, s.billed_ms::text,
            (extract(epoch FROM s.open_since) * 1000)::bigint::text AS open_since_ms,
-           (extract(epoch FROM s.accrued_until) * 1000)::bigint::text AS accrued_until_ms,
-           (extract(epoch FROM n.t) * 1000)::bigint::text AS now_ms
-    FROM (SELECT ${nowMs} AS t) n LEFT JOIN billing.servers s ON s.server_id = ${serverId}`);
+           (extract(epoch FROM s.accrued_until) * 1000)::bigint::text AS accrued_until_ms
+    FROM billing.servers s WHERE s.server_id = ${serverId}`);
   const row = rows.rows[0];
-  const now = Number(row?.now_ms ?? Date.now());
   if (!row?.rate)
     return {
       rate: null,

@@ -1,5 +1,7 @@
 import {
   billingEventSubject,
+  type Clock,
+  clockDate,
   type Db,
   type InstanceTypeName,
   type OutboxEvent,
@@ -15,6 +17,7 @@ import { applyEvent, type LedgerChange, type ServerBilling } from "../domain/app
 import type { Transition } from "../domain/bill.ts";
 import { moneyFromDb, moneyToDb } from "../domain/money.ts";
 import { ledger, outbox } from "./schema.ts";
+import { timeSql } from "./sql-arithmetic.ts";
 
 export interface BillingOptions {
   rates: Record<InstanceTypeName, bigint>;
@@ -38,16 +41,19 @@ const insertLedgerLines = rowInserter(ledger, [
   "amount",
   "rate",
   "eventId",
+  "recordedAt",
 ]);
 const insertOutbox = outboxInserter(outbox);
 
 /**
  * Records a batch of server events once per event id and bills what each changes (applyEvent)
  * under its server row's lock; returns each event's change (duplicates change nothing). Events
- * apply one by one, but the batch's reads and writes go as one statement each.
+ * apply one by one, but the batch's reads and writes go as one statement each. Rows are stamped
+ * with one reading of the clock per batch, as Postgres stamped them with the transaction's start.
  */
 export async function recordEvents(
   db: Db,
+  clock: Clock,
   opts: BillingOptions,
   events: readonly ServerStateChanged[],
 ): Promise<LedgerChange[]> {
@@ -64,9 +70,10 @@ export async function recordEvents(
     async (tx, fresh) => {
       // Each fresh id once (delete says whether it was there): a redelivery within the batch is a duplicate.
       const todo = sorted.filter((e) => fresh.delete(e.id));
+      const now = clockDate(clock);
       const rateOf = (event: ServerStateChanged) => opts.rates[event.server.type];
-      const servers = await lockServers(tx, todo, rateOf);
-      const recorded = await recordTransitions(tx, todo, rateOf, servers);
+      const servers = await lockServers(tx, now, todo, rateOf);
+      const recorded = await recordTransitions(tx, now, todo, rateOf, servers);
       const lines: (typeof ledger.$inferInsert)[] = [];
       const announcements: OutboxEvent[] = [];
       for (const event of todo) {
@@ -91,6 +98,7 @@ export async function recordEvents(
             amount: moneyToDb(line.amount),
             rate: moneyToDb(line.rate),
             eventId: event.id,
+            recordedAt: now,
           });
         server.accruedUntil = after.accruedUntil;
         server.amount = after.amount;
@@ -120,7 +128,7 @@ export async function recordEvents(
         WITH lines AS (${insertLedgerLines(lines)}), announced AS (${insertOutbox(announcements)})
         UPDATE billing.servers AS s SET
           type = u.type, region = u.region, rate = u.rate, open_since = u.open_since,
-          accrued_until = u.accrued_until, billed_ms = u.billed_ms, amount = u.amount, updated_at = now()
+          accrued_until = u.accrued_until, billed_ms = u.billed_ms, amount = u.amount, updated_at = ${timeSql(now)}
         FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(server_id uuid, type text,
           region text, rate numeric, open_since timestamptz, accrued_until timestamptz, billed_ms bigint, amount numeric)
         WHERE s.server_id = u.server_id`);
@@ -136,6 +144,7 @@ export async function recordEvents(
  */
 async function lockServers(
   tx: Db,
+  now: Date,
   events: readonly ServerStateChanged[],
   rateOf: (event: ServerStateChanged) => bigint,
 ): Promise<Map<string, ServerInBatch>> {
@@ -154,8 +163,8 @@ async function lockServers(
     billed_ms: string;
     accrued_until_ms: string | null;
   }>(sql`
-    INSERT INTO billing.servers AS s (server_id, tenant_id, type, region, rate)
-    SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+    INSERT INTO billing.servers AS s (server_id, tenant_id, type, region, rate, updated_at)
+    SELECT t.*, ${timeSql(now)} FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       AS t(server_id uuid, tenant_id text, type text, region text, rate numeric)
     ORDER BY server_id
     ON CONFLICT (server_id) DO UPDATE SET server_id = s.server_id
@@ -181,6 +190,7 @@ async function lockServers(
  */
 async function recordTransitions(
   tx: Db,
+  now: Date,
   events: readonly ServerStateChanged[],
   rateOf: (event: ServerStateChanged) => bigint,
   servers: Map<string, ServerInBatch>,
@@ -207,8 +217,8 @@ async function recordTransitions(
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         AS t(event_id uuid, server_id uuid, at timestamptz, to_state text, rate numeric)
     ), added AS (
-      INSERT INTO billing.transitions (event_id, server_id, at, to_state, rate)
-      SELECT * FROM input ON CONFLICT DO NOTHING
+      INSERT INTO billing.transitions (event_id, server_id, at, to_state, rate, recorded_at)
+      SELECT input.*, ${timeSql(now)} FROM input ON CONFLICT DO NOTHING
       RETURNING event_id, server_id, at, to_state, rate
     )
     SELECT event_id, server_id, ${atMs}, to_state, rate::text, true AS added FROM added

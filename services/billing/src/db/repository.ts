@@ -1,28 +1,32 @@
-import type { Db, ServerStateChanged } from "@cloudsim/shared";
+import { type Clock, type Db, realClock, type ServerStateChanged } from "@cloudsim/shared";
 import type { LedgerChange } from "../domain/apply-event.ts";
 import { ledgerPage, type SummaryQuery, summary, usage } from "./reads.ts";
 import { type BillingOptions, recordEvents } from "./record-events.ts";
 import { accrueOpenIntervals, type TickResult } from "./tick.ts";
 
-/** billing's own tables, and nothing else: each method is one job of db/. */
+/**
+ * billing's own tables, and nothing else: each method is one job of db/. Times of bills
+ * (ticks, usage, rows' stamps) are the clock's, the runtime's in the service.
+ */
 export class BillingRepository {
   constructor(
     private readonly db: Db,
     private readonly opts: BillingOptions,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Records a batch of server events once per id and bills what they change (record-events.ts). */
   recordEvents(events: readonly ServerStateChanged[]): Promise<LedgerChange[]> {
-    return recordEvents(this.db, this.opts, events);
+    return recordEvents(this.db, this.clock, this.opts, events);
   }
 
   /** Accrues every open interval into the ledger, once per interval across replicas (tick.ts). */
   tick(intervalMs: number): Promise<TickResult> {
-    return accrueOpenIntervals(this.db, intervalMs);
+    return accrueOpenIntervals(this.db, this.clock, intervalMs);
   }
 
   usage(serverId: string) {
-    return usage(this.db, this.opts.currency, serverId);
+    return usage(this.db, this.clock, this.opts.currency, serverId);
   }
 
   ledger(serverId: string, limit: number, after?: string) {

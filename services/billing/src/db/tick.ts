@@ -1,7 +1,7 @@
-import type { Db } from "@cloudsim/shared";
+import { type Clock, clockDate, type Db } from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { moneyFromDb } from "../domain/money.ts";
-import { amountSql, msBetween, nowMs } from "./sql-arithmetic.ts";
+import { amountSql, msBetween, timeSql } from "./sql-arithmetic.ts";
 
 export interface TickResult {
   accrued: number;
@@ -11,11 +11,13 @@ export interface TickResult {
 }
 
 /**
- * The billing tick: accrues every open interval up to now, one ledger line each, once per
- * `intervalMs` across replicas. The claim of the interval (billing.ticks) is in the same
- * statement, so a tick that fails leaves the interval to another replica or the next tick.
+ * The billing tick: accrues every open interval up to the clock's now, one ledger line each, once
+ * per `intervalMs` across replicas. The claim of the interval (billing.ticks) is in the same
+ * statement, so a tick that fails leaves the interval to another replica or the next tick. A
+ * clock that jumped ahead by days since the last tick gets one line per server for all of it.
  */
-export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<TickResult> {
+export async function accrueOpenIntervals(db: Db, clock: Clock, intervalMs: number): Promise<TickResult> {
+  const now = clockDate(clock);
   const result = await db.execute<{
     accrued: number;
     billed_ms: string;
@@ -24,7 +26,7 @@ export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<T
   }>(sql`
     WITH now_ AS (
       SELECT t, date_bin(${intervalMs} * interval '1 millisecond', t, timestamptz 'epoch') AS interval_start
-      FROM (SELECT ${nowMs} AS t) n
+      FROM (SELECT ${timeSql(now)} AS t) n
     ),
     -- SKIP LOCKED: a replica does not wait for another's tick, it leaves the interval to it.
     free AS (
@@ -52,13 +54,13 @@ export async function accrueOpenIntervals(db: Db, intervalMs: number): Promise<T
     ),
     updated AS (
       UPDATE billing.servers s
-      SET accrued_until = m.at, billed_ms = s.billed_ms + m.billed_ms, amount = s.amount + m.amount, updated_at = now()
+      SET accrued_until = m.at, billed_ms = s.billed_ms + m.billed_ms, amount = s.amount + m.amount, updated_at = m.at
       FROM moved m WHERE s.server_id = m.server_id
       RETURNING m.server_id, m.at, m.billed_ms, m.amount, m.rate
     ),
     lines AS (
-      INSERT INTO billing.ledger (server_id, at, kind, billed_ms, amount, rate)
-      SELECT server_id, at, 'accrual', billed_ms, amount, rate FROM updated
+      INSERT INTO billing.ledger (server_id, at, kind, billed_ms, amount, rate, recorded_at)
+      SELECT server_id, at, 'accrual', billed_ms, amount, rate, at FROM updated
       RETURNING billed_ms, amount
     )
     SELECT count(*)::int AS accrued, coalesce(sum(billed_ms), 0)::text AS billed_ms,

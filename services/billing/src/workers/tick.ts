@@ -11,15 +11,9 @@ export function startBillingTick(
   metrics: BillingMetrics,
   opts: { intervalMs: number; currency: string; log: Logger },
 ) {
-  // The loop runs at once; the first tick is due one interval after start.
-  let started = false;
   return startLoop(
     "billing tick",
     async () => {
-      if (!started) {
-        started = true;
-        return 0;
-      }
       const done = metrics.tick.startTimer();
       try {
         const result = await repo.tick(opts.intervalMs);
@@ -31,7 +25,7 @@ export function startBillingTick(
       }
       return 0;
     },
-    // Never a full batch: the next tick is always one interval later.
-    { intervalMs: opts.intervalMs, batch: Number.POSITIVE_INFINITY, log: opts.log },
+    // Never a full batch: each tick is one interval after the last, the first one after start.
+    { intervalMs: opts.intervalMs, batch: Number.POSITIVE_INFINITY, log: opts.log, firstAfterInterval: true },
   );
 }
