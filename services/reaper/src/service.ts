@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { ReaperConfig } from "./config.ts";
 import { ReaperRepository } from "./db/repository.ts";
 import { serveReaper } from "./handlers.ts";
@@ -9,14 +9,18 @@ import { watchServers } from "./workers/watch.ts";
 
 const migrations = { schema: "reaper", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
 
-/** Starts reaper: migrations, the state watcher, the sweeps, status. */
-export function startReaper(config: ReaperConfig, log: Logger): Promise<RunningService> {
-  return startRuntime("reaper", config, log, migrations, async ({ bus, database, registry, metrics }) => {
-    const repo = new ReaperRepository(database.db, database.pool);
+/**
+ * Starts reaper: migrations, the state watcher, the sweeps, status. `clock` is the time idle
+ * servers are judged on (the runtime's real clock when left out).
+ */
+export function startReaper(config: ReaperConfig, log: Logger, clock?: Clock): Promise<RunningService> {
+  const storage = { ...migrations, clock };
+  return startRuntime("reaper", config, log, storage, async ({ bus, database, registry, metrics, clock }) => {
+    const repo = new ReaperRepository(database.db, database.pool, clock);
     serveReaper(bus, repo, config, metrics);
     return [
       await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log),
-      startSweeps(bus, repo, config, reaperMetrics(registry), log),
+      startSweeps(bus, repo, config, reaperMetrics(registry), clock, log),
     ];
   });
 }

@@ -1,4 +1,4 @@
-import { type Db, mapConcurrent } from "@cloudsim/shared";
+import { type Clock, clockDate, type Db, mapConcurrent, realClock } from "@cloudsim/shared";
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
@@ -22,11 +22,18 @@ export interface SweepResult extends SweepFigures {
 
 const dialect = new PgDialect();
 
-/** reaper's own tables, and nothing else. */
+/** The clock's time as a timestamptz parameter: one reading per statement, never Postgres' clock. */
+const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;
+
+/**
+ * reaper's own tables, and nothing else. Idle time, decisions and sweeps are on the clock (the
+ * runtime's in the service), as the events' times the states were entered at are.
+ */
 export class ReaperRepository {
   constructor(
     private readonly db: Db,
     private readonly pool: pg.Pool,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** The newest event about each server wins; a late or repeated one changes nothing. */
@@ -46,6 +53,7 @@ export class ReaperRepository {
     }));
     // A termination the reaper asked for records the decision even when the sweep that asked
     // never did (it was stopped while lifecycle answered, or found the server changed after).
+    const now = clockDate(this.clock);
     await this.db.execute(sql`
       WITH t AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS t(server_id uuid, state text,
@@ -58,7 +66,7 @@ export class ReaperRepository {
         tenant_id = excluded.tenant_id,
         -- A new stop needs a new decision; any other state keeps the last one (for the counts).
         decided_at = CASE WHEN excluded.state = 'stopped' THEN NULL
-          WHEN (SELECT reaped FROM t WHERE t.server_id = excluded.server_id) THEN coalesce(w.decided_at, now())
+          WHEN (SELECT reaped FROM t WHERE t.server_id = excluded.server_id) THEN coalesce(w.decided_at, ${timeSql(now)})
           ELSE w.decided_at END,
         outcome = CASE WHEN excluded.state = 'stopped' THEN NULL
           WHEN (SELECT reaped FROM t WHERE t.server_id = excluded.server_id) THEN 'reaped'
@@ -92,9 +100,11 @@ export class ReaperRepository {
     opts: { idleMs: number; batch: number; dryRun: boolean; concurrency: number },
     reap: (candidate: Candidate) => Promise<Decision>,
   ): Promise<SweepResult> {
+    // The sweep starts when it reads its candidates, at the clock's time they are idle at.
+    const startedAt = clockDate(this.clock);
     const candidates = dialect.sqlToQuery(sql`
-      SELECT server_id, state_since, exempt, tenant_id, now() AS started_at FROM reaper.watched
-      WHERE ${isIdleSql(watched.state, watched.stateSince, sql`now()`, opts.idleMs)} AND decided_at IS NULL
+      SELECT server_id, state_since, exempt, tenant_id FROM reaper.watched
+      WHERE ${isIdleSql(watched.state, watched.stateSince, timeSql(startedAt), opts.idleMs)} AND decided_at IS NULL
       ORDER BY state_since LIMIT ${opts.batch}`);
     // On the pool rather than drizzle, whose driver leaves timestamps as text.
     const { rows } = await this.pool.query<{
@@ -102,7 +112,6 @@ export class ReaperRepository {
       state_since: Date;
       exempt: boolean;
       tenant_id: string;
-      started_at: Date;
     }>(candidates.sql, candidates.params);
     const decisions = await mapConcurrent(rows, opts.concurrency, async (r) => {
       const candidate = {
@@ -117,11 +126,11 @@ export class ReaperRepository {
     });
     const { figures, byTenant } = figuresOf(decisions);
     const tenantRows = [...byTenant].map(([tenant_id, f]) => ({ tenant_id, ...f }));
-    // Started when its candidates were read, on the clock decided_at is on (the database's).
+    // Started when its candidates were read, finished now: on the clock decided_at is on.
     const sweep = await this.pool.query<{ started_at: Date; finished_at: Date }>(
       `WITH sweep AS (
          INSERT INTO reaper.sweeps (started_at, finished_at, dry_run, candidates, reaped, spared, errors)
-         VALUES (coalesce($1::timestamptz, now()), clock_timestamp(), $2, $3, $4, $5, $6)
+         VALUES ($1::timestamptz, $8::timestamptz, $2, $3, $4, $5, $6)
          RETURNING id, started_at, finished_at
        ), tenants AS (
          INSERT INTO reaper.sweep_tenants (sweep_id, tenant_id, candidates, reaped, spared, errors)
@@ -130,13 +139,14 @@ export class ReaperRepository {
        )
        SELECT started_at, finished_at FROM sweep`,
       [
-        rows[0]?.started_at ?? null,
+        startedAt.toISOString(),
         opts.dryRun,
         figures.candidates,
         figures.reaped,
         figures.spared,
         figures.errors,
         JSON.stringify(tenantRows),
+        clockDate(this.clock).toISOString(),
       ],
     );
     const times = sweep.rows[0];
@@ -149,9 +159,9 @@ export class ReaperRepository {
     // Only while it is still the stop the sweep decided on: the event of a termination the
     // reaper asked for (maybe a stopped sweep's) may have recorded it already.
     await this.pool.query(
-      `UPDATE reaper.watched SET decided_at = now(), outcome = $2
+      `UPDATE reaper.watched SET decided_at = $3::timestamptz, outcome = $2
        WHERE server_id = $1 AND state = 'stopped' AND decided_at IS NULL`,
-      [serverId, outcome],
+      [serverId, outcome, clockDate(this.clock).toISOString()],
     );
   }
 
@@ -188,7 +198,7 @@ export class ReaperRepository {
     const [row] = await this.db
       .select({
         stopped: count(),
-        idle: sql<number>`count(*) FILTER (WHERE ${isIdleSql(watched.state, watched.stateSince, sql`now()`, idleMs)})::int`,
+        idle: sql<number>`count(*) FILTER (WHERE ${isIdleSql(watched.state, watched.stateSince, timeSql(clockDate(this.clock)), idleMs)})::int`,
       })
       .from(watched)
       .where(

@@ -33,7 +33,7 @@ const sweepFigures = {
   errors: integer("errors").notNull(),
 };
 
-/** One row per sweep, for GET /reaper/status. Its times are Postgres' clock, as decided_at is. */
+/** One row per sweep, for GET /reaper/status. Its times are the service's clock, as decided_at is. */
 export const sweeps = reaperSchema.table("sweeps", {
   id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
   startedAt: time("started_at").notNull(),

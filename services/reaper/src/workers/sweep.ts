@@ -1,4 +1,4 @@
-import { AppError, type Bus, type Logger, lifecycle, startLoop } from "@cloudsim/shared";
+import { AppError, type Bus, type Clock, type Logger, lifecycle, startLoop } from "@cloudsim/shared";
 import type { ReaperConfig } from "../config.ts";
 import type { Candidate, ReaperRepository } from "../db/repository.ts";
 import { formatIdle } from "../domain/idle.ts";
@@ -14,6 +14,7 @@ export function startSweeps(
   repo: ReaperRepository,
   config: ReaperConfig,
   metrics: ReaperMetrics,
+  clock: Clock,
   log: Logger,
 ) {
   const dryRun = config.REAPER_DRY_RUN;
@@ -28,7 +29,7 @@ export function startSweeps(
           dryRun,
           concurrency: config.REAPER_CONCURRENCY,
         },
-        (candidate) => reapServer(bus, candidate, dryRun, log),
+        (candidate) => reapServer(bus, clock, candidate, dryRun, log),
       );
       if (!result) return 0;
       stop();
@@ -43,15 +44,17 @@ export function startSweeps(
 /**
  * Terminates an idle server through lifecycle with actor `reaper`, on the condition that it is
  * still stopped since the time the reaper saw, so a server started again meanwhile is spared.
- * An exempt server is spared; a dry run only logs what it would do.
+ * An exempt server is spared; a dry run only logs what it would do. How long it was idle is
+ * told on the clock.
  */
 export async function reapServer(
   bus: Bus,
+  clock: Clock,
   candidate: Candidate,
   dryRun: boolean,
   log: Logger,
 ): Promise<Decision> {
-  const idleFor = formatIdle(Date.now() - candidate.stateSince.getTime());
+  const idleFor = formatIdle(clock.now() - candidate.stateSince.getTime());
   if (candidate.exempt) {
     log.info({ server_id: candidate.serverId, idle_for: idleFor }, "idle but exempt by tag: spared");
     return "spared";
