@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
@@ -14,15 +14,18 @@ const storage = {
   genericPlans: true,
 };
 
-/** Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health. */
-export function startIpam(config: IpamConfig, log: Logger): Promise<RunningService> {
+/**
+ * Starts ipam: migrations, pools, handlers, the release consumer, the outbox relay, health.
+ * `clock` is the time of cooldowns and reservations (the runtime's real clock when left out).
+ */
+export function startIpam(config: IpamConfig, log: Logger, clock?: Clock): Promise<RunningService> {
   return startRuntime(
     "ipam",
     config,
     log,
-    storage,
-    async ({ bus, database, metrics, registry, startOutboxRelay }) => {
-      const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN);
+    { ...storage, clock },
+    async ({ bus, database, metrics, registry, clock, startOutboxRelay }) => {
+      const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN, clock);
       addressMetrics(registry, repo);
       await repo.ensurePools(config.IPAM_POOLS);
       serveIpam(bus, repo, metrics);

@@ -2,6 +2,8 @@ import {
   type AddressReleased,
   AppError,
   addressReleasedSubject,
+  type Clock,
+  clockDate,
   type Db,
   inTransaction,
   isUniqueViolation,
@@ -9,6 +11,7 @@ import {
   type Pool,
   processBatchOnce,
   type Region,
+  realClock,
   uuidv7,
 } from "@cloudsim/shared";
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
@@ -18,6 +21,9 @@ import type { PoolSpec } from "../domain/pools.ts";
 import { addresses, outbox } from "./schema.ts";
 
 const insertOutbox = outboxInserter(outbox);
+
+/** The clock's time as a timestamptz parameter: one reading per statement, never Postgres' clock. */
+const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
 /** null for an allocation that found no free address; any other failure stands. */
 function noneFree(err: unknown): null {
@@ -37,12 +43,16 @@ function exhausted(region: Region, pool: Pool | undefined): AppError {
   );
 }
 
-/** ipam's own tables, and nothing else. */
+/**
+ * ipam's own tables, and nothing else. Allocation, release and confirmation times, and so reuse
+ * cooldowns and reservation ages, are on the clock (the runtime's in the service).
+ */
 export class IpamRepository {
   constructor(
     private readonly db: Db,
     private readonly pool: pg.Pool,
     private readonly cooldownMs: number,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /**
@@ -53,7 +63,8 @@ export class IpamRepository {
     const changed = await inTransaction(this.pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('ipam:pools'))");
       let changed = false;
-      for (const spec of specs) changed = (await ensurePool(client, spec)) || changed;
+      const now = clockDate(this.clock);
+      for (const spec of specs) changed = (await ensurePool(client, spec, now)) || changed;
       return changed;
     });
     // Fresh rows have no statistics yet; without them the planner scans every address per allocation.
@@ -122,9 +133,9 @@ export class IpamRepository {
    * onwards, wrapping round: concurrent claims start apart instead of queueing for the same
    * lowest rows, and no scan walks every address taken.
    */
-  private freeIn(region: Region) {
+  private freeIn(region: Region, now: Date) {
     return sql`region = ${region} AND server_id IS NULL
-      AND (released_at IS NULL OR released_at <= now() - make_interval(secs => ${this.cooldownMs / 1000}))`;
+      AND (released_at IS NULL OR released_at <= ${timeSql(now)} - make_interval(secs => ${this.cooldownMs / 1000}))`;
   }
 
   private randomStart(region: Region) {
@@ -133,7 +144,8 @@ export class IpamRepository {
 
   /** An address for one server, when one is free: half the cost of claimMany's statement for one. */
   private async claimOne(region: Region, serverId: string): Promise<string | undefined> {
-    const free = this.freeIn(region);
+    const now = clockDate(this.clock);
+    const free = this.freeIn(region, now);
     const claimed = await this.db.execute<{ address: string }>(sql`
       WITH p AS (${this.randomStart(region)}),
       candidate AS (SELECT COALESCE(
@@ -142,7 +154,7 @@ export class IpamRepository {
         (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
          ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address)
       UPDATE ipam.addresses AS a
-      SET server_id = ${serverId}, allocated_at = now(), released_at = NULL, confirmed_at = NULL
+      SET server_id = ${serverId}, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
       FROM candidate c WHERE a.region = ${region} AND a.address = c.address
       RETURNING host(a.address) AS address`);
     return claimed.rows[0]?.address;
@@ -150,7 +162,8 @@ export class IpamRepository {
 
   /** An address for each of `serverIds`, as far as there are free ones, in one statement. */
   private async claimMany(region: Region, serverIds: readonly string[]) {
-    const free = this.freeIn(region);
+    const now = clockDate(this.clock);
+    const free = this.freeIn(region, now);
     const wanted = serverIds.length;
     const claimed = await this.db.execute<{ serverId: string; address: string }>(sql`
       WITH p AS (${this.randomStart(region)}),
@@ -162,7 +175,7 @@ export class IpamRepository {
                 FROM (SELECT address FROM above UNION ALL SELECT address FROM below) AS t),
       servers AS (SELECT id, n FROM unnest(${sql.param(serverIds)}::uuid[]) WITH ORDINALITY AS s(id, n))
       UPDATE ipam.addresses AS a
-      SET server_id = servers.id, allocated_at = now(), released_at = NULL, confirmed_at = NULL
+      SET server_id = servers.id, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
       FROM taken JOIN servers USING (n) WHERE a.region = ${region} AND a.address = taken.address
       RETURNING a.server_id::text AS "serverId", host(a.address) AS address`);
     return claimed.rows;
@@ -172,11 +185,12 @@ export class IpamRepository {
   async release(
     serverIds: readonly string[],
     db: Db = this.db,
+    now: Date = clockDate(this.clock),
   ): Promise<{ serverId: string; address: string; region: Region }[]> {
     if (serverIds.length === 0) return [];
     const released = await db.execute<{ serverId: string; address: string; region: Region }>(sql`
       UPDATE ipam.addresses AS a
-      SET server_id = NULL, allocated_at = NULL, confirmed_at = NULL, released_at = now()
+      SET server_id = NULL, allocated_at = NULL, confirmed_at = NULL, released_at = ${timeSql(now)}
       FROM unnest(${sql.param(serverIds)}::uuid[]) AS s(id)
       WHERE a.server_id = s.id
       RETURNING s.id AS "serverId", host(a.address) AS address, a.region`);
@@ -187,12 +201,16 @@ export class IpamRepository {
   async confirm(serverIds: readonly string[]): Promise<void> {
     if (serverIds.length === 0) return;
     await this.db.execute(sql`
-      UPDATE ipam.addresses SET confirmed_at = now()
+      UPDATE ipam.addresses SET confirmed_at = ${timeSql(clockDate(this.clock))}
       WHERE server_id = ANY(${sql.param(serverIds)}::uuid[]) AND confirmed_at IS NULL`);
   }
 
-  /** Servers holding an address for longer than `olderThanMs` without any event showing they exist. */
+  /**
+   * Servers holding an address for longer than `olderThanMs` of the clock without any event
+   * showing they exist.
+   */
   async unconfirmedSince(olderThanMs: number, limit: number): Promise<string[]> {
+    const now = clockDate(this.clock);
     const rows = await this.db
       .select({ serverId: addresses.serverId })
       .from(addresses)
@@ -200,7 +218,7 @@ export class IpamRepository {
         and(
           isNotNull(addresses.serverId),
           isNull(addresses.confirmedAt),
-          sql`${addresses.allocatedAt} < now() - make_interval(secs => ${olderThanMs / 1000})`,
+          sql`${addresses.allocatedAt} < ${timeSql(now)} - make_interval(secs => ${olderThanMs / 1000})`,
         ),
       )
       .limit(limit);
@@ -225,7 +243,9 @@ export class IpamRepository {
           const serverId = e.serverId.toLowerCase(); // as Postgres returns it
           if (fresh.has(e.id) && !firstOfServer.has(serverId)) firstOfServer.set(serverId, e);
         }
-        const released = await this.release([...firstOfServer.keys()], tx);
+        // Released and announced at one reading of the clock.
+        const now = clockDate(this.clock);
+        const released = await this.release([...firstOfServer.keys()], tx, now);
         if (released.length === 0) return;
         await tx.execute(
           insertOutbox(
@@ -234,7 +254,7 @@ export class IpamRepository {
               const event: AddressReleased = {
                 id: uuidv7(),
                 type: "ipam.released",
-                occurred_at: new Date().toISOString(),
+                occurred_at: now.toISOString(),
                 server_id: serverId,
                 request_id: requestId,
                 address,
@@ -249,6 +269,7 @@ export class IpamRepository {
   }
 
   async usage(region?: Region): Promise<Pool[]> {
+    const now = clockDate(this.clock);
     const rows = await this.db.execute<{
       region: Region;
       cidr: string;
@@ -259,7 +280,7 @@ export class IpamRepository {
       SELECT p.region, p.cidr, p.size,
              count(a.server_id)::int AS used,
              count(*) FILTER (WHERE a.server_id IS NULL AND a.released_at IS NOT NULL
-               AND a.released_at > now() - make_interval(secs => ${this.cooldownMs / 1000}))::int AS cooling_down
+               AND a.released_at > ${timeSql(now)} - make_interval(secs => ${this.cooldownMs / 1000}))::int AS cooling_down
       FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.region = p.region
       ${region ? sql`WHERE p.region = ${region}` : sql``}
       GROUP BY p.region ORDER BY p.region`);
@@ -267,7 +288,7 @@ export class IpamRepository {
   }
 }
 
-async function ensurePool(client: pg.PoolClient, spec: PoolSpec) {
+async function ensurePool(client: pg.PoolClient, spec: PoolSpec, now: Date) {
   const cidr = formatCidr(spec.cidr);
   const existing = await client.query<{ cidr: string }>("SELECT cidr FROM ipam.pools WHERE region = $1", [
     spec.region,
@@ -286,11 +307,10 @@ async function ensurePool(client: pg.PoolClient, spec: PoolSpec) {
     await client.query("DELETE FROM ipam.pools WHERE region = $1", [spec.region]);
   }
   const range = usableRange(spec.cidr);
-  await client.query("INSERT INTO ipam.pools (region, cidr, size) VALUES ($1, $2, $3)", [
-    spec.region,
-    cidr,
-    range.size,
-  ]);
+  await client.query(
+    "INSERT INTO ipam.pools (region, cidr, size, created_at) VALUES ($1, $2, $3, $4::timestamptz)",
+    [spec.region, cidr, range.size, now.toISOString()],
+  );
   await client.query(
     `INSERT INTO ipam.addresses (region, address)
      SELECT $1, $2::inet + g FROM generate_series(0, $3::int - 1) AS g`,
