@@ -1,6 +1,7 @@
 import {
   AppError,
   type Bus,
+  type Clock,
   type Db,
   type HandlerMetrics,
   lifecycle,
@@ -19,17 +20,26 @@ import { launchCatalogue } from "./launch.ts";
 import { launcher } from "./launcher.ts";
 import { provisioner } from "./provision.ts";
 
-/** lifecycle's server commands (REST and, through serveInstances, EC2): provision, read, act, list, logs. */
-export function serveLifecycle(bus: Bus, db: Db, config: LifecycleConfig, metrics: HandlerMetrics) {
+/**
+ * lifecycle's server commands (REST and, through serveInstances, EC2): provision, read, act, list,
+ * logs. Every time they write or show (created_at, updated_at, due times, uptime) is `clock`'s.
+ */
+export function serveLifecycle(
+  bus: Bus,
+  db: Db,
+  config: LifecycleConfig,
+  metrics: HandlerMetrics,
+  clock: Clock,
+) {
   const quota = quotaDefaults(config);
   const catalogue = launchCatalogue(config.IMAGES);
-  const launch = launcher(bus, db, quota);
+  const launch = launcher(bus, db, quota, clock);
   const provisionContext = provisionContextReader(db);
-  const provision = provisioner(bus, db, provisionContext, config, catalogue, launch);
+  const provision = provisioner(bus, db, provisionContext, config, catalogue, launch, clock);
   serveInstances(
     bus,
-    { db, provisionContext, instances: new InstanceRepository(db) },
-    { config, metrics, catalogue, launcher: launch },
+    { db, provisionContext, instances: new InstanceRepository(db, clock) },
+    { config, metrics, catalogue, launcher: launch, clock },
   );
   bus.serve(lifecycle.provision, provision, metrics);
 
@@ -38,12 +48,12 @@ export function serveLifecycle(bus: Bus, db: Db, config: LifecycleConfig, metric
     async ({ id, tenant_id }) => {
       const row = isServerKey(id) ? await getServer(db, id, tenant_id) : undefined;
       if (!row) throw notFound("server", id);
-      return toServer(row);
+      return toServer(row, clock.now());
     },
     metrics,
   );
 
-  bus.serve(lifecycle.abandon, async ({ id }) => ({ outcome: await abandonServer(db, id) }), metrics);
+  bus.serve(lifecycle.abandon, async ({ id }) => ({ outcome: await abandonServer(db, id, clock) }), metrics);
 
   bus.serve(
     lifecycle.action,
@@ -74,9 +84,10 @@ export function serveLifecycle(bus: Bus, db: Db, config: LifecycleConfig, metric
         expectedState: expected_state,
         unchangedSince: unchanged_since,
         reason,
+        clock,
       });
       ctx.log.info({ server_id: serverId, action, state: row.state }, "action accepted");
-      return toServer(row);
+      return toServer(row, clock.now());
     },
     metrics,
   );
@@ -87,7 +98,7 @@ export function serveLifecycle(bus: Bus, db: Db, config: LifecycleConfig, metric
       const before = cursor === undefined ? undefined : decodeCursor(cursor, isUuid);
       const rows = await listServers(db, filter, before, limit + 1);
       const page = rows.slice(0, limit);
-      const now = Date.now();
+      const now = clock.now();
       return {
         items: page.map((row) => toServer(row, now)),
         next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]?.id ?? "") : null,

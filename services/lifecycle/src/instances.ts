@@ -1,4 +1,11 @@
-import { type Bus, type HandlerMetrics, instanceSpec, instances, type ServerState } from "@cloudsim/shared";
+import {
+  type Bus,
+  type Clock,
+  type HandlerMetrics,
+  instanceSpec,
+  instances,
+  type ServerState,
+} from "@cloudsim/shared";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import type { Visibility } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
@@ -16,13 +23,15 @@ interface InstanceDeps {
   metrics: HandlerMetrics;
   catalogue: LaunchCatalogue;
   launcher: Launcher;
+  /** The time of the actions' changes (and of the instances' times, through the repository). */
+  clock: Clock;
 }
 
 /** The EC2 face's commands: servers as instances, reservations, tags, and the image catalogue. */
 export function serveInstances(
   bus: Bus,
   repos: Repositories,
-  { config, metrics, catalogue, launcher }: InstanceDeps,
+  { config, metrics, catalogue, launcher, clock }: InstanceDeps,
 ) {
   const { db, instances: view } = repos;
   const quota = quotaDefaults(config);
@@ -63,6 +72,7 @@ export function serveInstances(
             delays: config,
             failPending: false,
             expectedState: previous,
+            clock,
           });
           return {
             instance_id: instance.instance_id,

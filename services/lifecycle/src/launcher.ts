@@ -1,4 +1,4 @@
-import { type Bus, type Db, type HandlerContext, ipam, type Region } from "@cloudsim/shared";
+import { type Bus, type Clock, type Db, type HandlerContext, ipam, type Region } from "@cloudsim/shared";
 import { addressAllocator } from "./addresses.ts";
 import { insertServers, type ServerWrite } from "./db/insert-servers.ts";
 import type { QuotaDefaults } from "./domain/quota.ts";
@@ -11,9 +11,9 @@ import { serverStore } from "./server-store.ts";
  * concurrent ones share ipam requests and insert statements; a reservation of several is one
  * ipam request and one statement of its own (a batch is never split).
  */
-export function launcher(bus: Bus, db: Db, quota: QuotaDefaults) {
+export function launcher(bus: Bus, db: Db, quota: QuotaDefaults, clock: Clock) {
   const allocate = addressAllocator(bus);
-  const storeOne = serverStore(db, quota);
+  const storeOne = serverStore(db, quota, clock);
   return {
     allocate,
     /** Addresses for these servers: as many as are free, in order. */
@@ -37,7 +37,7 @@ export function launcher(bus: Bus, db: Db, quota: QuotaDefaults) {
     async store(writes: readonly ServerWrite[]): Promise<ServerRow[]> {
       return writes.length === 1
         ? [await storeOne(writes[0] as ServerWrite)]
-        : insertServers(db, writes, quota);
+        : insertServers(db, writes, quota, clock);
     },
   };
 }

@@ -1,6 +1,7 @@
 import {
   AppError,
   type Bus,
+  type Clock,
   type Db,
   type HandlerContext,
   instanceSpec,
@@ -33,6 +34,7 @@ export function provisioner(
   config: LifecycleConfig,
   catalogue: LaunchCatalogue,
   { allocate, store }: Launcher,
+  clock: Clock,
 ) {
   const quota = quotaDefaults(config);
   // Keys are per tenant: stored as <tenant id>:<key> (tenant ids hold no colon).
@@ -50,7 +52,7 @@ export function provisioner(
     }
     const row = await getServer(db, previous.serverId, tenantId);
     if (!row) throw notFound("server", previous.serverId);
-    return { server: toServer(row), replayed: true };
+    return { server: toServer(row, clock.now()), replayed: true };
   };
 
   return async (
@@ -88,7 +90,7 @@ export function provisioner(
       const [row] = await store([write]);
       if (!row) throw new Error("the store returned no row");
       ctx.log.info({ server_id: id, tenant_id, region: server.region, address }, "server provisioned");
-      return { server: toServer(row), replayed: false };
+      return { server: toServer(row, clock.now()), replayed: false };
     } catch (err) {
       if (err instanceof AppError && err.details.reason === "address_taken") {
         ctx.log.error({ server_id: id, address }, "ipam handed out the address of a live server");

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { lifecycleRetentions } from "./db/retention.ts";
 import { serveLifecycle } from "./handlers.ts";
@@ -14,22 +14,31 @@ const migrations = {
   folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
 };
 
-/** Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam and billing log consumers. */
-export function startLifecycle(config: LifecycleConfig, log: Logger): Promise<RunningService> {
+/**
+ * Starts lifecycle: migrations, handlers, the durable timer, the outbox relay, the ipam and billing
+ * log consumers. `clock` is the time of its servers, logs, events and keys (the runtime's real
+ * clock when left out): due times, created_at and updated_at, uptime, the keys' retention.
+ */
+export function startLifecycle(config: LifecycleConfig, log: Logger, clock?: Clock): Promise<RunningService> {
+  const storage = {
+    ...migrations,
+    retentions: (clock: Clock) => lifecycleRetentions(config.IDEMPOTENCY_KEY_RETENTION, clock),
+    clock,
+  };
   return startRuntime(
     "lifecycle",
     config,
     log,
-    { ...migrations, retentions: lifecycleRetentions(config.IDEMPOTENCY_KEY_RETENTION) },
-    async ({ bus, database, metrics, registry, startOutboxRelay }) => {
+    storage,
+    async ({ bus, database, metrics, registry, startOutboxRelay, clock }) => {
       const { db } = database;
       serverMetrics(registry, database.pool);
-      const tenantRepo = new TenantRepository(db, quotaDefaults(config));
+      const tenantRepo = new TenantRepository(db, quotaDefaults(config), clock);
       await tenantRepo.ensureDefault();
-      serveLifecycle(bus, db, config, metrics);
+      serveLifecycle(bus, db, config, metrics, clock);
       serveTenants(bus, tenantRepo, metrics);
       return [
-        startTimers(db, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
+        startTimers(db, clock, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
         startOutboxRelay(),
         await consumeIpamEvents(bus, db, log),
         await consumeBillingEvents(bus, db, log),

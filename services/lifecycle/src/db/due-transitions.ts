@@ -1,4 +1,12 @@
-import { currentTraceId, type Db, outboxInserter, rowInserter, type ServerState } from "@cloudsim/shared";
+import {
+  type Clock,
+  clockDate,
+  currentTraceId,
+  type Db,
+  outboxInserter,
+  rowInserter,
+  type ServerState,
+} from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { stateChangedEvent } from "../domain/state-change-events.ts";
 import { completionOf } from "../domain/states.ts";
@@ -15,7 +23,6 @@ interface DueServer extends Record<string, unknown> {
   tags: Record<string, string>;
   pending_request_id: string | null;
   fail_pending: boolean;
-  at: string;
 }
 
 const insertLogEntries = rowInserter(serverEvents, [
@@ -36,25 +43,26 @@ const insertOutbox = outboxInserter(outbox);
  * Ends every timed state that is due, in one transaction: claims up to `batch` servers with
  * FOR UPDATE SKIP LOCKED (so replicas never take the same one), moves each to its next state
  * (or to error when a failure was asked for), logs it and writes its event. Returns how many.
+ * Due means due by the clock's time, read once for the transaction: what is due at it, and
+ * the time of the moves, their log entries and their events.
  */
-export async function completeDueTransitions(db: Db, batch: number): Promise<number> {
+export async function completeDueTransitions(db: Db, batch: number, clock: Clock): Promise<number> {
   // Most rounds find nothing due: then one indexed read is all they cost, not a transaction.
   const [probe] = (
     await db.execute<{ due: boolean }>(
-      sql`SELECT EXISTS (SELECT 1 FROM lifecycle.servers WHERE due_at <= now()) AS due`,
+      sql`SELECT EXISTS (SELECT 1 FROM lifecycle.servers WHERE due_at <= ${clockDate(clock)}::timestamptz) AS due`,
     )
   ).rows;
   if (!probe?.due) return 0;
   return db.transaction(async (tx) => {
+    const at = clockDate(clock);
     const due = (
       await tx.execute<DueServer>(sql`
         SELECT id, tenant_id, state, region, type, host(ip_address) AS ip_address, tags,
-               pending_request_id, fail_pending, now() AS at
-        FROM lifecycle.servers WHERE due_at <= now() ORDER BY due_at LIMIT ${batch} FOR UPDATE SKIP LOCKED`)
+               pending_request_id, fail_pending
+        FROM lifecycle.servers WHERE due_at <= ${at}::timestamptz ORDER BY due_at LIMIT ${batch} FOR UPDATE SKIP LOCKED`)
     ).rows;
     if (due.length === 0) return 0;
-    // The transaction's time, which every now() of it is: the log's and the events' time.
-    const at = new Date(due[0]?.at ?? Date.now());
     const moves = due.map((row) => {
       const from = row.state as ServerState;
       const completion = completionOf(from);
@@ -77,8 +85,8 @@ export async function completeDueTransitions(db: Db, batch: number): Promise<num
       WITH moved AS (
         UPDATE lifecycle.servers AS s
         SET state = t.to_state, due_at = NULL, pending_request_id = NULL, fail_pending = false,
-            updated_at = now(), version = s.version + 1,
-            running_since = CASE WHEN t.to_state = 'running' THEN now() ELSE s.running_since END,
+            updated_at = ${at}::timestamptz, version = s.version + 1,
+            running_since = CASE WHEN t.to_state = 'running' THEN ${at}::timestamptz ELSE s.running_since END,
             -- A server that ended holds no address: ipam takes it back on this event.
             ip_address = CASE WHEN t.to_state IN ('terminated', 'error') THEN NULL ELSE s.ip_address END
         FROM jsonb_to_recordset(${JSON.stringify(moves.map((m) => ({ id: m.server.id, to_state: m.change.to })))}::jsonb)

@@ -1,5 +1,7 @@
 import {
   AppError,
+  type Clock,
+  clockDate,
   currentDeadline,
   currentTraceId,
   type Db,
@@ -62,6 +64,12 @@ export interface ServerWrite {
   traceId: string | null;
 }
 
+/**
+ * The time an event of buildServerWrite carries until insertServers stores it: the statement
+ * sets occurred_at to the row's updated_at (the clock's time of that statement).
+ */
+const STAMPED_WHEN_STORED = new Date(0);
+
 /** The write of a new server in provisioning, with its event, in the current request's trace and deadline. */
 export function buildServerWrite(
   server: NewServer,
@@ -73,7 +81,7 @@ export function buildServerWrite(
     to: "provisioning",
     actor: "user",
     requestId: server.requestId,
-    at: new Date(),
+    at: STAMPED_WHEN_STORED,
   } as const;
   const event = outboxRow(stateChangedEvent(server, change));
   return { server, log, idempotency, event, traceId: currentTraceId(), deadline: currentDeadline() };
@@ -128,12 +136,14 @@ function insertRefusal(err: unknown, alone: NewServer | undefined): AppError | u
  * Stores new servers in provisioning with their first log entries, events, idempotency keys and
  * client token, in one statement committed on its own. The usage trigger checks each tenant's
  * quota under its row's lock and refuses the whole statement when one would pass it. The rows
- * come back in the order of `writes`.
+ * come back in the order of `writes`. Every time they hold is the clock's, read once: created_at,
+ * updated_at, the due time, the log's, the events' and the keys' and tokens' created_at.
  */
 export async function insertServers(
   db: Db,
   writes: readonly ServerWrite[],
   quota: QuotaDefaults,
+  clock: Clock,
 ): Promise<ServerRow[]> {
   const servers = writes.map(({ server }) => ({
     id: server.id,
@@ -172,15 +182,17 @@ export async function insertServers(
       ? [{ key: idempotency.key, request_hash: idempotency.requestHash, server_id: server.id }]
       : [],
   );
+  const at = clockDate(clock);
   try {
     const rows = (
       await db.execute<ReturnedServer>(sql`
         WITH limits AS (${setQuotaAndDeadlineSettings(quota, earliest(writes.map((w) => w.deadline)))}), server AS (
           INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
-                                         due_at, pending_request_id, fail_pending, reservation_id, image,
-                                         availability_zone, architecture, key_name, client_token)
+                                         created_at, updated_at, due_at, pending_request_id, fail_pending,
+                                         reservation_id, image, availability_zone, architecture, key_name, client_token)
           SELECT s.id, s.tenant_id, s.name, s.region, s.type, s.vcpus, 'provisioning', s.ip_address, s.tags,
-                 now() + make_interval(secs => s.delay_s), s.pending_request_id, s.fail_pending, s.reservation_id,
+                 ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz + make_interval(secs => s.delay_s),
+                 s.pending_request_id, s.fail_pending, s.reservation_id,
                  s.image, s.availability_zone, s.architecture, s.key_name, s.client_token
           FROM limits, ROWS FROM (jsonb_to_recordset(${JSON.stringify(servers)}::jsonb) AS (id uuid, tenant_id text,
             name text, region text, type text, vcpus integer, ip_address inet, tags jsonb, delay_s float8,
@@ -189,14 +201,14 @@ export async function insertServers(
           ORDER BY s.ordinality
           RETURNING ${returnedServer}
         ), log AS (
-          INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
-          SELECT e.server_id, e.type, e.message, e.from_state, e.to_state, e.actor, e.request_id, e.trace_id
+          INSERT INTO lifecycle.server_events (server_id, at, type, message, from_state, to_state, actor, request_id, trace_id)
+          SELECT e.server_id, ${at}::timestamptz, e.type, e.message, e.from_state, e.to_state, e.actor, e.request_id, e.trace_id
           FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS (server_id uuid, type text,
             message text, from_state text, to_state text, actor text, request_id text, trace_id text)) WITH ORDINALITY AS e
           JOIN server ON server.id = e.server_id
           ORDER BY e.ordinality
         ), published AS (
-          -- Stamped with the row's updated_at: Postgres' clock, as the log's.
+          -- Stamped with the row's updated_at: the clock's time, as the log's.
           INSERT INTO lifecycle.outbox (event_id, subject, ordering_key, payload, request_id, traceparent)
           SELECT p.event_id, p.subject, p.ordering_key, jsonb_set(p.payload, '{occurred_at}', to_jsonb(server.updated_at)),
                  p.request_id, p.traceparent
@@ -205,13 +217,13 @@ export async function insertServers(
           JOIN server ON server.id = p.server_id
           ORDER BY p.ordinality
         ), keyed AS (
-          INSERT INTO lifecycle.idempotency_keys (key, request_hash, server_id)
-          SELECT k.key, k.request_hash, k.server_id
+          INSERT INTO lifecycle.idempotency_keys (key, request_hash, server_id, created_at)
+          SELECT k.key, k.request_hash, k.server_id, ${at}::timestamptz
           FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(key text, request_hash text, server_id uuid)
           JOIN server ON server.id = k.server_id
         ), token AS (
-          INSERT INTO lifecycle.client_tokens (tenant_id, region, token, request_hash, reservation_id)
-          SELECT t.tenant_id, t.region, t.token, t.request_hash, t.reservation_id
+          INSERT INTO lifecycle.client_tokens (tenant_id, region, token, request_hash, reservation_id, created_at)
+          SELECT t.tenant_id, t.region, t.token, t.request_hash, t.reservation_id, ${at}::timestamptz
           FROM jsonb_to_recordset(${JSON.stringify(tokens)}::jsonb)
             AS t(tenant_id text, region text, token text, request_hash text, reservation_id text)
         )
@@ -231,12 +243,22 @@ export async function insertServers(
 /**
  * Gives up a server that is not stored, so that its insert is refused from now on (ipam may
  * then hand its address to another): `abandoned`; `exists` when it is stored; `pending` while
- * its insert is under way. One statement (abandon_server, migration 0006), never waiting.
+ * its insert is under way. abandon_server (migration 0006) decides without waiting; a tombstone
+ * it leaves is then stamped with the clock's time, in its transaction (the row is its own, so
+ * that waits for nothing either).
  */
-export async function abandonServer(db: Db, id: string): Promise<AbandonOutcome> {
-  const [row] = (
-    await db.execute<{ outcome: AbandonOutcome }>(sql`SELECT lifecycle.abandon_server(${id}) AS outcome`)
-  ).rows;
-  if (!row) throw new Error("abandon_server returned no row");
-  return row.outcome;
+export async function abandonServer(db: Db, id: string, clock: Clock): Promise<AbandonOutcome> {
+  return db.transaction(async (tx) => {
+    const [row] = (
+      await tx.execute<{ outcome: AbandonOutcome }>(sql`SELECT lifecycle.abandon_server(${id}) AS outcome`)
+    ).rows;
+    if (!row) throw new Error("abandon_server returned no row");
+    if (row.outcome === "abandoned") {
+      // Only a tombstone this transaction wrote: an earlier one keeps its time.
+      await tx.execute(sql`
+        UPDATE lifecycle.abandoned_servers SET abandoned_at = ${clockDate(clock)}::timestamptz
+        WHERE id = ${id} AND xmin = pg_current_xact_id()::xid`);
+    }
+    return row.outcome;
+  });
 }

@@ -1,5 +1,7 @@
 import {
   AppError,
+  type Clock,
+  clockDate,
   type Db,
   type Ec2StateName,
   ec2StateCodes,
@@ -123,7 +125,11 @@ type InstanceRow = Instance & Record<string, unknown>;
 
 /** The servers as instances: lifecycle's servers table read and tagged the way the EC2 API needs. */
 export class InstanceRepository {
-  constructor(private readonly db: Db) {}
+  /** `clock`: the time of the changes it writes (updated_at, log entries). */
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Instances newest reservation first, `limit` of them and then the rest of the last one's
@@ -220,7 +226,7 @@ export class InstanceRepository {
         ), over AS (
           SELECT count(*)::int AS n FROM next WHERE (SELECT count(*) FROM jsonb_object_keys(next.tags)) > ${maxTags}
         ), changed AS (
-          UPDATE lifecycle.servers s SET tags = next.tags, updated_at = now(), version = s.version + 1
+          UPDATE lifecycle.servers s SET tags = next.tags, updated_at = ${clockDate(this.clock)}::timestamptz, version = s.version + 1
           FROM next, over WHERE s.id = next.id AND over.n = 0 AND s.tags IS DISTINCT FROM next.tags
           RETURNING s.id
         )
@@ -259,15 +265,16 @@ export class InstanceRepository {
 
   /** A stopped server's new type (and vCPUs), logged; CONFLICT when it is not stopped. */
   async changeType(serverId: string, type: string, vcpus: number, requestId: string): Promise<void> {
+    const at = clockDate(this.clock);
     const [row] = (
       await this.db.execute<{ state: ServerState; changed: boolean; instance_id: string }>(sql`
         WITH current AS (SELECT id, state, type AS old_type, instance_id FROM lifecycle.servers WHERE id = ${serverId}),
         changed AS (
-          UPDATE lifecycle.servers s SET type = ${type}, vcpus = ${vcpus}, updated_at = now(), version = s.version + 1
+          UPDATE lifecycle.servers s SET type = ${type}, vcpus = ${vcpus}, updated_at = ${at}::timestamptz, version = s.version + 1
           FROM current WHERE s.id = current.id AND current.state = 'stopped' RETURNING s.id
         ), log AS (
-          INSERT INTO lifecycle.server_events (server_id, type, message, actor, request_id)
-          SELECT id, 'type.changed', 'instance type changed from ' || old_type || ' to ' || ${type}, 'user', ${requestId}
+          INSERT INTO lifecycle.server_events (server_id, at, type, message, actor, request_id)
+          SELECT id, ${at}::timestamptz, 'type.changed', 'instance type changed from ' || old_type || ' to ' || ${type}, 'user', ${requestId}
           FROM current WHERE EXISTS (SELECT 1 FROM changed)
         )
         SELECT current.state, EXISTS (SELECT 1 FROM changed) AS changed, current.instance_id FROM current`)

@@ -1,6 +1,8 @@
 import {
   type Actor,
   AppError,
+  type Clock,
+  clockDate,
   currentDeadline,
   currentTraceId,
   type Db,
@@ -29,6 +31,8 @@ export interface ActionOptions {
   expectedState?: ServerState | undefined;
   unchangedSince?: string | undefined;
   reason?: string | undefined;
+  /** The time of the change, its due time, log entry and event: read once per write. */
+  clock: Clock;
 }
 
 /** The caller's view of the server must still hold (the reaper acts on what it last saw). */
@@ -54,7 +58,8 @@ const eventOfRow =
   'from_state', server.from_state, 'server', jsonb_build_object('region', server.region, 'type', server.type,
   'ip_address', server.ip_address, 'tags', server.tags))`);
 
-const afterSeconds = (ms: number) => sql`now() + make_interval(secs => ${ms / 1000})`;
+/** `ms` after `at`, as a timestamptz. */
+const afterSeconds = (at: Date, ms: number) => sql`${at}::timestamptz + make_interval(secs => ${ms / 1000})`;
 
 /**
  * Moves a server into the timed state of `action`, with its log entry and event, in one statement
@@ -107,6 +112,8 @@ async function writeAction(
   const event = partialStateChangedEvent(id, { to, actor: opts.actor, requestId: opts.requestId });
   const published = outboxRow(event);
   const message = `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: `;
+  // The clock's time, once for the statement: updated_at, the due time, the log's and the event's time.
+  const at = clockDate(opts.clock);
   try {
     const [written] = (
       await db.execute<ReturnedServer>(sql`
@@ -116,14 +123,14 @@ async function writeAction(
             AND (${opts.tenantId}::text IS NULL OR tenant_id = ${opts.tenantId})
             AND (${version}::int IS NULL OR version = ${version})
         ), server AS (
-          UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(delayOf(to, opts.delays) ?? 0)},
+          UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(at, delayOf(to, opts.delays) ?? 0)},
             pending_request_id = ${opts.requestId}, fail_pending = ${opts.failPending},
-            updated_at = now(), version = version + 1
+            updated_at = ${at}::timestamptz, version = version + 1
           FROM limits, prior WHERE id = prior_id AND version = prior_version
           RETURNING ${returnedServer}, from_state
         ), log AS (
-          INSERT INTO lifecycle.server_events (server_id, type, message, from_state, to_state, actor, request_id, trace_id)
-          SELECT id, 'state.changed', ${message}::text || from_state || ' → ' || state, from_state, state,
+          INSERT INTO lifecycle.server_events (server_id, at, type, message, from_state, to_state, actor, request_id, trace_id)
+          SELECT id, ${at}::timestamptz, 'state.changed', ${message}::text || from_state || ' → ' || state, from_state, state,
                  ${opts.actor}, ${opts.requestId}, ${currentTraceId()}
           FROM server
         ), published AS (

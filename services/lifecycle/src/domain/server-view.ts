@@ -28,8 +28,8 @@ export interface ServerRow {
   runningSince: string | null;
 }
 
-/** The API's view of a server at `now`. */
-export function toServer(row: ServerRow, now: number = Date.now()): Server {
+/** The API's view of a server at `now` (Unix ms, the service's Clock: uptime_seconds counts to it). */
+export function toServer(row: ServerRow, now: number): Server {
   const type = row.type as InstanceTypeName;
   const spec = instanceSpec(type);
   const runningSince = row.state === "running" ? row.runningSince : null;

@@ -1,4 +1,12 @@
-import { AppError, type Db, DEFAULT_TENANT, type Tenant, uuidv7 } from "@cloudsim/shared";
+import {
+  AppError,
+  type Clock,
+  clockDate,
+  type Db,
+  DEFAULT_TENANT,
+  type Tenant,
+  uuidv7,
+} from "@cloudsim/shared";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { apiKeys, tenants } from "../db/schema.ts";
 import type { QuotaDefaults } from "../domain/quota.ts";
@@ -10,11 +18,15 @@ const plausibleId = (id: string) => /^[A-Za-z0-9_-]{1,64}$/.test(id);
 
 const noTenant = (id: string) => new AppError("NOT_FOUND", `tenant ${id} does not exist`, { tenant_id: id });
 
-/** Tenants and their API keys (lifecycle's schema: quotas are checked where servers are stored). */
+/**
+ * Tenants and their API keys (lifecycle's schema: quotas are checked where servers are stored).
+ * Their created_at and revoked_at are `clock`'s time.
+ */
 export class TenantRepository {
   constructor(
     private readonly db: Db,
     private readonly defaults: QuotaDefaults,
+    private readonly clock: Clock,
   ) {}
 
   private view(row: TenantRow): Tenant {
@@ -38,7 +50,10 @@ export class TenantRepository {
   }
 
   async create(name: string): Promise<Tenant> {
-    const [row] = await this.db.insert(tenants).values({ id: uuidv7(), name }).returning();
+    const [row] = await this.db
+      .insert(tenants)
+      .values({ id: uuidv7(), name, createdAt: clockDate(this.clock) })
+      .returning();
     if (!row) throw new Error("insert returned no row");
     return this.view(row);
   }
@@ -80,7 +95,7 @@ export class TenantRepository {
     if (!tenant) throw noTenant(tenantId);
     const [row] = await this.db
       .insert(apiKeys)
-      .values({ id: uuidv7(), tenantId, keyHash, awsSecret })
+      .values({ id: uuidv7(), tenantId, keyHash, awsSecret, createdAt: clockDate(this.clock) })
       .returning();
     if (!row) throw new Error("insert returned no row");
     return { id: row.id, tenant_id: row.tenantId, created_at: row.createdAt.toISOString() };
@@ -103,7 +118,7 @@ export class TenantRepository {
     if (!plausibleId(id)) throw new AppError("NOT_FOUND", `API key ${id} does not exist`, { key_id: id });
     const [row] = await this.db
       .update(apiKeys)
-      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
+      .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${clockDate(this.clock)}::timestamptz)` })
       .where(eq(apiKeys.id, id))
       .returning({ id: apiKeys.id, tenant_id: apiKeys.tenantId, keyHash: apiKeys.keyHash });
     if (!row) throw new AppError("NOT_FOUND", `API key ${id} does not exist`, { key_id: id });
@@ -112,6 +127,9 @@ export class TenantRepository {
 
   /** The `default` tenant always exists (the migration creates it; this heals a deleted row). */
   async ensureDefault(): Promise<void> {
-    await this.db.insert(tenants).values({ id: DEFAULT_TENANT, name: DEFAULT_TENANT }).onConflictDoNothing();
+    await this.db
+      .insert(tenants)
+      .values({ id: DEFAULT_TENANT, name: DEFAULT_TENANT, createdAt: clockDate(this.clock) })
+      .onConflictDoNothing();
   }
 }
