@@ -176,6 +176,42 @@ describe("lifecycle on its clock", () => {
     now += delays.STOP_DELAY;
     await completeDueTransitions(database.db, 100, clock);
 
+    // A clock read before the row's last change (its statement waited for a connection meanwhile)
+    // does not move the row's time back: the change is at the row's last change.
+    const stoppedAt = now;
+    const late: Clock = { now: () => stoppedAt - 5000 };
+    const starting = await performAction(database.db, row.id, "start", {
+      tenantId: null,
+      quota,
+      actor: "user",
+      requestId: "req-start",
+      delays,
+      failPending: false,
+      clock: late,
+    });
+    expect(starting).toMatchObject({ state: "starting", updatedAt: iso(stoppedAt) });
+    expect(await times("SELECT due_at AS at FROM lifecycle.servers WHERE id = $1", [row.id])).toEqual([
+      iso(stoppedAt + delays.START_DELAY),
+    ]);
+    expect(
+      await times("SELECT at FROM lifecycle.server_events WHERE server_id = $1 AND to_state = 'starting'", [
+        row.id,
+      ]),
+    ).toEqual([iso(stoppedAt)]);
+    now += delays.START_DELAY;
+    await completeDueTransitions(database.db, 100, clock);
+    await performAction(database.db, row.id, "stop", {
+      tenantId: null,
+      quota,
+      actor: "user",
+      requestId: "req-stop-again",
+      delays,
+      failPending: false,
+      clock,
+    });
+    now += delays.STOP_DELAY;
+    await completeDueTransitions(database.db, 100, clock);
+
     const instances = new InstanceRepository(database.db, clock);
     now += 60_000;
     expect(await instances.retag([row.id], { team: "a" }, [], 50)).toBe(1);

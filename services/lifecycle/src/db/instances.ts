@@ -226,7 +226,9 @@ export class InstanceRepository {
         ), over AS (
           SELECT count(*)::int AS n FROM next WHERE (SELECT count(*) FROM jsonb_object_keys(next.tags)) > ${maxTags}
         ), changed AS (
-          UPDATE lifecycle.servers s SET tags = next.tags, updated_at = ${clockDate(this.clock)}::timestamptz, version = s.version + 1
+          -- The clock's time, or the row's last change when later: a row's times never go back.
+          UPDATE lifecycle.servers s
+          SET tags = next.tags, updated_at = greatest(${clockDate(this.clock)}::timestamptz, s.updated_at), version = s.version + 1
           FROM next, over WHERE s.id = next.id AND over.n = 0 AND s.tags IS DISTINCT FROM next.tags
           RETURNING s.id
         )
@@ -270,12 +272,13 @@ export class InstanceRepository {
       await this.db.execute<{ state: ServerState; changed: boolean; instance_id: string }>(sql`
         WITH current AS (SELECT id, state, type AS old_type, instance_id FROM lifecycle.servers WHERE id = ${serverId}),
         changed AS (
-          UPDATE lifecycle.servers s SET type = ${type}, vcpus = ${vcpus}, updated_at = ${at}::timestamptz, version = s.version + 1
-          FROM current WHERE s.id = current.id AND current.state = 'stopped' RETURNING s.id
+          UPDATE lifecycle.servers s
+          SET type = ${type}, vcpus = ${vcpus}, updated_at = greatest(${at}::timestamptz, s.updated_at), version = s.version + 1
+          FROM current WHERE s.id = current.id AND current.state = 'stopped' RETURNING s.id, s.updated_at
         ), log AS (
           INSERT INTO lifecycle.server_events (server_id, at, type, message, actor, request_id)
-          SELECT id, ${at}::timestamptz, 'type.changed', 'instance type changed from ' || old_type || ' to ' || ${type}, 'user', ${requestId}
-          FROM current WHERE EXISTS (SELECT 1 FROM changed)
+          SELECT changed.id, changed.updated_at, 'type.changed', 'instance type changed from ' || old_type || ' to ' || ${type}, 'user', ${requestId}
+          FROM current JOIN changed ON changed.id = current.id
         )
         SELECT current.state, EXISTS (SELECT 1 FROM changed) AS changed, current.instance_id FROM current`)
     ).rows;

@@ -58,8 +58,12 @@ const eventOfRow =
   'from_state', server.from_state, 'server', jsonb_build_object('region', server.region, 'type', server.type,
   'ip_address', server.ip_address, 'tags', server.tags))`);
 
-/** `ms` after `at`, as a timestamptz. */
-const afterSeconds = (at: Date, ms: number) => sql`${at}::timestamptz + make_interval(secs => ${ms / 1000})`;
+/**
+ * When a change to a servers row happens: the clock's time `at`, or the row's last change when
+ * that is later, so a row's times never go back (`at` is read before the statement waits for a
+ * connection, and a change to the row can commit in that wait). In an UPDATE's SET.
+ */
+const changedAt = (at: Date) => sql`greatest(${at}::timestamptz, updated_at)`;
 
 /**
  * Moves a server into the timed state of `action`, with its log entry and event, in one statement
@@ -112,7 +116,7 @@ async function writeAction(
   const event = partialStateChangedEvent(id, { to, actor: opts.actor, requestId: opts.requestId });
   const published = outboxRow(event);
   const message = `${opts.reason ? `${opts.reason}: ` : ""}${action} requested: `;
-  // The clock's time, once for the statement: updated_at, the due time, the log's and the event's time.
+  // The clock's time, once for the statement: of updated_at, the due time, the log's and the event's time.
   const at = clockDate(opts.clock);
   try {
     const [written] = (
@@ -123,14 +127,15 @@ async function writeAction(
             AND (${opts.tenantId}::text IS NULL OR tenant_id = ${opts.tenantId})
             AND (${version}::int IS NULL OR version = ${version})
         ), server AS (
-          UPDATE lifecycle.servers SET state = ${to}, due_at = ${afterSeconds(at, delayOf(to, opts.delays) ?? 0)},
+          UPDATE lifecycle.servers
+          SET state = ${to}, due_at = ${changedAt(at)} + make_interval(secs => ${(delayOf(to, opts.delays) ?? 0) / 1000}),
             pending_request_id = ${opts.requestId}, fail_pending = ${opts.failPending},
-            updated_at = ${at}::timestamptz, version = version + 1
+            updated_at = ${changedAt(at)}, version = version + 1
           FROM limits, prior WHERE id = prior_id AND version = prior_version
-          RETURNING ${returnedServer}, from_state
+          RETURNING ${returnedServer}, from_state, updated_at AS changed_at
         ), log AS (
           INSERT INTO lifecycle.server_events (server_id, at, type, message, from_state, to_state, actor, request_id, trace_id)
-          SELECT id, ${at}::timestamptz, 'state.changed', ${message}::text || from_state || ' → ' || state, from_state, state,
+          SELECT id, changed_at, 'state.changed', ${message}::text || from_state || ' → ' || state, from_state, state,
                  ${opts.actor}, ${opts.requestId}, ${currentTraceId()}
           FROM server
         ), published AS (
