@@ -1,6 +1,6 @@
 export * from "./bus.ts";
-export { type Handler, type HandlerContext, REQUEST_ID_HEADER, validationError } from "./command-server.ts";
 export * from "./clock.ts";
+export { type Handler, type HandlerContext, REQUEST_ID_HEADER, validationError } from "./command-server.ts";
 export * from "./concurrency.ts";
 export * from "./config.ts";
 export * from "./contracts/index.ts";

@@ -17,7 +17,7 @@ import {
 } from "./server-helpers.ts";
 
 /** Every timed state lasts this long: long enough to act inside it, short enough to wait for. */
-const delayMs = 500;
+const delayMs = 1000;
 const rid = (what: string) => `${what}-${randomBytes(5).toString("hex")}`;
 
 describe("server actions", () => {

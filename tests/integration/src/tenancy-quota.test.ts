@@ -3,7 +3,10 @@ import { eventually, useStack } from "./harness.ts";
 import { ADMIN_KEY, authEnv, expectProblem, keyed, newTenant, runningServer } from "./tenancy-helpers.ts";
 
 describe("quotas", () => {
-  const ctx = useStack({ env: { ...authEnv, TENANT_MAX_SERVERS: "20", TENANT_MAX_VCPUS: "40" } });
+  // A burst of 50 provisions on a busy 2-core machine may take longer than the harness's 3 s.
+  const ctx = useStack({
+    env: { ...authEnv, TENANT_MAX_SERVERS: "20", TENANT_MAX_VCPUS: "40", REQUEST_TIMEOUT: "15s" },
+  });
 
   it("shows the configured defaults and lets the admin set a tenant's own", async () => {
     const tenant = await newTenant(ctx.stack.url, "limits");
