@@ -256,3 +256,6 @@ export function rowInserter<T extends PgTable, K extends keyof InferInsertModel<
     return sql`${head}${toJson(byColumn)}${tail}`;
   };
 }
+
+/** A time of a service's Clock as a timestamptz parameter: SQL never reads Postgres' own clock. */
+export const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;

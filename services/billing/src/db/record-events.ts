@@ -10,6 +10,7 @@ import {
   rowInserter,
   type ServerState,
   type ServerStateChanged,
+  timeSql,
 } from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { announcementsOf } from "../domain/announcements.ts";
@@ -17,7 +18,6 @@ import { applyEvent, type LedgerChange, type ServerBilling } from "../domain/app
 import type { Transition } from "../domain/bill.ts";
 import { moneyFromDb, moneyToDb } from "../domain/money.ts";
 import { ledger, outbox } from "./schema.ts";
-import { timeSql } from "./sql-arithmetic.ts";
 
 export interface BillingOptions {
   rates: Record<InstanceTypeName, bigint>;

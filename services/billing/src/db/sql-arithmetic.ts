@@ -9,9 +9,3 @@ export const amountSql = (rate: SQL, ms: SQL) =>
 
 /** Milliseconds from `a` to `b`, as an exact number. */
 export const msBetween = (a: SQL, b: SQL) => sql`(extract(epoch FROM (${b} - ${a})) * 1000)`;
-
-/**
- * A time of the service's Clock as a timestamptz parameter: milliseconds, the precision of the
- * events' timestamps. One read of the clock per statement, never Postgres' clock.
- */
-export const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;

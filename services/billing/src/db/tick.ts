@@ -1,7 +1,7 @@
-import { type Clock, clockDate, type Db } from "@cloudsim/shared";
+import { type Clock, clockDate, type Db, timeSql } from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { moneyFromDb } from "../domain/money.ts";
-import { amountSql, msBetween, timeSql } from "./sql-arithmetic.ts";
+import { amountSql, msBetween } from "./sql-arithmetic.ts";
 
 export interface TickResult {
   accrued: number;

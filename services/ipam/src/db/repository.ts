@@ -12,6 +12,7 @@ import {
   processBatchOnce,
   type Region,
   realClock,
+  timeSql,
   uuidv7,
 } from "@cloudsim/shared";
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
@@ -21,9 +22,6 @@ import type { PoolSpec } from "../domain/pools.ts";
 import { addresses, outbox } from "./schema.ts";
 
 const insertOutbox = outboxInserter(outbox);
-
-/** The clock's time as a timestamptz parameter: one reading per statement, never Postgres' clock. */
-const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
 /** null for an allocation that found no free address; any other failure stands. */
 function noneFree(err: unknown): null {

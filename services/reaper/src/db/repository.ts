@@ -1,4 +1,4 @@
-import { type Clock, clockDate, type Db, mapConcurrent, realClock } from "@cloudsim/shared";
+import { type Clock, clockDate, type Db, mapConcurrent, realClock, timeSql } from "@cloudsim/shared";
 import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
@@ -21,9 +21,6 @@ export interface SweepResult extends SweepFigures {
 }
 
 const dialect = new PgDialect();
-
-/** The clock's time as a timestamptz parameter: one reading per statement, never Postgres' clock. */
-const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;
 
 /**
  * reaper's own tables, and nothing else. Idle time, decisions and sweeps are on the clock (the
