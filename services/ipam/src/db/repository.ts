@@ -5,7 +5,6 @@ import {
   type Clock,
   clockDate,
   type Db,
-  inTransaction,
   isUniqueViolation,
   outboxInserter,
   type Pool,
@@ -17,8 +16,8 @@ import {
 } from "@cloudsim/shared";
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
-import { formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
+import { ensurePools, poolUsage } from "./pools.ts";
 import { addresses, outbox } from "./schema.ts";
 
 const insertOutbox = outboxInserter(outbox);
@@ -53,20 +52,9 @@ export class IpamRepository {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /**
-   * Creates each configured pool with all its addresses. Changing the CIDR of a pool is allowed
-   * only while none of its addresses is in use; replicas take turns on an advisory lock.
-   */
-  async ensurePools(specs: PoolSpec[]): Promise<void> {
-    const changed = await inTransaction(this.pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('ipam:pools'))");
-      let changed = false;
-      const now = clockDate(this.clock);
-      for (const spec of specs) changed = (await ensurePool(client, spec, now)) || changed;
-      return changed;
-    });
-    // Fresh rows have no statistics yet; without them the planner scans every address per allocation.
-    if (changed) await this.pool.query("ANALYZE ipam.addresses");
+  /** See pools.ts: each configured pool with all its addresses. */
+  ensurePools(specs: PoolSpec[]): Promise<void> {
+    return ensurePools(this.pool, specs, this.clock);
   }
 
   async addressOf(serverId: string): Promise<string | undefined> {
@@ -266,53 +254,7 @@ export class IpamRepository {
     );
   }
 
-  async usage(region?: Region): Promise<Pool[]> {
-    const now = clockDate(this.clock);
-    const rows = await this.db.execute<{
-      region: Region;
-      cidr: string;
-      size: number;
-      used: number;
-      cooling_down: number;
-    }>(sql`
-      SELECT p.region, p.cidr, p.size,
-             count(a.server_id)::int AS used,
-             count(*) FILTER (WHERE a.server_id IS NULL AND a.released_at IS NOT NULL
-               AND a.released_at > ${timeSql(now)} - make_interval(secs => ${this.cooldownMs / 1000}))::int AS cooling_down
-      FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.region = p.region
-      ${region ? sql`WHERE p.region = ${region}` : sql``}
-      GROUP BY p.region ORDER BY p.region`);
-    return rows.rows.map((r) => ({ ...r, free: r.size - r.used - r.cooling_down }));
+  usage(region?: Region): Promise<Pool[]> {
+    return poolUsage(this.db, this.cooldownMs, this.clock, region);
   }
-}
-
-async function ensurePool(client: pg.PoolClient, spec: PoolSpec, now: Date) {
-  const cidr = formatCidr(spec.cidr);
-  const existing = await client.query<{ cidr: string }>("SELECT cidr FROM ipam.pools WHERE region = $1", [
-    spec.region,
-  ]);
-  if (existing.rows[0]?.cidr === cidr) return;
-  if (existing.rows[0]) {
-    const used = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM ipam.addresses WHERE region = $1 AND server_id IS NOT NULL",
-      [spec.region],
-    );
-    if ((used.rows[0]?.n ?? 0) > 0) {
-      throw new Error(
-        `IPAM_POOLS: ${spec.region} is ${existing.rows[0].cidr} with ${used.rows[0]?.n} addresses in use; it cannot become ${cidr} until they are released`,
-      );
-    }
-    await client.query("DELETE FROM ipam.pools WHERE region = $1", [spec.region]);
-  }
-  const range = usableRange(spec.cidr);
-  await client.query(
-    "INSERT INTO ipam.pools (region, cidr, size, created_at) VALUES ($1, $2, $3, $4::timestamptz)",
-    [spec.region, cidr, range.size, now.toISOString()],
-  );
-  await client.query(
-    `INSERT INTO ipam.addresses (region, address)
-     SELECT $1, $2::inet + g FROM generate_series(0, $3::int - 1) AS g`,
-    [spec.region, intToIp(range.first), range.size],
-  );
-  return true;
 }
