@@ -45,10 +45,3 @@ export function deadlinePassed(what: string, deadline: number): AppError {
     deadline: new Date(deadline).toISOString(),
   });
 }
-
-/** Throws TIMEOUT when the request in hand has no time left. */
-// real time: a request's deadline is a real wait.
-export function checkDeadline(what: string, now = Date.now()): void {
-  const deadline = currentDeadline();
-  if (deadline !== undefined && now >= deadline) throw deadlinePassed(what, deadline);
-}
