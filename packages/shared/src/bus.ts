@@ -11,6 +11,7 @@ import {
 import type { z } from "zod";
 import { NoResponders, PublishRefused, Replies } from "./bus-replies.ts";
 import { natsAttributes, recordError } from "./bus-spans.ts";
+import type { SimulatedClock } from "./clock.ts";
 import { CommandServer, type Handler, REQUEST_ID_HEADER } from "./command-server.ts";
 import type { baseConfig } from "./config.ts";
 import type { Command, ReplyOf, RequestInputOf } from "./contracts/command.ts";
@@ -25,6 +26,9 @@ import { injectContext, SpanKind, tracer } from "./trace-context.ts";
  * permissions (nats-permissions.ts) let it subscribe to no other inbox.
  */
 export const natsInboxPrefix = (user: string) => `_INBOX_${user}`;
+
+/** The sender's simulated time on a command: the receiver's clock reads no earlier (clock.ts). */
+export const CLOCK_HEADER = "Cloudsim-Clock";
 
 /** The wire envelope of every reply. */
 type Envelope = { ok: true; data: unknown } | { ok: false; error: WireError };
@@ -52,6 +56,8 @@ export class Bus {
 
   private readonly replies: Replies;
   private readonly server: CommandServer;
+  /** The simulated clock whose time travels on commands, when the clock is simulated. */
+  private clock?: SimulatedClock;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -65,6 +71,11 @@ export class Bus {
   /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
   get prefix(): string {
     return this.options.subjectPrefix;
+  }
+
+  /** Sends this clock's time on every command, and observes the time of every command served. */
+  followClock(clock: SimulatedClock): void {
+    this.clock = clock;
   }
 
   /** Connects, retrying for ever while NATS is away (reconnects are the client's job after that). */
@@ -113,7 +124,8 @@ export class Bus {
   async request<C extends Command>(
     command: C,
     payload: RequestInputOf<C>,
-    ctx: { requestId?: string } = {},
+    /** `timeoutMs`: this request's own wait, for the rare command that takes longer than REQUEST_TIMEOUT. */
+    ctx: { requestId?: string; timeoutMs?: number } = {},
   ): Promise<ReplyOf<C>> {
     const subject = this.subject(command);
     return tracer().startActiveSpan(
@@ -123,13 +135,14 @@ export class Bus {
         try {
           const h = headers();
           if (ctx.requestId) h.set(REQUEST_ID_HEADER, ctx.requestId);
+          if (this.clock) h.set(CLOCK_HEADER, String(this.clock.now()));
           injectContext(h);
           // The request in hand's deadline, or a new one: what is left of it goes along.
           // real time: a request's deadline and NATS timeout are real waits.
           const now = Date.now();
           const deadline = Math.min(
             currentDeadline() ?? Number.POSITIVE_INFINITY,
-            now + this.options.requestTimeoutMs,
+            now + (ctx.timeoutMs ?? this.options.requestTimeoutMs),
           );
           if (deadline <= now) throw deadlinePassed(`${command.subject} not sent`, deadline);
           h.set(DEADLINE_HEADER, String(deadline));
@@ -208,9 +221,14 @@ export class Bus {
 
   /** Answers a command in the queue group of its service, so replicas share the load. */
   serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
+    const callback = this.server.callback(command, handler, metrics);
     const subscription = this.nc.subscribe(this.subject(command), {
       queue: command.service,
-      callback: this.server.callback(command, handler, metrics),
+      callback: (err, msg) => {
+        const sentAt = Number(msg?.headers?.get(CLOCK_HEADER));
+        if (this.clock && sentAt > 0) this.clock.observe(sentAt);
+        callback(err, msg);
+      },
     });
     this.subscriptions.push(subscription);
   }

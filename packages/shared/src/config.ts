@@ -57,6 +57,16 @@ export const eventsConfig = z.object({
 });
 export type EventsConfig = z.infer<typeof eventsConfig>;
 
+/** Which clock the time of simulated things follows (clock.ts, clock-store.ts); the same on every service. */
+export const clockConfig = z.object({
+  CLOCK: z.enum(["real", "simulated"]).default("real"),
+  /** Where a new simulated clock starts (an ISO time); the real time of the first start when empty. */
+  CLOCK_START: z.preprocess(emptyAsUndefined, z.iso.datetime({ offset: true }).optional()),
+  /** How many simulated seconds pass in one real second (0 stops the clock between advances). */
+  CLOCK_RATE: z.coerce.number().min(0).max(1_000_000).default(1),
+});
+export type ClockConfig = z.infer<typeof clockConfig>;
+
 /** SHUTDOWN_GRACE's default: shorter than Compose's stop_grace_period (15 s), so the process ends itself first. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -73,6 +83,7 @@ export const baseConfig = z.object({
     .default(""),
   REQUEST_TIMEOUT: duration("5s"),
   ...eventsConfig.shape,
+  ...clockConfig.shape,
   /**
    * Requests a process handles at once; past it, a request is answered 503 at once rather than
    * queued (memory stays bounded under overload).

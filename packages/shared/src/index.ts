@@ -1,5 +1,6 @@
 export * from "./bus.ts";
 export * from "./clock.ts";
+export * from "./clock-store.ts";
 export { type Handler, type HandlerContext, REQUEST_ID_HEADER, validationError } from "./command-server.ts";
 export * from "./concurrency.ts";
 export * from "./config.ts";
@@ -20,6 +21,7 @@ export { consumeEvents, type EventContext } from "./event-consumer.ts";
 export { configureEventConsumers } from "./event-retries.ts";
 export { ensureEventStream, eventStreamName, TRACEPARENT_HEADER } from "./event-stream.ts";
 export * from "./event-tables.ts";
+export { waitForSettledEvents } from "./events-settled.ts";
 export * from "./health.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";

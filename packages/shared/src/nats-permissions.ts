@@ -6,6 +6,7 @@
  */
 
 import { natsInboxPrefix } from "./bus.ts";
+import { clockBucketName } from "./clock-store.ts";
 import {
   commands,
   type NatsRole,
@@ -66,6 +67,7 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
     : [];
   return {
     publish: [
+      ...clockBucketApi(anyPrefix ? "*" : clockBucketName({ prefix: subjectPrefix })),
       ...role.sends.map((command) => on(command.subject)),
       ...(role.publishesEvents ? [on(role.publishesEvents)] : []),
       ...(role.publishes ?? []).map(on),
@@ -74,6 +76,27 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
     subscribe: [`${natsInboxPrefix(service)}.>`, ...answers, ...(role.subscribes ?? []).map(on)],
     allowResponses: answers.length > 0,
   };
+}
+
+/**
+ * The simulated clock's key-value bucket (clock-store.ts), which every service opens, watches,
+ * and may start or move: its stream's look-up and creation, reads of its entry, writes to it, and
+ * the ordered consumers a watch makes (created, looked up, deleted on reset, flow-controlled).
+ */
+function clockBucketApi(bucket: string): string[] {
+  const stream = bucket === "*" ? "*" : `KV_${bucket}`;
+  return [
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$KV.${bucket}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type Bus, connectBus } from "./bus.ts";
-import { type Clock, realClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
+import { type ClockStore, openClock } from "./clock-store.ts";
 import {
   type baseConfig,
   ConfigError,
@@ -12,6 +13,7 @@ import {
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
 import { configureEventConsumers } from "./event-retries.ts";
 import { ensureEventStream } from "./event-stream.ts";
+import { waitForSettledEvents } from "./events-settled.ts";
 import { startHealthServer } from "./health.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
@@ -40,6 +42,10 @@ export interface ServiceRuntime {
   log: Logger;
   /** The time of simulated things (clock.ts): states, bills, idle time, cooldowns. */
   clock: Clock;
+  /** Where the simulated clock is kept and moved (CLOCK=simulated only). */
+  clockStore?: ClockStore;
+  /** Resolves once this service's outbox is published and its consumers have handled every event. */
+  settled(): Promise<void>;
   /** Starts publishing this service's outbox (for services that write events). */
   startOutboxRelay(): Worker;
 }
@@ -61,7 +67,7 @@ export async function startRuntime(
    * The service's schema, its migrations, whether its statements run on generic plans
    * (createDatabase), and the tables it prunes besides processed_events (prune.ts): a list, or
    * a function given the runtime's clock for retentions of simulated things. `clock` is the
-   * clock of simulated things (runtime.clock, realClock when left out): a test's own, say.
+   * clock of simulated things (runtime.clock; the one CLOCK names when left out): a test's own, say.
    */
   storage: {
     schema: string;
@@ -79,6 +85,8 @@ export async function startRuntime(
   await migrateSchema(database.pool, storage.schema, storage.folder, config.DB_MIGRATION_LOCK_TIMEOUT);
   const bus = await connectBus(name, config, log);
   await ensureEventStream(bus);
+  const clocks = storage.clock ? { clock: storage.clock } : await openClock(bus, config, log);
+  let relaying = false;
   const registry = createRegistry(name);
   configureEventConsumers(bus, config, registry);
   const startRelay = () => {
@@ -86,6 +94,7 @@ export async function startRuntime(
     if (outbox.OUTBOX_INTERVAL === undefined || outbox.OUTBOX_BATCH === undefined) {
       throw new Error(`${name} has an outbox but no OUTBOX_* configuration`);
     }
+    relaying = true;
     // Only a service with an outbox reports its lag.
     outboxMetrics(registry, database.pool, storage.schema);
     return startOutboxRelay({
@@ -97,7 +106,7 @@ export async function startRuntime(
       log,
     });
   };
-  const clock = storage.clock ?? realClock;
+  const { clock, store: clockStore } = clocks;
   const retentions = [
     ...(await processedEvents(database, storage.schema, config)),
     ...(typeof storage.retentions === "function" ? storage.retentions(clock) : (storage.retentions ?? [])),
@@ -110,6 +119,8 @@ export async function startRuntime(
       metrics: handlerMetrics(registry),
       log,
       clock,
+      clockStore,
+      settled: () => waitForSettledEvents(bus, database.pool, relaying ? storage.schema : undefined),
       startOutboxRelay: startRelay,
     }),
   ].flat();
@@ -128,6 +139,7 @@ export async function startRuntime(
   const health = await startHealthServer({ port: config.PORT, registry, log, checks });
   const shutdown = inOrder([
     ["background workers", () => Promise.all(served.map((worker) => worker.stop()))],
+    ["clock watch", async () => clockStore?.stop()],
     ["NATS handlers and subscriptions", () => bus.close()],
     ["Postgres connections", () => database.pool.end()],
     // Last, so /readyz answers 503 for as long as the process drains.

@@ -1,12 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, catchUps, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { BillingConfig } from "./config.ts";
 import { BillingRepository } from "./db/repository.ts";
 import { rateTable } from "./domain/rates.ts";
 import { serveBilling } from "./handlers.ts";
 import { billingMetrics } from "./metrics.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
-import { startBillingTick } from "./workers/tick.ts";
+import { billingTick, startBillingTick } from "./workers/tick.ts";
 
 const migrations = { schema: "billing", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
 
@@ -20,7 +20,7 @@ export function startBilling(config: BillingConfig, log: Logger, clock?: Clock):
     config,
     log,
     { ...migrations, clock },
-    async ({ bus, database, registry, metrics, clock, startOutboxRelay }) => {
+    async ({ bus, database, registry, metrics, clock, startOutboxRelay, settled }) => {
       const currency = config.BILLING_CURRENCY;
       const repo = new BillingRepository(
         database.db,
@@ -32,10 +32,22 @@ export function startBilling(config: BillingConfig, log: Logger, clock?: Clock):
         clock,
       );
       const billed = billingMetrics(registry);
+      const tick = { intervalMs: config.BILLING_INTERVAL, currency, log };
       serveBilling(bus, repo, metrics);
+      // At each stop of a simulated clock's catch-up: the server events settled; at the last, a tick.
+      bus.serve(
+        catchUps.billing,
+        async ({ final }) => {
+          await settled();
+          const acted = final ? await billingTick(repo, billed, tick, true) : 0;
+          if (final) await settled();
+          return { acted, next_due_at: null };
+        },
+        metrics,
+      );
       return [
         await consumeServerEvents(bus, repo, billed, { currency, log }),
-        startBillingTick(repo, billed, { intervalMs: config.BILLING_INTERVAL, currency, log }),
+        startBillingTick(repo, billed, tick),
         startOutboxRelay(),
       ];
     },

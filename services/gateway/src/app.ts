@@ -12,6 +12,7 @@ import { installHttpMetrics } from "./metrics.ts";
 import { installOverloadGuard } from "./overload.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
+import { clockRoutes } from "./routes/clock.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
@@ -48,6 +49,7 @@ export interface GatewayDeps {
     | "MAX_IN_FLIGHT"
     | "AUTH_CACHE_SIZE"
     | "AUTH_FAILURES_PER_MINUTE"
+    | "CLOCK_ADVANCE_TIMEOUT"
   >;
 }
 
@@ -90,6 +92,7 @@ export async function buildApp({
   await app.register(imageRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
+  await app.register(clockRoutes(bus, config.CLOCK_ADVANCE_TIMEOUT));
   await app.register(adminRoutes(bus, secretsKey(config)));
   await app.register(ec2Face(bus, config, limit, clock));
   return app;

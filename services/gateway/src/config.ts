@@ -37,5 +37,7 @@ export const gatewayConfig = baseConfig.extend({
   EC2_TERMINATED_RETENTION: duration("1h", "s"),
   /** How long a running instance's status checks say `initializing` before `ok`. */
   EC2_STATUS_CHECK_DELAY: duration("5s", "s"),
+  /** How long POST /admin/clock waits for the system to catch up with a move of the clock. */
+  CLOCK_ADVANCE_TIMEOUT: duration("120s"),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;

@@ -4,20 +4,20 @@ import {
   createRegistry,
   dependencyMetrics,
   type Logger,
+  openClock,
   type RunningService,
-  realClock,
 } from "@cloudsim/shared";
 import { buildApp } from "./app.ts";
 import type { GatewayConfig } from "./config.ts";
 
 /**
  * Starts the gateway: NATS, then HTTP on PORT. `clock` is the time of simulated things its
- * EC2 face computes (realClock, or a test's own).
+ * EC2 face computes (the one CLOCK names when left out, or a test's own).
  */
 export async function startGateway(
   config: GatewayConfig,
   log: Logger,
-  clock: Clock = realClock,
+  ownClock?: Clock,
 ): Promise<RunningService> {
   // Compose's default: without an admin key nobody can make a tenant or a key to call the API with.
   if (config.AUTH_REQUIRED && !config.ADMIN_API_KEY)
@@ -25,6 +25,7 @@ export async function startGateway(
       "every request needs an API key (AUTH_REQUIRED) and no ADMIN_API_KEY is set, so no tenant or key can be made: set ADMIN_API_KEY, or AUTH_REQUIRED=false for local play",
     );
   const bus = await connectBus("gateway", config, log);
+  const { clock, store: clockStore } = ownClock ? { clock: ownClock } : await openClock(bus, config, log);
   const registry = createRegistry("gateway");
   dependencyMetrics(registry, [{ name: "nats", check: () => bus.ping() }]);
   let draining = false;
@@ -37,6 +38,7 @@ export async function startGateway(
       // Readiness says so first; requests in hand finish, new ones on open connections get 503.
       draining = true;
       await app.close();
+      clockStore?.stop();
       await bus.close();
     },
   };

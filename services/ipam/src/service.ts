@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { type Clock, catchUps, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
@@ -24,11 +24,20 @@ export function startIpam(config: IpamConfig, log: Logger, clock?: Clock): Promi
     config,
     log,
     { ...storage, clock },
-    async ({ bus, database, metrics, registry, clock, startOutboxRelay }) => {
+    async ({ bus, database, metrics, registry, clock, startOutboxRelay, settled }) => {
       const repo = new IpamRepository(database.db, database.pool, config.IP_REUSE_COOLDOWN, clock);
       addressMetrics(registry, repo);
       await repo.ensurePools(config.IPAM_POOLS);
       serveIpam(bus, repo, metrics);
+      // At each stop of a simulated clock's catch-up: the server events handled, the releases published.
+      bus.serve(
+        catchUps.ipam,
+        async () => {
+          await settled();
+          return { acted: 0, next_due_at: null };
+        },
+        metrics,
+      );
       return [
         await consumeServerEvents(bus, repo, log),
         startOutboxRelay(),

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import { serveClock } from "./clock/handlers.ts";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { lifecycleRetentions } from "./db/retention.ts";
 import { serveLifecycle } from "./handlers.ts";
@@ -30,13 +31,19 @@ export function startLifecycle(config: LifecycleConfig, log: Logger, clock?: Clo
     config,
     log,
     storage,
-    async ({ bus, database, metrics, registry, startOutboxRelay, clock }) => {
+    async ({ bus, database, metrics, registry, startOutboxRelay, clock, clockStore, settled }) => {
       const { db } = database;
       serverMetrics(registry, database.pool);
       const tenantRepo = new TenantRepository(db, quotaDefaults(config), clock);
       await tenantRepo.ensureDefault();
       serveLifecycle(bus, db, config, metrics, clock);
       serveTenants(bus, tenantRepo, metrics);
+      serveClock(
+        bus,
+        clock,
+        { bus, db, store: clockStore, settled, timerBatch: config.TIMER_BATCH, log },
+        metrics,
+      );
       return [
         startTimers(db, clock, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
         startOutboxRelay(),

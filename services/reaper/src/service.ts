@@ -4,6 +4,7 @@ import type { ReaperConfig } from "./config.ts";
 import { ReaperRepository } from "./db/repository.ts";
 import { serveReaper } from "./handlers.ts";
 import { reaperMetrics } from "./metrics.ts";
+import { serveCatchUp } from "./workers/catch-up.ts";
 import { startSweeps } from "./workers/sweep.ts";
 import { watchServers } from "./workers/watch.ts";
 
@@ -15,12 +16,15 @@ const migrations = { schema: "reaper", folder: fileURLToPath(new URL("./db/migra
  */
 export function startReaper(config: ReaperConfig, log: Logger, clock?: Clock): Promise<RunningService> {
   const storage = { ...migrations, clock };
-  return startRuntime("reaper", config, log, storage, async ({ bus, database, registry, metrics, clock }) => {
+  return startRuntime("reaper", config, log, storage, async (runtime) => {
+    const { bus, database, registry, metrics, clock, settled } = runtime;
     const repo = new ReaperRepository(database.db, database.pool, clock);
+    const swept = reaperMetrics(registry);
     serveReaper(bus, repo, config, metrics);
+    serveCatchUp(bus, { repo, config, reaperMetrics: swept, clock, settled, log }, metrics);
     return [
       await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log),
-      startSweeps(bus, repo, config, reaperMetrics(registry), clock, log),
+      startSweeps(bus, repo, config, swept, clock, log),
     ];
   });
 }

@@ -1,5 +1,6 @@
 export * from "./billing.ts";
 export * from "./catalogue.ts";
+export * from "./clock.ts";
 export * from "./command.ts";
 export * from "./instances.ts";
 export * from "./ipam.ts";

@@ -1,4 +1,5 @@
 import { billing } from "./billing.ts";
+import { catchUps, clock } from "./clock.ts";
 import type { Command } from "./command.ts";
 import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
@@ -8,9 +9,16 @@ import { eventSubjects } from "./stream-events.ts";
 import { keyRevokedSubject, tenants } from "./tenants.ts";
 
 /** Every command of the contracts; each is answered by the service it names. */
-export const commands: readonly Command[] = [lifecycle, instances, tenants, ipam, billing, reaper].flatMap(
-  (group) => Object.values(group),
-);
+export const commands: readonly Command[] = [
+  lifecycle,
+  instances,
+  tenants,
+  ipam,
+  billing,
+  reaper,
+  clock,
+  catchUps,
+].flatMap((group) => Object.values(group));
 
 /** A durable JetStream consumer on the events stream, shared by the replicas of the service that reads it. */
 export interface DurableConsumer {
@@ -58,13 +66,15 @@ export const natsRoles = {
       billing.ledger,
       billing.summary,
       reaper.status,
+      clock.now,
+      clock.advance,
     ],
     consumers: {},
     subscribes: [keyRevokedSubject],
     jetstream: false,
   },
   lifecycle: {
-    sends: [ipam.allocate, ipam.allocateMany, ipam.release],
+    sends: [ipam.allocate, ipam.allocateMany, ipam.release, ...Object.values(catchUps)],
     publishesEvents: eventSubjects.server,
     consumers: {
       ipamLog: { durable: "lifecycle-ipam-log", filter: eventSubjects.ipam },

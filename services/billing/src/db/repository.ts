@@ -20,9 +20,9 @@ export class BillingRepository {
     return recordEvents(this.db, this.clock, this.opts, events);
   }
 
-  /** Accrues every open interval into the ledger, once per interval across replicas (tick.ts). */
-  tick(intervalMs: number): Promise<TickResult> {
-    return accrueOpenIntervals(this.db, this.clock, intervalMs);
+  /** Accrues every open interval into the ledger, once per interval across replicas unless forced (tick.ts). */
+  tick(intervalMs: number, force = false): Promise<TickResult> {
+    return accrueOpenIntervals(this.db, this.clock, intervalMs, force);
   }
 
   usage(serverId: string) {

@@ -15,8 +15,14 @@ export interface TickResult {
  * per `intervalMs` across replicas. The claim of the interval (billing.ticks) is in the same
  * statement, so a tick that fails leaves the interval to another replica or the next tick. A
  * clock that jumped ahead by days since the last tick gets one line per server for all of it.
+ * `force` accrues even when this interval was claimed already (a simulated clock's catch-up).
  */
-export async function accrueOpenIntervals(db: Db, clock: Clock, intervalMs: number): Promise<TickResult> {
+export async function accrueOpenIntervals(
+  db: Db,
+  clock: Clock,
+  intervalMs: number,
+  force = false,
+): Promise<TickResult> {
   const now = clockDate(clock);
   const result = await db.execute<{
     accrued: number;
@@ -42,7 +48,7 @@ export async function accrueOpenIntervals(db: Db, clock: Clock, intervalMs: numb
     -- Rows an event holds are skipped: the next tick catches them up.
     claimed AS (
       SELECT s.server_id, s.rate, s.open_since, s.accrued_until FROM billing.servers s
-      WHERE EXISTS (SELECT FROM tick) AND s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)
+      WHERE (EXISTS (SELECT FROM tick) OR ${force}) AND s.open_since IS NOT NULL AND s.accrued_until < (SELECT t FROM now_)
       FOR UPDATE SKIP LOCKED
     ),
     moved AS (

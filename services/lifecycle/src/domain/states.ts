@@ -41,6 +41,11 @@ export function completionOf(state: ServerState): TimedState | undefined {
   return timedStates[state];
 }
 
+/** The timed states that become `state` when their time is up. */
+export function statesEndingIn(state: ServerState): ServerState[] {
+  return (Object.keys(timedStates) as ServerState[]).filter((s) => timedStates[s]?.next === state);
+}
+
 /** How long a timed state lasts under the given delays. */
 export function delayOf(state: ServerState, delays: StateDelays): number | undefined {
   const timed = timedStates[state];

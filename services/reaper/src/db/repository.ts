@@ -207,4 +207,17 @@ export class ReaperRepository {
       );
     return { stopped: row?.stopped ?? 0, idle: row?.idle ?? 0 };
   }
+
+  /**
+   * The earliest time a stopped server not yet decided on becomes idle (isIdleSql: stopped for
+   * longer than `idleMs`, so a millisecond past it), or null: when a simulated clock's catch-up
+   * must stop for the reaper.
+   */
+  async nextIdleDue(idleMs: number): Promise<Date | null> {
+    const { rows } = await this.pool.query<{ since: Date | null }>(
+      "SELECT min(state_since) AS since FROM reaper.watched WHERE state = 'stopped' AND decided_at IS NULL",
+    );
+    const since = rows[0]?.since;
+    return since ? new Date(since.getTime() + idleMs + 1) : null;
+  }
 }

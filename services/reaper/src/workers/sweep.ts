@@ -1,6 +1,6 @@
 import { AppError, type Bus, type Clock, type Logger, lifecycle, startLoop } from "@cloudsim/shared";
 import type { ReaperConfig } from "../config.ts";
-import type { Candidate, ReaperRepository } from "../db/repository.ts";
+import type { Candidate, ReaperRepository, SweepResult } from "../db/repository.ts";
 import { formatIdle } from "../domain/idle.ts";
 import type { Decision } from "../domain/sweep-figures.ts";
 import type { ReaperMetrics } from "../metrics.ts";
@@ -17,28 +17,41 @@ export function startSweeps(
   clock: Clock,
   log: Logger,
 ) {
-  const dryRun = config.REAPER_DRY_RUN;
   return startLoop(
     "reaper sweep",
     async () => {
-      const stop = metrics.duration.startTimer();
-      const result = await repo.sweep(
-        {
-          idleMs: config.IDLE_TIMEOUT,
-          batch: config.REAPER_BATCH,
-          dryRun,
-          concurrency: config.REAPER_CONCURRENCY,
-        },
-        (candidate) => reapServer(bus, clock, candidate, dryRun, log),
-      );
-      if (!result) return 0;
-      stop();
-      metrics.swept(result);
-      if (result.candidates > 0) log.info(result, "sweep finished");
+      await sweepOnce(bus, repo, config, metrics, clock, log);
       return 0;
     },
     { intervalMs: config.REAPER_INTERVAL, batch: 1, log },
   );
+}
+
+/** One sweep, measured and logged; undefined when another replica was sweeping. */
+export async function sweepOnce(
+  bus: Bus,
+  repo: ReaperRepository,
+  config: ReaperConfig,
+  metrics: ReaperMetrics,
+  clock: Clock,
+  log: Logger,
+): Promise<SweepResult | undefined> {
+  const dryRun = config.REAPER_DRY_RUN;
+  const stop = metrics.duration.startTimer();
+  const result = await repo.sweep(
+    {
+      idleMs: config.IDLE_TIMEOUT,
+      batch: config.REAPER_BATCH,
+      dryRun,
+      concurrency: config.REAPER_CONCURRENCY,
+    },
+    (candidate) => reapServer(bus, clock, candidate, dryRun, log),
+  );
+  if (!result) return undefined;
+  stop();
+  metrics.swept(result);
+  if (result.candidates > 0) log.info(result, "sweep finished");
+  return result;
 }
 
 /**
