@@ -139,8 +139,13 @@ export async function startRuntime(
   const health = await startHealthServer({ port: config.PORT, registry, log, checks });
   const shutdown = inOrder([
     ["background workers", () => Promise.all(served.map((worker) => worker.stop()))],
-    ["clock watch", async () => clockStore?.stop()],
-    ["NATS handlers and subscriptions", () => bus.close()],
+    [
+      "NATS handlers and subscriptions",
+      async () => {
+        clockStore?.stop();
+        await bus.close();
+      },
+    ],
     ["Postgres connections", () => database.pool.end()],
     // Last, so /readyz answers 503 for as long as the process drains.
     ["health server", () => health.close()],
