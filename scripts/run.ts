@@ -178,12 +178,24 @@ if (ready.every(Boolean)) {
     say(`as AWS credentials (EC2 API): AWS_ACCESS_KEY_ID=${key.id} AWS_SECRET_ACCESS_KEY=${key.key}`);
   }
   say(`admin key (tenants and keys, /admin/*): ${env.ADMIN_API_KEY ? "$ADMIN_API_KEY" : adminKey}`);
+  if (env.CLOCK === "simulated") await sayClock(url);
   say("stop with Ctrl-C");
 } else if (!shuttingDown) {
   say(
     `the services did not all become ready (GET /readyz on ports ${Object.values(ports).join(", ")}) within 60 s`,
   );
   await shutdown(1);
+}
+
+/** Where a simulated clock stands, and how to move it (README: Testing over time). */
+async function sayClock(base: string): Promise<void> {
+  const answer = await fetch(`${base}/clock`, { headers: { authorization: `Bearer ${adminKey}` } }).catch(
+    () => undefined,
+  );
+  const clock = answer?.ok ? ((await answer.json()) as { now: string; rate: number }) : undefined;
+  say(
+    `simulated clock (CLOCK=simulated): ${clock ? `${clock.now}, running at ${clock.rate}x` : "not answering yet"}; move it: curl -s -X POST ${base}/admin/clock -H 'authorization: Bearer <admin key>' -H 'content-type: application/json' -d '{"advance":"1d"}'`,
+  );
 }
 
 /** A fresh key for tenant `default`, made with the admin key (shown once, like every key). */

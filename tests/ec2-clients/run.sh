@@ -85,7 +85,7 @@ env -u DATABASE_URL -u NATS_URL -u NATS_USER -u NATS_PASSWORD \
   BILLING_PORT="${ports[3]}" REAPER_PORT="${ports[4]}" EMBEDDED_PG_PORT="${ports[5]}" \
   LOCAL_NATS_PORT="${ports[6]}" HOST=127.0.0.1 AUTH_REQUIRED=true ADMIN_API_KEY="$admin_key" \
   PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms TERMINATE_DELAY=500ms \
-  EC2_STATUS_CHECK_DELAY=2s LOG_LEVEL=warn \
+  EC2_STATUS_CHECK_DELAY=2s LOG_LEVEL=warn CLOCK=simulated CLOCK_RATE=1 \
   setsid node --import tsx scripts/run.ts >"$log" 2>&1 &
 run_pid=$!
 for _ in $(seq 1 360); do
@@ -157,5 +157,12 @@ boto3_out=$("$python" "$work/boto3-example.py") ||
 expect_lines "$boto3_out" "i-[0-9a-f]{17} running eu-west-1[a-f]
 i-[0-9a-f]{17} running eu-west-1[a-f]" "the README's boto3 example"
 say "the README's boto3 example ran as printed"
+
+readme_block clock-boto3-example >"$work/clock-example.py"
+[ -s "$work/clock-example.py" ] || fail "README.md has no block between the clock-boto3-example markers"
+clock_out=$(ADMIN_API_KEY=$admin_key "$python" "$work/clock-example.py") ||
+  fail "the README's clock example failed; it printed:"$'\n'"$clock_out"
+expect_lines "$clock_out" "terminated" "the README's clock example"
+say "the README's clock example ran as printed (a month's idle minutes in a moment)"
 
 "$python" "$here/boto3_check.py" || fail "boto3_check.py"
