@@ -19,12 +19,9 @@ export function startReaper(config: ReaperConfig, log: Logger, clock?: Clock): P
   return startRuntime("reaper", config, log, storage, async (runtime) => {
     const { bus, database, registry, metrics, clock, settled } = runtime;
     const repo = new ReaperRepository(database.db, database.pool, clock);
-    const swept = reaperMetrics(registry);
+    const sweeper = { bus, repo, config, metrics: reaperMetrics(registry), clock, log };
     serveReaper(bus, repo, config, metrics);
-    serveCatchUp(bus, { repo, config, reaperMetrics: swept, clock, settled, log }, metrics);
-    return [
-      await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log),
-      startSweeps(bus, repo, config, swept, clock, log),
-    ];
+    serveCatchUp(sweeper, settled, metrics);
+    return [await watchServers(bus, repo, config.REAPER_EXEMPT_TAG, log), startSweeps(sweeper)];
   });
 }

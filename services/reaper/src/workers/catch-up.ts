@@ -1,17 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  type Bus,
-  type Clock,
-  catchUps,
-  currentDeadline,
-  deadlinePassed,
-  type HandlerMetrics,
-  type Logger,
-} from "@cloudsim/shared";
-import type { ReaperConfig } from "../config.ts";
-import type { ReaperRepository } from "../db/repository.ts";
-import type { ReaperMetrics } from "../metrics.ts";
-import { sweepOnce } from "./sweep.ts";
+import { catchUps, currentDeadline, deadlinePassed, type HandlerMetrics } from "@cloudsim/shared";
+import { type Sweeper, sweepOnce } from "./sweep.ts";
 
 /** How often a catch-up looks again while another replica's sweep holds the lock. */
 const LOCKED_RETRY_MS = 20;
@@ -21,31 +10,20 @@ const LOCKED_RETRY_MS = 20;
  * time (after another replica's, when one is sweeping), and when the next server becomes idle.
  * Bounded by the request's deadline, which the command server holds it to.
  */
-export function serveCatchUp(
-  bus: Bus,
-  deps: {
-    repo: ReaperRepository;
-    config: ReaperConfig;
-    reaperMetrics: ReaperMetrics;
-    clock: Clock;
-    settled(): Promise<void>;
-    log: Logger;
-  },
-  metrics: HandlerMetrics,
-) {
-  const { repo, config, reaperMetrics, clock, log } = deps;
+export function serveCatchUp(sweeper: Sweeper, settled: () => Promise<void>, metrics: HandlerMetrics) {
+  const { bus, repo, config } = sweeper;
   bus.serve(
     catchUps.reaper,
     async () => {
-      await deps.settled();
-      let swept = await sweepOnce(bus, repo, config, reaperMetrics, clock, log);
+      await settled();
+      let swept = await sweepOnce(sweeper);
       while (!swept) {
         const deadline = currentDeadline();
         // real time: a wait, within the request's deadline.
         if (deadline !== undefined && Date.now() + LOCKED_RETRY_MS >= deadline)
           throw deadlinePassed("another replica's sweep held the lock", deadline);
         await sleep(LOCKED_RETRY_MS);
-        swept = await sweepOnce(bus, repo, config, reaperMetrics, clock, log);
+        swept = await sweepOnce(sweeper);
       }
       const next = await repo.nextIdleDue(config.IDLE_TIMEOUT);
       return { acted: swept.reaped + swept.spared, next_due_at: next?.toISOString() ?? null };

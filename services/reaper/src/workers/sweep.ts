@@ -9,33 +9,36 @@ import type { ReaperMetrics } from "../metrics.ts";
  * Every REAPER_INTERVAL, one replica sweeps: each server stopped for longer than IDLE_TIMEOUT
  * is handed to reapServer.
  */
-export function startSweeps(
-  bus: Bus,
-  repo: ReaperRepository,
-  config: ReaperConfig,
-  metrics: ReaperMetrics,
-  clock: Clock,
-  log: Logger,
-) {
+export function startSweeps(sweeper: Sweeper) {
   return startLoop(
     "reaper sweep",
     async () => {
-      await sweepOnce(bus, repo, config, metrics, clock, log);
+      await sweepOnce(sweeper);
       return 0;
     },
-    { intervalMs: config.REAPER_INTERVAL, batch: 1, log },
+    { intervalMs: sweeper.config.REAPER_INTERVAL, batch: 1, log: sweeper.log },
   );
 }
 
+/** What a sweep needs: lifecycle to ask, the watched servers, the settings, its metrics, the clock idle time is on. */
+export interface Sweeper {
+  bus: Bus;
+  repo: ReaperRepository;
+  config: ReaperConfig;
+  metrics: ReaperMetrics;
+  clock: Clock;
+  log: Logger;
+}
+
 /** One sweep, measured and logged; undefined when another replica was sweeping. */
-export async function sweepOnce(
-  bus: Bus,
-  repo: ReaperRepository,
-  config: ReaperConfig,
-  metrics: ReaperMetrics,
-  clock: Clock,
-  log: Logger,
-): Promise<SweepResult | undefined> {
+export async function sweepOnce({
+  bus,
+  repo,
+  config,
+  metrics,
+  clock,
+  log,
+}: Sweeper): Promise<SweepResult | undefined> {
   const dryRun = config.REAPER_DRY_RUN;
   const stop = metrics.duration.startTimer();
   const result = await repo.sweep(
