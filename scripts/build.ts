@@ -2,6 +2,8 @@
  * `pnpm build`: each service as one ES module bundle (services/<name>/dist/main.js) with its
  * migrations beside it, and the tracing preload (dist/tracing.js), run with plain node:
  *   node --import ./services/<name>/dist/tracing.js services/<name>/dist/main.js
+ * and the whole system as one (`one-process`: packages/one-process/dist/main.js, every service's
+ * migrations under db/migrations/<service>, where migrationsFolder finds them).
  * pg and @fastify/swagger-ui stay outside the bundle, and the preload registers the loader hook of
  * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
  * `tsx scripts/build.ts [--outdir DIR] [service…]` builds only the services named, into
@@ -19,13 +21,16 @@ import { build } from "esbuild";
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const services = ["gateway", "lifecycle", "ipam", "billing", "reaper"];
+/** What the one-process bundle (packages/one-process) is called on the command line. */
+const oneProcess = "one-process";
+const targets = [...services, oneProcess];
 const { values: options, positionals: named } = parseArgs({
   options: { outdir: { type: "string" } },
   allowPositionals: true,
 });
-const unknown = named.filter((name) => !services.includes(name));
+const unknown = named.filter((name) => !targets.includes(name));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown service ${unknown.join(", ")}: expected some of ${services.join(", ")}\n`);
+  process.stderr.write(`unknown service ${unknown.join(", ")}: expected some of ${targets.join(", ")}\n`);
   process.exit(2);
 }
 // CommonJS dependencies inside an ES module bundle still call require() and read __dirname.
@@ -41,8 +46,8 @@ const banner = [
 // The preload registers the loader hook of @opentelemetry/instrumentation by name, out of esbuild's sight.
 const loadedByName = ["@opentelemetry/instrumentation"];
 
-for (const name of named.length > 0 ? named : services) {
-  const root = join(workspaceRoot, "services", name);
+for (const name of named.length > 0 ? named : targets) {
+  const root = join(workspaceRoot, name === oneProcess ? "packages" : "services", name);
   const out = options.outdir ? join(options.outdir, name) : join(root, "dist");
   rmSync(out, { recursive: true, force: true });
   const { metafile } = await build({
@@ -76,7 +81,14 @@ for (const name of named.length > 0 ? named : services) {
     join(out, "runtime-packages.json"),
     `${JSON.stringify([...new Set([...packages, ...loadedByName])].sort())}\n`,
   );
-  const migrations = join(root, "src/db/migrations");
-  if (existsSync(migrations)) cpSync(migrations, join(out, "db/migrations"), { recursive: true });
+  if (name === oneProcess)
+    for (const service of services)
+      copyMigrations(join(workspaceRoot, "services", service), join(out, "db/migrations", service));
+  else copyMigrations(root, join(out, "db/migrations"));
   process.stdout.write(`built ${out}\n`);
+}
+
+function copyMigrations(serviceRoot: string, to: string) {
+  const migrations = join(serviceRoot, "src/db/migrations");
+  if (existsSync(migrations)) cpSync(migrations, to, { recursive: true });
 }

@@ -1,14 +1,17 @@
 /**
- * `make run` / `pnpm start`: the whole system as processes on this machine.
+ * `make run` / `pnpm start`: the whole system on this machine, by default the five services in
+ * one process (packages/one-process), `--split` one process each; both run the built bundles,
+ * built again when a source changed. `--watch` (`make dev`) runs the sources under tsx watch
+ * instead and restarts on a change.
  * Uses DATABASE_URL and NATS_URL when set; otherwise starts an embedded Postgres (data in
  * .data/postgres, or as root where the postgres OS user cannot reach that, in
  * /var/lib/cloudsim/data/<hash>) and a local nats-server with JetStream (store in .data/nats).
  * CLOUDSIM_DATA_DIR moves .data elsewhere, so two of them can run side by side.
- * `--watch` restarts a service when its code changes.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -18,10 +21,14 @@ import {
   type ServiceProcessName,
   spawnService,
   startNatsServer,
+  tracingPreload,
   workspaceRoot,
 } from "@cloudsim/shared/testing";
+import { ensureBuilt, spawnBundle } from "./bundles.ts";
 
+const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
 const watch = process.argv.includes("--watch");
+const split = process.argv.includes("--split");
 const env = process.env;
 const dataDir = resolve(env.CLOUDSIM_DATA_DIR || join(workspaceRoot, ".data"));
 const say = (line: string) => process.stdout.write(`[run] ${line}\n`);
@@ -79,9 +86,17 @@ async function nats(): Promise<{ url: string; localUsers: boolean }> {
   return { url: server.url, localUsers: true };
 }
 
-function start(name: ServiceProcessName, serviceEnv: Record<string, string>) {
-  const child = spawnService(name, serviceEnv, { watch });
-  const prefix = `[${name}] `.padEnd(12);
+/** A process of the system: a service (split) or all five (one-process), with its output prefixed. */
+function start(name: ServiceProcessName | "one-process", processEnv: Record<string, string>) {
+  const child =
+    name === "one-process"
+      ? watch
+        ? spawnOneProcessWatched(processEnv)
+        : spawnBundle(name, processEnv)
+      : watch
+        ? spawnService(name, processEnv, { watch })
+        : spawnBundle(name, processEnv);
+  const prefix = `[${name === "one-process" ? "cloudsim" : name}] `.padEnd(12);
   for (const stream of [child.stdout, child.stderr]) {
     if (stream)
       createInterface({ input: stream }).on("line", (line) => process.stdout.write(`${prefix}${line}\n`));
@@ -145,23 +160,43 @@ const ports: Record<ServiceProcessName, string> = {
   billing: env.BILLING_PORT ?? "8083",
   reaper: env.REAPER_PORT ?? "8084",
 };
-for (const [name, port] of Object.entries(ports))
-  start(name as ServiceProcessName, {
-    DATABASE_URL: serviceUrls[name as ServiceProcessName] ?? databaseUrl,
-    NATS_URL: natsServer.url,
-    ...(natsServer.localUsers ? localNatsUser(name as ServiceProcessName) : {}),
-    PORT: port,
-    // Keyless by default, so reachable from this machine only unless HOST says otherwise.
-    HOST: env.HOST ?? "127.0.0.1",
-    AUTH_REQUIRED: authRequired,
-    ADMIN_API_KEY: adminKey,
-    AWS_SECRETS_KEY: awsSecretsKey,
+/** What each service is given of its own: its port, its database role, its NATS user. */
+const ownEnv = (name: ServiceProcessName): Record<string, string> => ({
+  DATABASE_URL: serviceUrls[name] ?? databaseUrl,
+  ...(natsServer.localUsers ? localNatsUser(name) : {}),
+  PORT: ports[name],
+});
+const commonEnv = {
+  NATS_URL: natsServer.url,
+  // Keyless by default, so reachable from this machine only unless HOST says otherwise.
+  HOST: env.HOST ?? "127.0.0.1",
+  AUTH_REQUIRED: authRequired,
+  ADMIN_API_KEY: adminKey,
+  AWS_SECRETS_KEY: awsSecretsKey,
+};
+const names = Object.keys(ports) as ServiceProcessName[];
+if (!watch) ensureBuilt(split ? names : ["one-process"], say);
+if (split) for (const name of names) start(name, { ...commonEnv, ...ownEnv(name) });
+// One process: each service's own settings as <SERVICE>__<NAME> (packages/one-process).
+else
+  start("one-process", {
+    ...commonEnv,
+    ...Object.fromEntries(
+      names.flatMap((name) =>
+        Object.entries(ownEnv(name)).map(([key, value]) => [`${name.toUpperCase()}__${key}`, value]),
+      ),
+    ),
   });
 
 const url = `http://localhost:${gatewayPort}`;
 const ready = await Promise.all(Object.values(ports).map((port) => waitReady(`http://localhost:${port}`)));
 if (ready.every(Boolean)) {
   say(`cloudsim is up: ${url}  (API docs: ${url}/docs)${watch ? "  — watching for changes" : ""}`);
+  say(
+    `${split ? "five processes" : "one process (--split: one per service)"}: ${names
+      .map((name) => `${name} :${ports[name]}`)
+      .join(", ")} (each with /healthz, /readyz, /metrics)`,
+  );
   say(
     `try: curl -s -X POST ${url}/servers -H 'content-type: application/json' -d '{"region":"us-east-1","type":"t2.micro"}'`,
   );
@@ -215,4 +250,18 @@ function persistedSecret(file: string): string {
   const secret = randomBytes(32).toString("hex");
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** The one-process system's sources under tsx watch (`make dev`): restarted when code changes. */
+function spawnOneProcessWatched(processEnv: Record<string, string>) {
+  const main = join(workspaceRoot, "packages/one-process/src/main.ts");
+  return spawn(
+    process.execPath,
+    [tsxCli, "watch", "--clear-screen=false", "--import", tracingPreload, main],
+    {
+      cwd: workspaceRoot,
+      env: { ...process.env, OTEL_SERVICE_NAME: "cloudsim", ...processEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
 }

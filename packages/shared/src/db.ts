@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getTableColumns, type InferInsertModel, type SQL, sql } from "drizzle-orm";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
@@ -259,3 +262,13 @@ export function rowInserter<T extends PgTable, K extends keyof InferInsertModel<
 
 /** A time of a service's Clock as a timestamptz parameter: SQL never reads Postgres' own clock. */
 export const timeSql = (at: Date) => sql`${at.toISOString()}::timestamptz`;
+
+/**
+ * A service's migrations folder, beside its code (`./db/migrations` from `moduleUrl`, the
+ * service's import.meta.url), or under its schema's name there in the one-process bundle, where
+ * every service's code shares one folder (scripts/build.ts copies each to db/migrations/<schema>).
+ */
+export function migrationsFolder(moduleUrl: string, schema: string): string {
+  const shared = fileURLToPath(new URL(`./db/migrations/${schema}`, moduleUrl));
+  return existsSync(join(shared, "meta")) ? shared : fileURLToPath(new URL("./db/migrations", moduleUrl));
+}

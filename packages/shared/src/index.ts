@@ -33,6 +33,7 @@ export * from "./outbox-relay.ts";
 export * from "./poll-loop.ts";
 export * from "./processed-events.ts";
 export * from "./prune.ts";
+export * from "./run-services.ts";
 export * from "./service.ts";
 export * from "./trace-context.ts";
 export * from "./wildcards.ts";

@@ -2,25 +2,17 @@ import type { z } from "zod";
 import { type Bus, connectBus } from "./bus.ts";
 import type { Clock } from "./clock.ts";
 import { type ClockStore, openClock } from "./clock-store.ts";
-import {
-  type baseConfig,
-  ConfigError,
-  type databaseConfig,
-  databaseUrl,
-  loadConfig,
-  type outboxConfig,
-} from "./config.ts";
+import { type baseConfig, type databaseConfig, databaseUrl, type outboxConfig } from "./config.ts";
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
 import { configureEventConsumers } from "./event-retries.ts";
 import { ensureEventStream } from "./event-stream.ts";
 import { waitForSettledEvents } from "./events-settled.ts";
 import { startHealthServer } from "./health.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import type { Logger } from "./logger.ts";
 import { createRegistry, type HandlerMetrics, handlerMetrics, type Registry } from "./metrics.ts";
 import { consumerMetrics, dependencyMetrics, outboxMetrics } from "./ops-metrics.ts";
 import { startOutboxRelay } from "./outbox-relay.ts";
 import { processedEventsRetention, type Retention, startPruner } from "./prune.ts";
-import { flushTracing } from "./trace-context.ts";
 
 /** A started service: what tests and main need to reach it and stop it. */
 export interface RunningService {
@@ -186,49 +178,4 @@ function inOrder(steps: [name: string, run: () => Promise<unknown>][]) {
     },
     unfinished: () => steps.slice(done).map(([name]) => name),
   };
-}
-
-/** main() of every service: config parsed once, start, and a graceful stop on SIGTERM/SIGINT. */
-export async function runService<S extends z.ZodType>(
-  name: string,
-  schema: S,
-  start: (config: z.infer<S>, log: Logger) => Promise<RunningService>,
-): Promise<void> {
-  let config: z.infer<S>;
-  try {
-    config = loadConfig(schema);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${name}: ${err.message}\n`);
-    process.exit(1);
-  }
-  const log = createLogger(name, (config as { LOG_LEVEL: string }).LOG_LEVEL);
-  let running: RunningService;
-  try {
-    running = await start(config, log);
-  } catch (err) {
-    log.fatal({ err }, `${name} failed to start`);
-    process.exit(1);
-  }
-  log.info({ port: running.port }, `${name} started`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, `${name} stopping`);
-    const graceMs = (config as { SHUTDOWN_GRACE: number }).SHUTDOWN_GRACE;
-    const timer = setTimeout(() => {
-      log.error(
-        { abandoned: running.unfinished?.() ?? ["stop"] },
-        `${name} did not stop within SHUTDOWN_GRACE (${graceMs} ms); exiting anyway`,
-      );
-      process.exit(1);
-    }, graceMs);
-    timer.unref();
-    await running.stop();
-    await flushTracing();
-    process.exit(0);
-  };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
 }

@@ -1,5 +1,11 @@
-import { fileURLToPath } from "node:url";
-import { type Clock, catchUps, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  type Clock,
+  catchUps,
+  type Logger,
+  migrationsFolder,
+  type RunningService,
+  startRuntime,
+} from "@cloudsim/shared";
 import type { BillingConfig } from "./config.ts";
 import { BillingRepository } from "./db/repository.ts";
 import { rateTable } from "./domain/rates.ts";
@@ -8,7 +14,7 @@ import { billingMetrics } from "./metrics.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
 import { billingTick, startBillingTick } from "./workers/tick.ts";
 
-const migrations = { schema: "billing", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
+const migrations = { schema: "billing", folder: migrationsFolder(import.meta.url, "billing") };
 
 /**
  * Starts billing: migrations, handlers, the server-event consumer, the billing tick, the outbox

@@ -1,5 +1,11 @@
-import { fileURLToPath } from "node:url";
-import { type Clock, catchUps, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  type Clock,
+  catchUps,
+  type Logger,
+  migrationsFolder,
+  type RunningService,
+  startRuntime,
+} from "@cloudsim/shared";
 import type { IpamConfig } from "./config.ts";
 import { IpamRepository } from "./db/repository.ts";
 import { serveIpam } from "./handlers.ts";
@@ -9,7 +15,7 @@ import { consumeServerEvents } from "./workers/server-events.ts";
 
 const storage = {
   schema: "ipam",
-  folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  folder: migrationsFolder(import.meta.url, "ipam"),
   // Its claims were planned afresh on every call (see createDatabase).
   genericPlans: true,
 };

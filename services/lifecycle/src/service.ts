@@ -1,5 +1,10 @@
-import { fileURLToPath } from "node:url";
-import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  type Clock,
+  type Logger,
+  migrationsFolder,
+  type RunningService,
+  startRuntime,
+} from "@cloudsim/shared";
 import { serveClock } from "./clock/handlers.ts";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { lifecycleRetentions } from "./db/retention.ts";
@@ -12,7 +17,7 @@ import { startTimers } from "./workers/timers.ts";
 
 const migrations = {
   schema: "lifecycle",
-  folder: fileURLToPath(new URL("./db/migrations", import.meta.url)),
+  folder: migrationsFolder(import.meta.url, "lifecycle"),
 };
 
 /**

@@ -1,5 +1,10 @@
-import { fileURLToPath } from "node:url";
-import { type Clock, type Logger, type RunningService, startRuntime } from "@cloudsim/shared";
+import {
+  type Clock,
+  type Logger,
+  migrationsFolder,
+  type RunningService,
+  startRuntime,
+} from "@cloudsim/shared";
 import type { ReaperConfig } from "./config.ts";
 import { ReaperRepository } from "./db/repository.ts";
 import { serveReaper } from "./handlers.ts";
@@ -8,7 +13,7 @@ import { serveCatchUp } from "./workers/catch-up.ts";
 import { startSweeps } from "./workers/sweep.ts";
 import { watchServers } from "./workers/watch.ts";
 
-const migrations = { schema: "reaper", folder: fileURLToPath(new URL("./db/migrations", import.meta.url)) };
+const migrations = { schema: "reaper", folder: migrationsFolder(import.meta.url, "reaper") };
 
 /**
  * Starts reaper: migrations, the state watcher, the sweeps, status. `clock` is the time idle

@@ -1,10 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
-import { billingConfig, startBilling } from "@cloudsim/billing";
-import { gatewayConfig, startGateway } from "@cloudsim/gateway";
-import { ipamConfig, startIpam } from "@cloudsim/ipam";
-import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
-import { reaperConfig, startReaper } from "@cloudsim/reaper";
+import { type ServiceName, serviceNames, services } from "@cloudsim/one-process";
 import {
   type Bus,
   createLogger,
@@ -41,17 +37,13 @@ export const fastEnv: Env = {
     "us-east-1=10.0.0.0/22,us-west-2=10.1.0.0/22,eu-west-1=10.2.0.0/22,eu-central-1=10.3.0.0/22,ap-southeast-1=10.4.0.0/22",
 };
 
-type Starter = (env: Env, log: Logger) => Promise<RunningService>;
+/** Starts a service of the one-process mode's table, on `env`. */
+function startService(name: ServiceName, env: Env, log: Logger): Promise<RunningService> {
+  const { schema, start } = services[name];
+  return start(loadConfig(schema, env), log);
+}
 
-/** Every service, in the order a stack starts them (the gateway last, once the others answer). */
-const starters = {
-  ipam: (env, log) => startIpam(loadConfig(ipamConfig, env), log),
-  lifecycle: (env, log) => startLifecycle(loadConfig(lifecycleConfig, env), log),
-  billing: (env, log) => startBilling(loadConfig(billingConfig, env), log),
-  reaper: (env, log) => startReaper(loadConfig(reaperConfig, env), log),
-  gateway: (env, log) => startGateway(loadConfig(gatewayConfig, env), log),
-} satisfies Record<string, Starter>;
-export type ServiceName = keyof typeof starters;
+export type { ServiceName };
 
 /** Every JSON log line the in-process services wrote, for assertions on what they logged. */
 export class LogCapture extends Writable {
@@ -95,7 +87,8 @@ export async function startStack(
   const logs = new LogCapture();
   const services: Stack["services"] = [];
   const start = async (name: ServiceName, extraEnv: Env = {}) => {
-    const running = await starters[name](
+    const running = await startService(
+      name,
       {
         ...env,
         DATABASE_URL: schemaOwnerUrls[name] ?? env.DATABASE_URL,
@@ -107,7 +100,7 @@ export async function startStack(
     services.push({ name, running });
     return running;
   };
-  for (const name of Object.keys(starters) as ServiceName[]) {
+  for (const name of serviceNames) {
     if (options.skip?.includes(name)) continue;
     for (let i = 0; i < (options.replicas?.[name] ?? 1); i++) await start(name);
   }

@@ -1,0 +1,1 @@
+export { type ServiceName, serviceEnv, serviceNames, services } from "./services.ts";

@@ -1,0 +1,34 @@
+import { billingConfig, startBilling } from "@cloudsim/billing";
+import { gatewayConfig, startGateway } from "@cloudsim/gateway";
+import { ipamConfig, startIpam } from "@cloudsim/ipam";
+import { lifecycleConfig, startLifecycle } from "@cloudsim/lifecycle";
+import { reaperConfig, startReaper } from "@cloudsim/reaper";
+import { type Env, type ServiceEntry, serviceEntry } from "@cloudsim/shared";
+
+/**
+ * The five services in the order a system starts them: ipam before lifecycle asks it for
+ * addresses, the gateway last, once the others answer.
+ */
+export const services = {
+  ipam: serviceEntry({ name: "ipam", schema: ipamConfig, start: startIpam }),
+  lifecycle: serviceEntry({ name: "lifecycle", schema: lifecycleConfig, start: startLifecycle }),
+  billing: serviceEntry({ name: "billing", schema: billingConfig, start: startBilling }),
+  reaper: serviceEntry({ name: "reaper", schema: reaperConfig, start: startReaper }),
+  gateway: serviceEntry({ name: "gateway", schema: gatewayConfig, start: startGateway }),
+} satisfies Record<string, ServiceEntry>;
+
+export type ServiceName = keyof typeof services;
+export const serviceNames = Object.keys(services) as ServiceName[];
+
+/**
+ * A service's environment in one process: the process's, with what `<SERVICE>__<NAME>` sets
+ * for that service alone (LIFECYCLE__PORT=8081, IPAM__DATABASE_URL=…), so each keeps its own
+ * port, database role, NATS user and settings, as it would in a process of its own.
+ */
+export function serviceEnv(env: Env, name: ServiceName): Env {
+  const prefix = `${name.toUpperCase()}__`;
+  const own = Object.entries(env)
+    .filter(([key]) => key.startsWith(prefix))
+    .map(([key, value]) => [key.slice(prefix.length), value]);
+  return { ...env, ...Object.fromEntries(own) };
+}

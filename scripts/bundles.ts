@@ -1,0 +1,52 @@
+/**
+ * The built bundles `make run` starts (scripts/build.ts): built again when any source is newer,
+ * and started under plain node with the tracing preload, as the image runs them.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { workspaceRoot } from "@cloudsim/shared/testing";
+
+export type BundleName = "one-process" | "gateway" | "lifecycle" | "ipam" | "billing" | "reaper";
+
+const distOf = (name: BundleName) =>
+  join(workspaceRoot, name === "one-process" ? "packages" : "services", name, "dist");
+
+/** The newest modification time under `dir` (skipping node_modules and dist), in ms. */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === "dist") continue;
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds the bundles that are missing or older than any source of the workspace or the lockfile. */
+export function ensureBuilt(names: BundleName[], say: (line: string) => void): void {
+  const sources = Math.max(
+    ...["packages", "services"].map((dir) => newest(join(workspaceRoot, dir))),
+    statSync(join(workspaceRoot, "pnpm-lock.yaml")).mtimeMs,
+  );
+  const stale = names.filter((name) => {
+    const main = join(distOf(name), "main.js");
+    return !existsSync(main) || statSync(main).mtimeMs < sources;
+  });
+  if (stale.length === 0) return;
+  say(`building ${stale.join(", ")} (scripts/build.ts): the sources changed since the last build`);
+  execFileSync(process.execPath, ["--import", "tsx", join(workspaceRoot, "scripts/build.ts"), ...stale], {
+    cwd: workspaceRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+/** Runs a bundle under plain node with the tracing preload, output piped to the launcher. */
+export function spawnBundle(name: BundleName, env: Record<string, string | undefined>) {
+  const dist = distOf(name);
+  return spawn(process.execPath, ["--import", join(dist, "tracing.js"), join(dist, "main.js")], {
+    cwd: workspaceRoot,
+    env: { ...process.env, OTEL_SERVICE_NAME: name === "one-process" ? "cloudsim" : name, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
