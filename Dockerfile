@@ -15,6 +15,7 @@ RUN npm install -g --no-audit --no-fund "pnpm@12.4.2"
 # Manifests first, so the dependency layer is reused while only code changes.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY packages/shared/package.json packages/shared/
+COPY packages/one-process/package.json packages/one-process/
 COPY services/gateway/package.json services/gateway/
 COPY services/lifecycle/package.json services/lifecycle/
 COPY services/ipam/package.json services/ipam/
@@ -27,8 +28,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 COPY packages/shared packages/shared
 COPY services services
 COPY scripts/build.ts scripts/prune-deploy.ts scripts/
-# All five bundles before SERVICE is read, so the five images share this layer.
-RUN pnpm build
+# All five bundles before SERVICE is read, so the five images share this layer (the one-process
+# bundle is make run's, not an image's).
+RUN pnpm build gateway lifecycle ipam billing reaper
 ARG SERVICE
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     if [ -z "$SERVICE" ]; then echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1; fi; \
