@@ -64,6 +64,7 @@ async function ensurePool(client: pg.PoolClient, spec: PoolSpec, now: Date) {
         `IPAM_POOLS: ${spec.region} is ${existing.rows[0].cidr} with ${used.rows[0]?.n} addresses in use; it cannot become ${cidr} until they are released`,
       );
     }
+    await client.query("DELETE FROM ipam.addresses WHERE region = $1", [spec.region]);
     await client.query("DELETE FROM ipam.pools WHERE region = $1", [spec.region]);
   }
   const range = usableRange(spec.cidr);

@@ -29,9 +29,9 @@ export const pools = ipamSchema.table("pools", {
 export const addresses = ipamSchema.table(
   "addresses",
   {
-    region: text("region")
-      .notNull()
-      .references(() => pools.region, { onDelete: "cascade" }),
+    // No foreign key to pools: its check on each of a new pool's 65,534 rows was most of the
+    // time a first start took; a pool's addresses go with it in ensurePool.
+    region: text("region").notNull(),
     address: inet("address").notNull(),
     serverId: uuid("server_id"),
     allocatedAt: timestamp("allocated_at", { withTimezone: true }),
