@@ -93,3 +93,13 @@ export function against(figure: Figure, ceiling: Figure | undefined): Figure {
   if (!ceiling) return figure;
   return { ...figure, ceiling: ceiling.name, ratio: Math.round((figure.rps / ceiling.rps) * 100) / 100 };
 }
+
+/** The figure's p50 latency as a multiple of its ceiling's (for one-client cases: lower is better). */
+export function againstP50(figure: Figure, ceiling: Figure | undefined): Figure {
+  if (!ceiling?.p50_ms || figure.p50_ms === null) return figure;
+  return {
+    ...figure,
+    ceiling: `${ceiling.name}, p50`,
+    ratio: Math.round((figure.p50_ms / ceiling.p50_ms) * 100) / 100,
+  };
+}
