@@ -4,10 +4,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { createLogger, type Env } from "@cloudsim/shared";
-import { createTestDatabase, startInfrastructure } from "@cloudsim/shared/testing";
+import { createTestDatabase, localPostgresSettings, startInfrastructure } from "@cloudsim/shared/testing";
 
 export async function benchInfra() {
-  const infrastructure = await startInfrastructure();
+  // Postgres as `make run` starts it, when the bench starts one.
+  const infrastructure = await startInfrastructure(process.env, "env", localPostgresSettings);
   const database = await createTestDatabase(infrastructure.postgresAdminUrl);
   const env: Env = {
     DATABASE_URL: database.url,

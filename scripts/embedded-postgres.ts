@@ -3,7 +3,7 @@
  * decides when it stops (after the services). It reports its URL and data folder over IPC and
  * stops when told to, or when the launcher goes away.
  */
-import { ensureDatabase, startEmbeddedPostgres } from "@cloudsim/shared/testing";
+import { ensureDatabase, localPostgresSettings, startEmbeddedPostgres } from "@cloudsim/shared/testing";
 
 const [dataDir, port, database] = process.argv.slice(2);
 if (!dataDir || !port || !database || !process.send) {
@@ -12,7 +12,7 @@ if (!dataDir || !port || !database || !process.send) {
   );
   process.exit(2);
 }
-const server = await startEmbeddedPostgres({ dataDir, port: Number(port) });
+const server = await startEmbeddedPostgres({ dataDir, port: Number(port), settings: localPostgresSettings });
 const url = await ensureDatabase(server.adminUrl, database);
 process.send({ url, dataDir: server.dataDir });
 

@@ -30,5 +30,12 @@ export function serviceEnv(env: Env, name: ServiceName): Env {
   const own = Object.entries(env)
     .filter(([key]) => key.startsWith(prefix))
     .map(([key, value]) => [key.slice(prefix.length), value]);
-  return { ...env, ...Object.fromEntries(own) };
+  return { ...oneProcessDefaults, ...env, ...Object.fromEntries(own) };
 }
+
+/**
+ * Defaults of the one process that differ from a service's own: four services with a pool of
+ * ten each would hold forty Postgres backends (each a few MB of the system's memory) for what
+ * one event loop can keep busy (docs/performance.md has what the bench measured with four).
+ */
+const oneProcessDefaults: Env = { DB_POOL_MAX: "4" };

@@ -10,11 +10,13 @@ import { startEmbeddedPostgres } from "./postgres.ts";
 export async function startInfrastructure(
   env: Record<string, string | undefined> = process.env,
   nats: "private" | "env" = "env",
+  /** The embedded Postgres' settings (`-c name=value`), when one is started. */
+  postgresSettings: Record<string, string> = {},
 ) {
   const stops: (() => Promise<void>)[] = [];
   let postgresAdminUrl = env.DATABASE_URL;
   if (!postgresAdminUrl) {
-    const pg = await startEmbeddedPostgres();
+    const pg = await startEmbeddedPostgres({ settings: postgresSettings });
     stops.push(pg.stop);
     postgresAdminUrl = pg.adminUrl;
   }
