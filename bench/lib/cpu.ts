@@ -3,18 +3,21 @@ import { readdirSync, readFileSync } from "node:fs";
 /** Linux reports process CPU in clock ticks of 1/100 s (getconf CLK_TCK). */
 const TICK_MS = 10;
 
-/** The postmaster listening on `port` (its command line says `-p <port>`), if this machine runs it. */
-export function postmasterOn(port: number): number | undefined {
+/** The process of `binary` started with `-p <port>` (a postmaster, a nats-server), if this machine runs it. */
+export function processOnPort(binary: string, port: number): number | undefined {
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (args[0]?.endsWith("postgres") && args[args.indexOf("-p") + 1] === String(port)) return pid;
+      if (args[0]?.endsWith(binary) && args[args.indexOf("-p") + 1] === String(port)) return pid;
     } catch {}
   }
   return undefined;
 }
+
+/** The postmaster listening on `port`. */
+export const postmasterOn = (port: number) => processOnPort("postgres", port);
 
 /**
  * CPU milliseconds used so far by each part of the system (Linux /proc): the given pids under

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { processOnPort } from "./cpu.ts";
 
 /** A field of /proc/<pid>/status or smaps_rollup ("VmRSS", "Pss"), in kB; null when unreadable. */
 function procKb(pid: number | undefined, file: "status" | "smaps_rollup", field: string): number | null {
@@ -49,15 +50,5 @@ export function postgresPssMb(postmaster: number | undefined): number | null {
   return mb(kb);
 }
 
-/** The nats-server listening on `port` (its command line says `-p <port>`), if this machine runs it. */
-export function natsServerOn(port: number): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (args[0]?.endsWith("nats-server") && args[args.indexOf("-p") + 1] === String(port)) return pid;
-    } catch {}
-  }
-  return undefined;
-}
+/** The nats-server listening on `port`. */
+export const natsServerOn = (port: number) => processOnPort("nats-server", port);
