@@ -38,8 +38,17 @@ export class ClockStore {
     const store = new ClockStore(kv, clock, updates);
     store.revision = entry.revision;
     void (async () => {
-      for await (const update of updates) store.take(update);
-    })();
+      for await (const update of updates) {
+        try {
+          store.take(update);
+        } catch (err) {
+          // Something else wrote the key: the clock keeps the last reading it could read.
+          log.error({ err }, "the simulated clock's entry is not a reading: ignored");
+        }
+      }
+    })().catch((err) =>
+      log.error({ err }, "the simulated clock's watch ended: the clock runs on its last reading"),
+    );
     if (clock.rate !== config.CLOCK_RATE) await store.move((now) => now, config.CLOCK_RATE);
     log.info(
       { clock: new Date(clock.now()).toISOString(), rate: clock.rate },
@@ -80,7 +89,8 @@ export class ClockStore {
     for (let tries = 0; tries < MAX_ADVANCE_TRIES; tries++) {
       const entry = await this.kv.get(CLOCK_KEY);
       if (!entry) throw new AppError("UNAVAILABLE", "the simulated clock's entry is missing from its bucket");
-      const current = parseReading(entry);
+      // An entry something else overwrote is replaced from the reading this process follows.
+      const current = readingOf(entry) ?? this.clock.current;
       // real time: a reading is pinned to the real time it was taken at.
       const real = Date.now();
       const reading = { sim: target(simulatedAt(current, real)), real, rate: rate ?? current.rate };
@@ -132,10 +142,20 @@ async function readOrStart(kv: KV, config: ClockConfig): Promise<KvEntry> {
 }
 
 function parseReading(entry: KvEntry): ClockReading {
-  const reading = entry.json<ClockReading>();
-  if (![reading.sim, reading.real, reading.rate].every(Number.isFinite))
-    throw new Error(`the simulated clock's entry is not a reading: ${entry.string()}`);
+  const reading = readingOf(entry);
+  if (!reading)
+    throw new Error(`the simulated clock's entry is not a reading: ${entry.string().slice(0, 200)}`);
   return reading;
+}
+
+/** The entry's reading, or undefined when it holds something else. */
+function readingOf(entry: KvEntry): ClockReading | undefined {
+  try {
+    const reading = entry.json<ClockReading>();
+    return [reading.sim, reading.real, reading.rate].every(Number.isFinite) ? reading : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The clock a service's simulated things follow, as CLOCK says; `store` only when simulated. */

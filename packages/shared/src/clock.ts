@@ -44,6 +44,11 @@ export class SimulatedClock implements Clock {
     return this.reading.rate;
   }
 
+  /** The reading it follows. */
+  get current(): ClockReading {
+    return this.reading;
+  }
+
   now(): number {
     // real time: the real time elapsed since the reading is what a running clock adds.
     this.observe(simulatedAt(this.reading, Date.now()));

@@ -1,6 +1,8 @@
+import { clockBucketName } from "@cloudsim/shared";
+import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
 import { expectedBill } from "./billing-helpers.ts";
-import { type client, type ServiceName, useStack } from "./harness.ts";
+import { busOf, type client, eventually, type ServiceName, useStack } from "./harness.ts";
 import { expectProblem, servers } from "./server-helpers.ts";
 import { ADMIN_KEY, bearer } from "./tenancy-helpers.ts";
 
@@ -218,5 +220,30 @@ describe("a simulated clock at CLOCK_RATE=3600", () => {
     const ranMs = accruedTo - Date.parse(running.running_since);
     expect(Number(ledger.amount)).toBeCloseTo((ranMs / MINUTE) * 0.01, 6);
     expect(ranMs).toBeLessThan(DAY);
+  });
+});
+
+describe("a simulated clock whose entry in NATS something else overwrote", () => {
+  const ctx = useStack({ env: { ...adminEnv, CLOCK: "simulated", CLOCK_START: START, CLOCK_RATE: "0" } });
+  const { api } = ctx;
+
+  it("keeps its time, and the next move writes a reading again", async () => {
+    const bus = await busOf(ctx.stack);
+    try {
+      const kv = await new Kvm(bus.js).open(clockBucketName(bus));
+      await kv.put("clock", "not a reading");
+      // The services saw it (their watch logged it) and kept their time.
+      await eventually(
+        async () => ctx.stack.logs.lines.find((l) => String(l.msg).includes("entry is not a reading")),
+        5_000,
+        "a service saying the entry is not a reading",
+      );
+      expect(await clockNow(api)).toBe(Date.parse(START));
+      const moved = await advance(api, { advance: "1h" });
+      expect(Date.parse(moved.now)).toBe(Date.parse(START) + 60 * MINUTE);
+      expect((await kv.get("clock"))?.json<{ sim: number }>().sim).toBe(Date.parse(START) + 60 * MINUTE);
+    } finally {
+      await bus.close();
+    }
   });
 });
