@@ -17,10 +17,17 @@ import {
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type pg from "pg";
 import type { PoolSpec } from "../domain/pools.ts";
-import { ensurePools, poolUsage } from "./pools.ts";
+import { ensurePools, extendPool, poolUsage } from "./pools.ts";
 import { addresses, outbox } from "./schema.ts";
 
 const insertOutbox = outboxInserter(outbox);
+
+/** What a claim took (null: no free row), and how many of the pool's `size` addresses had rows. */
+type Claim = {
+  address: string | null;
+  materialised: number;
+  size: number;
+};
 
 /** null for an allocation that found no free address; any other failure stands. */
 function noneFree(err: unknown): null {
@@ -52,7 +59,7 @@ export class IpamRepository {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /** See pools.ts: each configured pool with all its addresses. */
+  /** See pools.ts: each configured pool with its first chunk of addresses. */
   ensurePools(specs: PoolSpec[]): Promise<void> {
     return ensurePools(this.pool, specs, this.clock);
   }
@@ -67,21 +74,28 @@ export class IpamRepository {
 
   /** The same server always gets the same address; otherwise a free one past its cooldown. */
   async allocate(serverId: string, region: Region): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; ) {
       // Claim first: a new server (nearly every call) costs one statement. A server that holds an
       // address already trips the unique index on server_id and gets that address back.
+      let claim: Claim | undefined;
       try {
-        const claimed = await this.claimOne(region, serverId);
-        if (claimed) return claimed;
+        claim = await this.claimOne(region, serverId);
+        if (claim?.address) return claim.address;
       } catch (err) {
         if (!isUniqueViolation(err, "addresses_server_id_key")) throw err;
       }
       const existing = await this.addressOf(serverId);
       if (existing) return existing;
+      // No free row, but addresses without one yet: their next chunk, and claim again. Each
+      // time round the pool has more rows (ours or another's), so this ends.
+      if (claim && claim.materialised < claim.size) {
+        await extendPool(this.db, region, claim.materialised);
+        continue;
+      }
       const [pool] = await this.usage(region);
       // An address that came free (its cooldown ended) after the claim looked: claim again, so
       // EXHAUSTED always agrees with the counts it names.
-      if (!pool || pool.free === 0 || attempt === 3) throw exhausted(region, pool);
+      if (!pool || pool.free === 0 || attempt++ === 3) throw exhausted(region, pool);
     }
   }
 
@@ -115,43 +129,80 @@ export class IpamRepository {
   }
 
   /**
-   * Free addresses (past their cooldown) of `region` are claimed from a random point of the pool
-   * onwards, wrapping round: concurrent claims start apart instead of queueing for the same
-   * lowest rows, and no scan walks every address taken.
+   * Free addresses (past their cooldown) of `region` are claimed from a random point of the
+   * pool's rows onwards, wrapping round: concurrent claims start apart instead of queueing for
+   * the same lowest rows, and no scan walks every address taken.
    */
   private freeIn(region: Region, now: Date) {
     return sql`region = ${region} AND server_id IS NULL
       AND (released_at IS NULL OR released_at <= ${timeSql(now)} - make_interval(secs => ${this.cooldownMs / 1000}))`;
   }
 
+  /**
+   * Over the rows that exist (the first `materialised`), not the whole pool: else most starts
+   * would be past them all. A /32, as the rows are: inet orders a shorter mask first, so a /16
+   * start compared below every address and each claim took the lowest free row.
+   */
   private randomStart(region: Region) {
-    return sql`SELECT network(cidr::inet) + 2 + floor(random() * size)::bigint AS start FROM ipam.pools WHERE region = ${region}`;
+    return sql`SELECT set_masklen(network(cidr::inet), 32) + 2 + floor(random() * materialised)::bigint AS start,
+      materialised, size FROM ipam.pools WHERE region = ${region}`;
   }
 
-  /** An address for one server, when one is free: half the cost of claimMany's statement for one. */
-  private async claimOne(region: Region, serverId: string): Promise<string | undefined> {
+  /**
+   * An address for one server, when one is free: half the cost of claimMany's statement for one.
+   * With the pool's row count the claim saw, for extendPool when none was free (none: no pool).
+   */
+  private async claimOne(region: Region, serverId: string): Promise<Claim | undefined> {
     const now = clockDate(this.clock);
     const free = this.freeIn(region, now);
-    const claimed = await this.db.execute<{ address: string }>(sql`
+    const claimed = await this.db.execute<Claim>(sql`
       WITH p AS (${this.randomStart(region)}),
       candidate AS (SELECT COALESCE(
         (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
          ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED),
         (SELECT address FROM ipam.addresses WHERE ${free} AND address < (SELECT start FROM p)
-         ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address)
-      UPDATE ipam.addresses AS a
-      SET server_id = ${serverId}, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
-      FROM candidate c WHERE a.region = ${region} AND a.address = c.address
-      RETURNING host(a.address) AS address`);
-    return claimed.rows[0]?.address;
+         ORDER BY address LIMIT 1 FOR UPDATE SKIP LOCKED)) AS address),
+      claimed AS (
+        UPDATE ipam.addresses AS a
+        SET server_id = ${serverId}, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
+        FROM candidate c WHERE a.region = ${region} AND a.address = c.address
+        RETURNING host(a.address) AS address)
+      SELECT (SELECT address FROM claimed) AS address, materialised, size FROM p`);
+    return claimed.rows[0];
   }
 
-  /** An address for each of `serverIds`, as far as there are free ones, in one statement. */
+  /**
+   * An address for each of `serverIds`, as far as there are free ones, in one statement; when
+   * the pool's rows run out first, its next chunk and a claim for the rest.
+   */
   private async claimMany(region: Region, serverIds: readonly string[]) {
+    const claimed: { serverId: string; address: string }[] = [];
+    let wanted = serverIds;
+    for (;;) {
+      const rows = await this.claimManyOnce(region, wanted);
+      const pool = rows[0];
+      const got = rows.flatMap(({ serverId, address }) =>
+        serverId && address ? [{ serverId, address }] : [],
+      );
+      claimed.push(...got);
+      if (!pool || got.length === wanted.length || pool.materialised >= pool.size) return claimed;
+      const ids = new Set(got.map((c) => c.serverId)); // lower case, as Postgres returns them
+      wanted = wanted.filter((id) => !ids.has(id.toLowerCase()));
+      await extendPool(this.db, region, pool.materialised);
+    }
+  }
+
+  /** One row per claimed address, or one without any when none was free; none when there is no pool. */
+  private async claimManyOnce(region: Region, serverIds: readonly string[]) {
     const now = clockDate(this.clock);
     const free = this.freeIn(region, now);
     const wanted = serverIds.length;
-    const claimed = await this.db.execute<{ serverId: string; address: string }>(sql`
+    const claimed = await this.db.execute<{
+      serverId: string | null;
+      address: string | null;
+      materialised: number;
+      size: number;
+    }>(sql`
       WITH p AS (${this.randomStart(region)}),
       above AS (SELECT address FROM ipam.addresses WHERE ${free} AND address >= (SELECT start FROM p)
                 ORDER BY address LIMIT ${wanted} FOR UPDATE SKIP LOCKED),
@@ -159,11 +210,13 @@ export class IpamRepository {
                 ORDER BY address LIMIT ${wanted} - (SELECT count(*) FROM above) FOR UPDATE SKIP LOCKED),
       taken AS (SELECT address, row_number() OVER (ORDER BY address) AS n
                 FROM (SELECT address FROM above UNION ALL SELECT address FROM below) AS t),
-      servers AS (SELECT id, n FROM unnest(${sql.param(serverIds)}::uuid[]) WITH ORDINALITY AS s(id, n))
-      UPDATE ipam.addresses AS a
-      SET server_id = servers.id, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
-      FROM taken JOIN servers USING (n) WHERE a.region = ${region} AND a.address = taken.address
-      RETURNING a.server_id::text AS "serverId", host(a.address) AS address`);
+      servers AS (SELECT id, n FROM unnest(${sql.param(serverIds)}::uuid[]) WITH ORDINALITY AS s(id, n)),
+      claimed AS (
+        UPDATE ipam.addresses AS a
+        SET server_id = servers.id, allocated_at = ${timeSql(now)}, released_at = NULL, confirmed_at = NULL
+        FROM taken JOIN servers USING (n) WHERE a.region = ${region} AND a.address = taken.address
+        RETURNING a.server_id::text AS "serverId", host(a.address) AS address)
+      SELECT c."serverId", c.address, p.materialised, p.size FROM p LEFT JOIN claimed c ON true`);
     return claimed.rows;
   }
 

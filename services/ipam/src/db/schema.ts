@@ -19,18 +19,24 @@ export const pools = ipamSchema.table("pools", {
   region: text("region").primaryKey(),
   cidr: text("cidr").notNull(),
   size: integer("size").notNull(),
+  /**
+   * How many of the pool's addresses, from its first, have a row: the rest are free and get
+   * theirs a chunk at a time when allocation finds no free row (size: all of them).
+   */
+  materialised: integer("materialised").notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**
- * Every usable address of every pool, one row each, created with the pool. A row with a
- * server_id is allocated; allocation claims the lowest free row with FOR UPDATE SKIP LOCKED.
+ * The usable addresses of every pool that have been needed so far (pools.materialised of them,
+ * from the first), one row each. A row with a server_id is allocated; allocation claims a free
+ * row from a random point onwards with FOR UPDATE SKIP LOCKED.
  */
 export const addresses = ipamSchema.table(
   "addresses",
   {
-    // No foreign key to pools: its check on each of a new pool's 65,534 rows was most of the
-    // time a first start took; a pool's addresses go with it in ensurePool.
+    // No foreign key to pools: its check on each new row was most of the time a first start
+    // took; a pool's addresses go with it in ensurePool.
     region: text("region").notNull(),
     address: inet("address").notNull(),
     serverId: uuid("server_id"),
