@@ -22,10 +22,11 @@ const big = defineCommand("test", "big", {
 });
 const slow = defineCommand("busy", "slow", { request: z.object({}), reply: z.object({}) });
 
-describe("Bus", () => {
+// Each test twice: through nats-server, and with the serving bus in this process (LOCAL_REQUESTS).
+describe.each([false, true])("Bus (local requests: %s)", (localRequests) => {
   let bus: Bus;
   beforeAll(async () => {
-    bus = await connectTestBus(inject("natsUrl"), { requestTimeoutMs: 300 });
+    bus = await connectTestBus(inject("natsUrl"), { requestTimeoutMs: 300, localRequests });
     bus.serve(
       echo,
       async ({ n, delay_ms }) => {
@@ -56,6 +57,13 @@ describe("Bus", () => {
   it("answers each of many concurrent requests with its own reply", async () => {
     const replies = await Promise.all(Array.from({ length: 200 }, (_, n) => bus.request(echo, { n })));
     expect(replies.map((r) => r.n)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+  });
+
+  it(`sends a request to a server in this process ${localRequests ? "in memory" : "through nats-server"}`, async () => {
+    const sent = bus.nc.stats().outMsgs;
+    expect(await bus.request(echo, { n: 7 })).toEqual({ n: 7 });
+    // Over NATS: the request, and the reply published back by the serving side (the same bus).
+    expect(bus.nc.stats().outMsgs - sent).toBe(localRequests ? 0 : 2);
   });
 
   it("says UNAVAILABLE, naming the service, when nobody answers the subject", async () => {
@@ -90,7 +98,11 @@ describe("Bus", () => {
   });
 
   it("answers UNAVAILABLE at once past maxInFlight, and handles what it has room for", async () => {
-    const busy = await connectTestBus(inject("natsUrl"), { subjectPrefix: bus.prefix, maxInFlight: 2 });
+    const busy = await connectTestBus(inject("natsUrl"), {
+      subjectPrefix: bus.prefix,
+      maxInFlight: 2,
+      localRequests,
+    });
     let release = () => {};
     const held = new Promise<void>((r) => {
       release = r;

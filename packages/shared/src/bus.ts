@@ -9,12 +9,20 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import type { z } from "zod";
+import {
+  type IncomingRequest,
+  type LocalReply,
+  localServer,
+  requestLocally,
+  serveLocally,
+} from "./bus-local.ts";
 import { NoResponders, PublishRefused, Replies } from "./bus-replies.ts";
 import { natsAttributes, recordError } from "./bus-spans.ts";
 import type { SimulatedClock } from "./clock.ts";
 import { CommandServer, type Handler, REQUEST_ID_HEADER } from "./command-server.ts";
 import type { baseConfig } from "./config.ts";
 import type { Command, ReplyOf, RequestInputOf } from "./contracts/command.ts";
+import { type NatsService, natsRoles } from "./contracts/nats-roles.ts";
 import { currentDeadline, DEADLINE_HEADER, deadlinePassed } from "./deadline.ts";
 import { AppError, type WireError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
@@ -44,12 +52,19 @@ export interface BusOptions {
   requestTimeoutMs: number;
   /** Requests a process handles at once; past it a request is refused at once (UNAVAILABLE, overloaded). */
   maxInFlight: number;
+  /**
+   * Requests to a command served in this same process skip NATS (bus-local.ts): the same
+   * bytes, headers, spans and deadline, without the round trip through nats-server.
+   */
+  localRequests: boolean;
   log: Logger;
 }
 
 /** Request/reply over NATS with contracts: validated on both ends, errors carried by code. */
 export class Bus {
   private readonly subscriptions: Subscription[] = [];
+  /** Stops serving this process's own requests (serveLocally), for each command served. */
+  private readonly localServes: (() => void)[] = [];
   readonly js: JetStreamClient;
   /** The durable JetStream consumers this process reads (consumeEvents), for the pending gauge. */
   readonly consumers: { stream: string; durable: string }[] = [];
@@ -148,9 +163,12 @@ export class Bus {
           h.set(DEADLINE_HEADER, String(deadline));
           const body = JSON.stringify(payload);
           this.checkSize(body, `the request of ${command.subject}`);
-          let msg: Msg;
+          let msg: Msg | LocalReply;
           try {
-            msg = await this.replies.request(subject, body, h, deadline - now);
+            const local = this.localServerOf(command, subject);
+            msg = local
+              ? await requestLocally(local, subject, body, h, deadline - now)
+              : await this.replies.request(subject, body, h, deadline - now);
           } catch (cause) {
             throw this.failed(command, cause, deadline - now);
           }
@@ -165,6 +183,18 @@ export class Bus {
         }
       },
     );
+  }
+
+  /**
+   * A server of `command` in this process, when local requests are on and NATS would let this
+   * service send it (otherwise the request goes to NATS, which answers as it would anyway).
+   */
+  private localServerOf(command: Command, subject: string) {
+    if (!this.options.localRequests) return undefined;
+    const user = this.options.user;
+    const sends: readonly Command[] | undefined = user ? natsRoles[user as NatsService]?.sends : undefined;
+    if (user && !sends?.includes(command)) return undefined;
+    return localServer(subject);
   }
 
   /** Why a request got no answer: refused by NATS, nobody serving it, or no answer in time. */
@@ -221,16 +251,15 @@ export class Bus {
 
   /** Answers a command in the queue group of its service, so replicas share the load. */
   serve<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics): void {
-    const callback = this.server.callback(command, handler, metrics);
-    const subscription = this.nc.subscribe(this.subject(command), {
-      queue: command.service,
-      callback: (err, msg) => {
-        const sentAt = Number(msg?.headers?.get(CLOCK_HEADER));
-        if (this.clock && sentAt > 0) this.clock.observe(sentAt);
-        callback(err, msg);
-      },
-    });
-    this.subscriptions.push(subscription);
+    const serveOne = this.server.callback(command, handler, metrics);
+    const callback = (err: Error | null, msg: IncomingRequest) => {
+      const sentAt = Number(msg?.headers?.get(CLOCK_HEADER));
+      if (this.clock && sentAt > 0) this.clock.observe(sentAt);
+      serveOne(err, msg);
+    };
+    const subject = this.subject(command);
+    this.subscriptions.push(this.nc.subscribe(subject, { queue: command.service, callback }));
+    if (this.options.localRequests) this.localServes.push(serveLocally(subject, callback));
   }
 
   /** Resolves once the server has seen every subscription made so far. */
@@ -244,6 +273,7 @@ export class Bus {
       await this.nc.closed();
       return;
     }
+    for (const stop of this.localServes) stop();
     await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     await Promise.allSettled([...this.server.inflight]);
     await this.nc.drain();
@@ -260,6 +290,7 @@ export function connectBus(name: string, config: z.infer<typeof baseConfig>, log
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
     requestTimeoutMs: config.REQUEST_TIMEOUT,
     maxInFlight: config.MAX_IN_FLIGHT,
+    localRequests: config.LOCAL_REQUESTS,
     log,
   });
 }

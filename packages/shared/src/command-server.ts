@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { headers, type Msg } from "@nats-io/transport-node";
+import { headers } from "@nats-io/transport-node";
 import type { z } from "zod";
+import type { IncomingRequest } from "./bus-local.ts";
 import { natsAttributes, recordError } from "./bus-spans.ts";
 import type { Command, ReplyOf, RequestOf } from "./contracts/command.ts";
 import { databaseLimitError } from "./db.ts";
@@ -38,7 +39,7 @@ export class CommandServer {
   callback<C extends Command>(command: C, handler: Handler<C>, metrics: HandlerMetrics) {
     // One logger per command, not per request (pino serializes a child's bindings when it is made).
     const log = this.options.log.child({ subject: command.subject });
-    return (err: Error | null, msg: Msg) => {
+    return (err: Error | null, msg: IncomingRequest) => {
       if (err) {
         this.options.log.error({ err }, `subscription to ${command.subject} failed`);
         return;
@@ -53,7 +54,7 @@ export class CommandServer {
   }
 
   /** Answers at once, without handling: this process has maxInFlight requests in hand already. */
-  private refuse(command: Command, metrics: HandlerMetrics, msg: Msg) {
+  private refuse(command: Command, metrics: HandlerMetrics, msg: IncomingRequest) {
     const limit = this.options.maxInFlight;
     const error = new AppError(
       "UNAVAILABLE",
@@ -72,7 +73,7 @@ export class CommandServer {
     handler: Handler<C>,
     metrics: HandlerMetrics,
     log: Logger,
-    msg: Msg,
+    msg: IncomingRequest,
   ) {
     const requestId = msg.headers?.get(REQUEST_ID_HEADER) || randomUUID();
     const parent: Context = extractContext(msg.headers);
@@ -104,7 +105,7 @@ export class CommandServer {
     command: C,
     handler: Handler<C>,
     metrics: HandlerMetrics,
-    msg: Msg,
+    msg: IncomingRequest,
     ctx: HandlerContext,
   ) {
     const stopTimer = metrics.duration.startTimer({ subject: command.subject });
@@ -135,7 +136,7 @@ export class CommandServer {
   }
 }
 
-function parseRequest<C extends Command>(command: C, msg: Msg): RequestOf<C> {
+function parseRequest<C extends Command>(command: C, msg: IncomingRequest): RequestOf<C> {
   let body: unknown;
   try {
     body = msg.json();

@@ -89,6 +89,11 @@ export const baseConfig = z.object({
    * queued (memory stays bounded under overload).
    */
   MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
+  /**
+   * A request to a service running in this same process (the one-process mode) skips NATS;
+   * false sends every request through nats-server.
+   */
+  LOCAL_REQUESTS: envBoolean(true),
   /** How long a stopping process may drain before it exits anyway, naming what it abandoned. */
   SHUTDOWN_GRACE: duration(`${SHUTDOWN_GRACE_MS}ms`),
 });

@@ -79,6 +79,9 @@ export async function startStack(
     DATABASE_URL: database.url,
     NATS_URL: inject("natsUrl"),
     NATS_SUBJECT_PREFIX: `t${randomBytes(5).toString("hex")}.`,
+    // The suite runs both ways (.ci/run): services of the test's process calling each other in
+    // memory (the default), and with LOCAL_REQUESTS=false through nats-server, as when split.
+    ...(process.env.LOCAL_REQUESTS !== undefined && { LOCAL_REQUESTS: process.env.LOCAL_REQUESTS }),
     ...options.env,
   };
   // Each service connects as the role that owns its schema, and to NATS as its own user with

@@ -8,7 +8,13 @@ import { createLogger } from "../logger.ts";
  */
 export function connectTestBus(
   url: string,
-  options: { subjectPrefix?: string; requestTimeoutMs?: number; maxInFlight?: number } = {},
+  options: {
+    subjectPrefix?: string;
+    requestTimeoutMs?: number;
+    maxInFlight?: number;
+    /** Requests to a bus serving in this process skip NATS (LOCAL_REQUESTS); off by default. */
+    localRequests?: boolean;
+  } = {},
 ): Promise<Bus> {
   return Bus.connect({
     url,
@@ -16,6 +22,8 @@ export function connectTestBus(
     subjectPrefix: options.subjectPrefix ?? `t${randomBytes(5).toString("hex")}.`,
     requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
     maxInFlight: options.maxInFlight ?? 512,
+    // A test stands outside the stack it talks to: its requests go through nats-server.
+    localRequests: options.localRequests ?? false,
     log: createLogger("test", "silent"),
   });
 }
