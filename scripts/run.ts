@@ -8,18 +8,21 @@
  * /var/lib/cloudsim/data/<hash>) and a local nats-server with JetStream (store in .data/nats).
  * CLOUDSIM_DATA_DIR moves .data elsewhere, so two of them can run side by side.
  */
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import {
+  ensureDatabase,
   ensureSchemaOwners,
   localNatsUser,
+  localPostgresSettings,
   portAnswers,
   type ServiceProcessName,
   spawnService,
+  startEmbeddedPostgres,
   startNatsServer,
   tracingPreload,
   workspaceRoot,
@@ -39,23 +42,16 @@ async function postgres(): Promise<string> {
   const port = Number(env.EMBEDDED_PG_PORT ?? 54329);
   say(`starting embedded Postgres on 127.0.0.1:${port}`);
   // Its own process group: Ctrl-C reaches the services first, and Postgres stops after them.
-  const child = fork(
-    join(workspaceRoot, "scripts/embedded-postgres.ts"),
-    [join(dataDir, "postgres"), String(port), "cloudsim"],
-    {
-      execArgv: ["--import", "tsx"],
-      detached: true,
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    },
-  );
-  stops.push(() => stopChild(child, () => child.send("stop")));
-  return new Promise<string>((resolve, reject) => {
-    child.once("message", (message: { url: string; dataDir: string }) => {
-      say(`embedded Postgres is up (data in ${message.dataDir})`);
-      resolve(message.url);
-    });
-    child.once("exit", (code) => reject(new Error(`embedded Postgres exited with code ${code}`)));
+  const server = await startEmbeddedPostgres({
+    dataDir: join(dataDir, "postgres"),
+    port,
+    settings: localPostgresSettings,
+    detached: true,
   });
+  stops.push(server.stop);
+  const url = await ensureDatabase(server.adminUrl, "cloudsim");
+  say(`embedded Postgres is up (data in ${server.dataDir})`);
+  return url;
 }
 
 /**
@@ -118,8 +114,9 @@ function stopChild(child: ChildProcess, ask: () => void): Promise<void> {
 }
 
 let shuttingDown = false;
-async function shutdown(code: number) {
-  if (shuttingDown) return;
+/** Stops everything started, last first, and exits; never resolves (the process ends). */
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) return new Promise<never>(() => {});
   shuttingDown = true;
   for (const stop of stops) await stop().catch(() => {});
   process.exit(code);
@@ -134,18 +131,21 @@ async function waitReady(url: string, timeoutMs = 60_000) {
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) return true;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 20));
   }
   return false;
 }
 
-const databaseUrl = await postgres();
+// Postgres and NATS start side by side; a failure of either stops whatever did start.
+const [databaseUrl, natsServer] = await Promise.all([postgres(), nats()]).catch(async (err) => {
+  say((err as Error).message);
+  return shutdown(1);
+});
 // On its own Postgres the launcher gives each service the role that owns its schema; a
 // DATABASE_URL of yours is used as it is by every service.
 const serviceUrls: Partial<Record<ServiceProcessName, string>> = env.DATABASE_URL
   ? {}
   : await ensureSchemaOwners(databaseUrl);
-const natsServer = await nats();
 // Local play: keyless requests act as tenant `default` unless AUTH_REQUIRED is set.
 const authRequired = env.AUTH_REQUIRED ?? "false";
 // A local admin key when none is given, so the launcher can hand out a ready API key.

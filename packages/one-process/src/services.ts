@@ -6,8 +6,8 @@ import { reaperConfig, startReaper } from "@cloudsim/reaper";
 import { type Env, type ServiceEntry, serviceEntry } from "@cloudsim/shared";
 
 /**
- * The five services in the order a system starts them: ipam before lifecycle asks it for
- * addresses, the gateway last, once the others answer.
+ * The five services, started side by side and stopped in reverse of this order: the gateway
+ * first, so no new request comes in, ipam last, once lifecycle asks it for nothing more.
  */
 export const services = {
   ipam: serviceEntry({ name: "ipam", schema: ipamConfig, start: startIpam }),

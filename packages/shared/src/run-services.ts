@@ -35,25 +35,31 @@ export function runService<S extends z.ZodType>(
 
 /**
  * main() of a process of one service or several (the one-process mode): every configuration is
- * parsed before anything starts, each service starts in turn with its own, and SIGTERM/SIGINT
- * stops them in reverse, each within its own SHUTDOWN_GRACE; past it the process exits 1,
- * naming what that service abandoned.
+ * parsed before anything starts, the services start side by side (as the split deployment's
+ * processes do; each waits for nothing the others make), each with its own, and SIGTERM/SIGINT
+ * stops them in reverse order of the entries, each within its own SHUTDOWN_GRACE; past it the
+ * process exits 1, naming what that service abandoned.
  */
 export async function runServices(entries: ServiceEntry[]): Promise<void> {
   const configs = entries.map(configOrExit);
-  const started: Started[] = [];
-  for (const [i, entry] of entries.entries()) {
-    const config = configs[i] as { LOG_LEVEL: string; SHUTDOWN_GRACE: number };
-    const log = createLogger(entry.name, config.LOG_LEVEL);
-    try {
-      const running = await entry.start(config, log);
-      log.info({ port: running.port }, `${entry.name} started`);
-      started.push({ name: entry.name, log, graceMs: config.SHUTDOWN_GRACE, running });
-    } catch (err) {
-      log.fatal({ err }, `${entry.name} failed to start`);
-      await stopAll(started);
-      process.exit(1);
-    }
+  const outcomes = await Promise.allSettled(
+    entries.map(async (entry, i): Promise<Started> => {
+      const config = configs[i] as { LOG_LEVEL: string; SHUTDOWN_GRACE: number };
+      const log = createLogger(entry.name, config.LOG_LEVEL);
+      try {
+        const running = await entry.start(config, log);
+        log.info({ port: running.port }, `${entry.name} started`);
+        return { name: entry.name, log, graceMs: config.SHUTDOWN_GRACE, running };
+      } catch (err) {
+        log.fatal({ err }, `${entry.name} failed to start`);
+        throw err;
+      }
+    }),
+  );
+  const started = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+  if (started.length < entries.length) {
+    await stopAll(started);
+    process.exit(1);
   }
   let stopping = false;
   const shutdown = async (signal: string) => {

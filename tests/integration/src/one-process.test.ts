@@ -101,9 +101,9 @@ describe("the one-process bundle", () => {
       const s = servers(api);
       const created = await s.provision();
       await s.until(created.id, "running");
-      // Each service logs as itself, on the one process's output.
+      // Each service logs as itself, on the one process's output (they start side by side).
       const started = lines(system.output()).filter((l) => String(l.msg).endsWith(" started"));
-      expect(started.map((l) => l.service)).toEqual(serviceNames);
+      expect(started.map((l) => l.service).sort()).toEqual([...serviceNames].sort());
     } finally {
       system.child.kill("SIGTERM");
     }

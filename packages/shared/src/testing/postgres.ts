@@ -57,7 +57,13 @@ interface Account {
 export const localPostgresSettings = { shared_buffers: "32MB" };
 
 export async function startEmbeddedPostgres(
-  options: { dataDir?: string; port?: number; settings?: Record<string, string> } = {},
+  options: {
+    dataDir?: string;
+    port?: number;
+    settings?: Record<string, string>;
+    /** In a process group of its own: a terminal's Ctrl-C does not reach it, only stop() does. */
+    detached?: boolean;
+  } = {},
 ): Promise<PostgresHandle> {
   const binaries = packagedPostgres();
   const account = process.getuid?.() === 0 ? postgresAccount() : undefined;
@@ -101,6 +107,7 @@ export async function startEmbeddedPostgres(
     {
       ...asAccount,
       stdio: ["ignore", log, log],
+      detached: options.detached ?? false,
     },
   );
   closeSync(log);
