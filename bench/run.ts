@@ -13,7 +13,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createTestDatabase, freePort, waitForPort } from "@cloudsim/shared/testing";
+import { createTestDatabase, freePort, startNatsServer, waitForPort } from "@cloudsim/shared/testing";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { benchInfra } from "./infra.ts";
@@ -121,13 +121,16 @@ const serviceNames = ["ipam", "lifecycle", "billing", "reaper", "gateway"] as co
 /**
  * The system in one mode, on a database and NATS subject prefix of its own (the bench's Postgres
  * and NATS, already running): five processes ("split") or one ("one process", named cloudsim).
- * Its start-up is the time from spawning them to the first POST /servers answered 201.
+ * Its start-up is the time from spawning them to the first POST /servers answered 201. Each mode
+ * has a nats-server of its own, so its memory is what this mode's traffic left, not the last one's.
  */
 async function startSystem(mode: Mode) {
   const database = await createTestDatabase(infra.databaseUrl);
+  const nats = await startNatsServer();
   const env = {
     ...infra.env,
     DATABASE_URL: database.url,
+    NATS_URL: nats.url,
     NATS_SUBJECT_PREFIX: `bench${randomBytes(4).toString("hex")}.`,
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -164,10 +167,11 @@ async function startSystem(mode: Mode) {
     const first = await firstCreated(url, children);
     const startupS = Math.round(performance.now() - t0) / 1000;
     for (const [name, port] of ports) await waitForPort(port, name, 60_000);
-    return { mode, url, children, database, startupS, created: [first] };
+    return { mode, url, children, database, nats, startupS, created: [first] };
   } catch (err) {
     for (const started of children.values()) await stop(started);
     await database.drop();
+    await nats.stop();
     throw err;
   }
 }
@@ -452,7 +456,7 @@ async function memoryAfterProvisions(system: System): Promise<Memory> {
   await settle(named(system), postmaster);
   const servers = await count();
   await db.end();
-  const natsPort = Number(new URL(infra.env.NATS_URL ?? "nats://127.0.0.1:4222").port || 4222);
+  const natsPort = Number(new URL(system.nats.url).port);
   const measured = {
     services_rss_mb: rssMb([...system.children.values()].map((child) => child.pid)),
     postgres_pss_mb: postgresPssMb(postmaster),
@@ -552,6 +556,7 @@ try {
     } finally {
       for (const child of system.children.values()) await stop(child);
       await system.database.drop();
+      await system.nats.stop();
     }
   }
   if (parts.has("system"))
