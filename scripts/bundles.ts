@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { workspaceRoot } from "@cloudsim/shared/testing";
+import { workspaceRoot } from "@cloudsim/shared/testing/processes";
 
 export type BundleName = "one-process" | "gateway" | "lifecycle" | "ipam" | "billing" | "reaper";
 

@@ -14,19 +14,22 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+// The launcher's own pieces, not @cloudsim/shared/testing's index: it starts sooner without
+// loading the NATS client and the rest of what the tests use.
+import { ensureSchemaOwners } from "@cloudsim/shared/testing/db-roles";
+import { localNatsUser, startNatsServer } from "@cloudsim/shared/testing/nats-server";
+import { portAnswers } from "@cloudsim/shared/testing/ports";
 import {
   ensureDatabase,
-  ensureSchemaOwners,
-  localNatsUser,
   localPostgresSettings,
-  portAnswers,
+  startEmbeddedPostgres,
+} from "@cloudsim/shared/testing/postgres";
+import {
   type ServiceProcessName,
   spawnService,
-  startEmbeddedPostgres,
-  startNatsServer,
   tracingPreload,
   workspaceRoot,
-} from "@cloudsim/shared/testing";
+} from "@cloudsim/shared/testing/processes";
 import { ensureBuilt, spawnBundle } from "./bundles.ts";
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");

@@ -27,13 +27,10 @@ import { currentDeadline, DEADLINE_HEADER, deadlinePassed } from "./deadline.ts"
 import { AppError, type WireError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { HandlerMetrics } from "./metrics.ts";
+import { natsInboxPrefix } from "./nats-names.ts";
 import { injectContext, SpanKind, tracer } from "./trace-context.ts";
 
-/**
- * The inbox prefix of a NATS user: the replies to its requests come in under it, and the
- * permissions (nats-permissions.ts) let it subscribe to no other inbox.
- */
-export const natsInboxPrefix = (user: string) => `_INBOX_${user}`;
+export { natsInboxPrefix } from "./nats-names.ts";
 
 /** The sender's simulated time on a command: the receiver's clock reads no earlier (clock.ts). */
 export const CLOCK_HEADER = "Cloudsim-Clock";

@@ -3,8 +3,8 @@ import type { Bus } from "./bus.ts";
 import { type Clock, type ClockReading, realClock, SimulatedClock, simulatedAt } from "./clock.ts";
 import type { ClockConfig } from "./config.ts";
 import { AppError } from "./errors.ts";
-import { streamName } from "./event-stream.ts";
 import type { Logger } from "./logger.ts";
+import { clockBucketName } from "./nats-names.ts";
 
 /** The key of the one reading in the bucket. */
 const CLOCK_KEY = "clock";
@@ -12,8 +12,7 @@ const CLOCK_KEY = "clock";
 /** Tries at moving the clock while others move it too (compare-and-set on the key's revision). */
 const MAX_ADVANCE_TRIES = 20;
 
-/** The key-value bucket that holds a deployment's simulated clock: named after the subject prefix. */
-export const clockBucketName = (bus: Pick<Bus, "prefix">) => streamName(bus, "clock");
+export { clockBucketName } from "./nats-names.ts";
 
 /**
  * The simulated clock of a deployment, kept in one JetStream key-value entry that every service

@@ -8,17 +8,11 @@ import {
   ensureStream,
   MSG_ID_HEADER,
   NANOS_PER_MS,
-  streamName,
   TRACEPARENT_HEADER,
 } from "./event-stream.ts";
+import { deadLetterStreamName, deadLetterSubject } from "./nats-names.ts";
 
-/** The stream of the events a consumer gave up on (see consumeEvents), for an operator to inspect and replay. */
-export function deadLetterStreamName(bus: Pick<Bus, "prefix">): string {
-  return streamName(bus, "DEAD_LETTERS");
-}
-
-/** The subject (after the deployment prefix) a consumer's dead letters are stored under. */
-export const deadLetterSubject = (durable: string) => `dead.${durable}`;
+export { deadLetterStreamName, deadLetterSubject } from "./nats-names.ts";
 
 /** The headers a dead letter carries besides the event's own request id and trace context. */
 export const DEAD_LETTER_HEADERS = {

@@ -1,5 +1,6 @@
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { Bus } from "./bus.ts";
+import { eventStreamName } from "./nats-names.ts";
 
 /** The header that carries the W3C trace context of the change an event describes. */
 export const TRACEPARENT_HEADER = "traceparent";
@@ -11,14 +12,7 @@ export const NANOS_PER_MS = 1_000_000;
 
 export const DUPLICATE_WINDOW_NS = 2 * 60_000 * NANOS_PER_MS;
 
-/** A stream of this deployment: named after the subject prefix so deployments never share one. */
-export const streamName = (bus: Pick<Bus, "prefix">, name: string) =>
-  `${bus.prefix.replace(/[^A-Za-z0-9_-]/g, "_")}${name}`;
-
-/** One stream holds every event; its name follows the subject prefix so deployments never share it. */
-export function eventStreamName(bus: Pick<Bus, "prefix">): string {
-  return streamName(bus, "EVENTS");
-}
+export { eventStreamName, streamName } from "./nats-names.ts";
 
 /** Creates a stream when it is missing: another service may create it between our look and our add. */
 export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {

@@ -5,8 +5,6 @@
  * configured by the same function, so the permissions the tests pass under are the ones deployed.
  */
 
-import { natsInboxPrefix } from "./bus.ts";
-import { clockBucketName } from "./clock-store.ts";
 import {
   commands,
   type NatsRole,
@@ -14,8 +12,13 @@ import {
   natsRoles,
   natsServices,
 } from "./contracts/nats-roles.ts";
-import { deadLetterStreamName, deadLetterSubject } from "./dead-letters.ts";
-import { eventStreamName } from "./event-stream.ts";
+import {
+  clockBucketName,
+  deadLetterStreamName,
+  deadLetterSubject,
+  eventStreamName,
+  natsInboxPrefix,
+} from "./nats-names.ts";
 
 /** A subject prefix of any one token: each test file takes its own (`t1a2b3c4d5e.`) on one server. */
 export const ANY_SUBJECT_PREFIX = "*.";
