@@ -17,7 +17,6 @@ import { createInterface } from "node:readline";
 // The launcher's own pieces, not @cloudsim/shared/testing's index: it starts sooner without
 // loading the NATS client and the rest of what the tests use.
 import { ensureSchemaOwners } from "@cloudsim/shared/testing/db-roles";
-import { localNatsUser, startNatsServer } from "@cloudsim/shared/testing/nats-server";
 import { portAnswers } from "@cloudsim/shared/testing/ports";
 import {
   ensureDatabase,
@@ -61,12 +60,14 @@ async function postgres(): Promise<string> {
  * NATS_URL as it is (the services connect with whatever NATS_USER / NATS_PASSWORD you set), or
  * a local nats-server with the services' users and permissions, each service as its own user.
  */
-async function nats(): Promise<{ url: string; localUsers: boolean }> {
-  if (env.NATS_URL) return { url: env.NATS_URL, localUsers: false };
+async function nats(): Promise<{ url: string; user?: (name: ServiceProcessName) => Record<string, string> }> {
+  if (env.NATS_URL) return { url: env.NATS_URL };
+  // Loaded here, while Postgres starts: the contracts it builds the permissions from take a while.
+  const { localNatsUser: user, startNatsServer } = await import("@cloudsim/shared/testing/nats-server");
   const port = Number(env.LOCAL_NATS_PORT ?? 14222);
   if (await portAnswers(port)) {
     say(`something already listens on 127.0.0.1:${port}; using it as NATS`);
-    return { url: `nats://127.0.0.1:${port}`, localUsers: true };
+    return { url: `nats://127.0.0.1:${port}`, user };
   }
   say(
     `starting nats-server with JetStream on 127.0.0.1:${port} (store in ${join(dataDir, "nats")}), one user per service`,
@@ -82,7 +83,7 @@ async function nats(): Promise<{ url: string; localUsers: boolean }> {
     process.exit(1);
   });
   stops.push(server.stop);
-  return { url: server.url, localUsers: true };
+  return { url: server.url, user };
 }
 
 /** A process of the system: a service (split) or all five (one-process), with its output prefixed. */
@@ -166,7 +167,7 @@ const ports: Record<ServiceProcessName, string> = {
 /** What each service is given of its own: its port, its database role, its NATS user. */
 const ownEnv = (name: ServiceProcessName): Record<string, string> => ({
   DATABASE_URL: serviceUrls[name] ?? databaseUrl,
-  ...(natsServer.localUsers ? localNatsUser(name) : {}),
+  ...natsServer.user?.(name),
   PORT: ports[name],
 });
 const commonEnv = {
