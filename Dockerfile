@@ -1,7 +1,8 @@
 # One image per service from one Dockerfile: docker build --build-arg SERVICE=lifecycle .
 # (docker-compose.yml builds all five). The build stage installs the workspace once, bundles
 # the services (`pnpm build`: dist/main.js with its db/migrations beside it, and the
-# OpenTelemetry preload dist/tracing.js), then `pnpm deploy` copies the one service and its
+# OpenTelemetry preload dist/tracing.js; the gateway's with the web console, built by Vite from
+# packages/console, in dist/console, which it serves at /console), then `pnpm deploy` copies the one service and its
 # production dependencies into /out, of which scripts/prune-deploy.ts keeps only what the bundle
 # loads from node_modules (pg, @fastify/swagger-ui, the preload's loader hook). The runtime stage
 # runs the bundle under plain node, as a non-root user: what `pnpm bench` measures.
@@ -16,21 +17,24 @@ RUN npm install -g --no-audit --no-fund "pnpm@12.4.2"
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY packages/shared/package.json packages/shared/
 COPY packages/one-process/package.json packages/one-process/
+COPY packages/console/package.json packages/console/
 COPY services/gateway/package.json services/gateway/
 COPY services/lifecycle/package.json services/lifecycle/
 COPY services/ipam/package.json services/ipam/
 COPY services/billing/package.json services/billing/
 COPY services/reaper/package.json services/reaper/
 COPY tests/integration/package.json tests/integration/
+COPY tests/console/package.json tests/console/
 COPY bench/package.json bench/
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --store-dir /pnpm/store
 COPY packages/shared packages/shared
+COPY packages/console packages/console
 COPY services services
 COPY scripts/build.ts scripts/prune-deploy.ts scripts/
-# All five bundles before SERVICE is read, so the five images share this layer (the one-process
-# bundle is make run's, not an image's).
-RUN pnpm build gateway lifecycle ipam billing reaper
+# The console and all five bundles before SERVICE is read, so the five images share this layer (the
+# one-process bundle is make run's, not an image's).
+RUN pnpm build console gateway lifecycle ipam billing reaper
 ARG SERVICE
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     if [ -z "$SERVICE" ]; then echo "build with --build-arg SERVICE=<gateway|lifecycle|ipam|billing|reaper>" >&2; exit 1; fi; \

@@ -8,6 +8,9 @@
  * @opentelemetry/instrumentation by name: each service depends on what it keeps out.
  * `tsx scripts/build.ts [--outdir DIR] [service…]` builds only the services named, into
  * DIR/<name> (the tests build one bundle into a folder of their own).
+ * `console` builds the web console (packages/console, Vite) into packages/console/dist; the gateway's
+ * and the one-process bundles carry a copy of it in dist/console, where the gateway serves it from
+ * (services/gateway/src/routes/console.ts), building it first when it is missing or stale.
  * Beside the bundle, runtime-packages.json names the packages it loads from node_modules, which
  * is all an image keeps of them (scripts/prune-deploy.ts).
  */
@@ -17,13 +20,18 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { buildConsole, consoleDist, consoleStale } from "../packages/console/build.ts";
 
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const services = ["gateway", "lifecycle", "ipam", "billing", "reaper"];
 /** What the one-process bundle (packages/one-process) is called on the command line. */
 const oneProcess = "one-process";
-const targets = [...services, oneProcess];
+/** The web console (packages/console), a static page built by Vite. */
+const webConsole = "console";
+const targets = [webConsole, ...services, oneProcess];
+/** The bundles that serve the console, with a copy of it beside them. */
+const servesConsole = ["gateway", oneProcess];
 const { values: options, positionals: named } = parseArgs({
   options: { outdir: { type: "string" } },
   allowPositionals: true,
@@ -47,6 +55,11 @@ const banner = [
 const loadedByName = ["@opentelemetry/instrumentation"];
 
 for (const name of named.length > 0 ? named : targets) {
+  if (name === webConsole) {
+    const out = await buildConsole(options.outdir ? join(options.outdir, webConsole) : consoleDist);
+    process.stdout.write(`built ${out}\n`);
+    continue;
+  }
   const root = join(workspaceRoot, name === oneProcess ? "packages" : "services", name);
   const out = options.outdir ? join(options.outdir, name) : join(root, "dist");
   rmSync(out, { recursive: true, force: true });
@@ -85,6 +98,10 @@ for (const name of named.length > 0 ? named : targets) {
     for (const service of services)
       copyMigrations(join(workspaceRoot, "services", service), join(out, "db/migrations", service));
   else copyMigrations(root, join(out, "db/migrations"));
+  if (servesConsole.includes(name)) {
+    if (consoleStale()) process.stdout.write(`built ${await buildConsole()}\n`);
+    cpSync(consoleDist, join(out, "console"), { recursive: true });
+  }
   process.stdout.write(`built ${out}\n`);
 }
 

@@ -31,7 +31,13 @@ export function ensureBuilt(names: BundleName[], say: (line: string) => void): v
   );
   const stale = names.filter((name) => {
     const main = join(distOf(name), "main.js");
-    return !existsSync(main) || statSync(main).mtimeMs < sources;
+    // The bundles that serve the web console carry a copy of it (dist/console), built with them.
+    const withConsole = name === "one-process" || name === "gateway";
+    return (
+      !existsSync(main) ||
+      statSync(main).mtimeMs < sources ||
+      (withConsole && !existsSync(join(distOf(name), "console/index.html")))
+    );
   });
   if (stale.length === 0) return;
   say(`building ${stale.join(", ")} (scripts/build.ts): the sources changed since the last build`);

@@ -196,6 +196,7 @@ const url = `http://localhost:${gatewayPort}`;
 const ready = await Promise.all(Object.values(ports).map((port) => waitReady(`http://localhost:${port}`)));
 if (ready.every(Boolean)) {
   say(`cloudsim is up: ${url}  (API docs: ${url}/docs)${watch ? "  — watching for changes" : ""}`);
+  say(`the console: ${url}/console`);
   say(
     `${split ? "five processes" : "one process (--split: one per service)"}: ${names
       .map((name) => `${name} :${ports[name]}`)

@@ -13,6 +13,7 @@ import { installOverloadGuard } from "./overload.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
 import { clockRoutes } from "./routes/clock.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
@@ -94,6 +95,7 @@ export async function buildApp({
   await app.register(reaperRoutes(bus));
   await app.register(clockRoutes(bus, config.CLOCK_ADVANCE_TIMEOUT));
   await app.register(adminRoutes(bus, secretsKey(config)));
+  await app.register(consoleRoutes());
   await app.register(ec2Face(bus, config, limit, clock));
   return app;
 }

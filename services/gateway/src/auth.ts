@@ -12,6 +12,7 @@ import { LRUCache } from "lru-cache";
 import type { GatewayConfig } from "./config.ts";
 import { isDocsPath } from "./docs.ts";
 import { isEc2Request } from "./ec2/face.ts";
+import { isConsolePath } from "./routes/console.ts";
 
 /** Who is calling: a tenant's key, the admin key, or (AUTH_REQUIRED=false) nobody, as tenant `default`. */
 export interface Caller {
@@ -52,7 +53,7 @@ export function requireAdmin(request: FastifyRequest) {
 const publicPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 const isPublic = (url: string) => {
   const path = url.split("?")[0] ?? url;
-  return publicPaths.has(path) || isDocsPath(path);
+  return publicPaths.has(path) || isDocsPath(path) || isConsolePath(path);
 };
 
 const unauthorized = (message: string) => new AppError("UNAUTHORIZED", message);

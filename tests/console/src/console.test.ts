@@ -1,0 +1,226 @@
+/**
+ * The web console (/console) in a real browser: Debian's Chromium driven by playwright-core, against
+ * a whole system in this process (the integration tests' startStack) with keys required. Live
+ * updates come from the event feed (GET /events); nothing here reloads the page. Writes the README's
+ * screenshots to docs/console/.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConsole, consoleStale } from "../../../packages/console/build.ts";
+import { client, type Stack, startStack } from "../../integration/src/harness.ts";
+import { ADMIN_KEY, authEnv, keyed, newTenant } from "../../integration/src/tenancy-helpers.ts";
+
+const workspaceRoot = join(import.meta.dirname, "../../..");
+const screenshots = join(workspaceRoot, "docs/console");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** How long one wait in the page may take. */
+const WAIT = 8_000;
+
+let stack: Stack;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let tenantA: { id: string; key: string };
+let tenantB: { id: string; key: string };
+
+/** Polls `read` until `accept` holds, within WAIT. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + WAIT;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${WAIT} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A page on the console with `key` typed into its key field, the feed live. */
+async function openConsole(key: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  await page.goto(`${stack.url}/console`);
+  await page.getByLabel("API key", { exact: true }).fill(key);
+  await page.getByRole("button", { name: "Use key" }).click();
+  await expect.poll(() => page.getByTestId("feed-status").textContent(), { timeout: WAIT }).toContain("live");
+  return page;
+}
+
+const rowOf = (page: Page, id: string) => page.locator(`tr[data-server-id="${id}"]`);
+const stateOf = (row: Locator) => row.getAttribute("data-state");
+const billOf = async (row: Locator) => Number.parseFloat((await row.getByTestId("bill").textContent()) ?? "");
+const freeIn = async (page: Page, region: string) =>
+  Number((await page.locator(`tr[data-region="${region}"]`).getByTestId("free").textContent()) ?? "NaN");
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath))
+    throw new Error(`no Chromium at ${chromiumPath}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (consoleStale()) await buildConsole();
+  stack = await startStack({
+    env: {
+      ...authEnv,
+      PROVISION_DELAY: "1500ms",
+      STOP_DELAY: "700ms",
+      START_DELAY: "700ms",
+      REBOOT_DELAY: "700ms",
+      TERMINATE_DELAY: "700ms",
+      IP_REUSE_COOLDOWN: "0s",
+      // A feed's answer starts with its first bytes: a heartbeat soon after it opens.
+      EVENTS_HEARTBEAT: "500ms",
+    },
+  });
+  tenantA = await newTenant(stack.url, "console-a");
+  tenantB = await newTenant(stack.url, "console-b");
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+  });
+  mkdirSync(screenshots, { recursive: true });
+}, 60_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe("the console", () => {
+  it("is served without a key, with its assets cached and kept out of the API document", async () => {
+    const api = client(stack.url);
+    const index = await api.get("/console");
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    expect((await api.get("/console/")).status).toBe(200);
+    const asset = /\/console\/assets\/[^"]+\.js/.exec(String(index.body))?.[0];
+    expect(asset).toBeDefined();
+    const script = await api.get(asset as string);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toContain("immutable");
+    expect((await api.get("/console/assets/nothing.js")).status).toBe(404);
+    const doc = await api.get("/openapi.json");
+    expect(Object.keys(doc.body.paths).filter((p) => p.startsWith("/console"))).toEqual([]);
+  });
+
+  it("provisions, shows live states and bills, stops, refuses what is not allowed, terminates", async () => {
+    const page = await openConsole(tenantA.key);
+    const freeBefore = await until(
+      () => freeIn(page, "eu-west-1"),
+      (n) => n > 0,
+      "eu-west-1's free count",
+    );
+
+    // Provision from the form: the row appears in provisioning, then running, with no reload.
+    const form = page.getByRole("form", { name: "Provision a server" });
+    await form.getByLabel("Region").selectOption("eu-west-1");
+    await form.getByLabel("Type").selectOption("t2.micro");
+    await form.getByLabel("Tags").fill("env=test, team=console");
+    const created = page.waitForResponse(
+      (r) => r.url().endsWith("/servers") && r.request().method() === "POST",
+    );
+    await form.getByRole("button", { name: "Provision" }).click();
+    const server = await (await created).json();
+    expect(server.state).toBe("provisioning");
+    const row = rowOf(page, server.id);
+    await expect.poll(() => stateOf(row), { timeout: WAIT }).toBe("provisioning");
+    await expect.poll(() => stateOf(row), { timeout: WAIT }).toBe("running");
+    await expect.poll(() => row.locator("td").nth(3).textContent(), { timeout: WAIT }).toMatch(/^10\.2\./);
+    expect(await row.textContent()).toContain("env=test");
+    await expect
+      .poll(() => page.getByRole("status").textContent(), { timeout: WAIT })
+      .toContain("provisioned");
+    await expect.poll(() => freeIn(page, "eu-west-1"), { timeout: WAIT }).toBe(freeBefore - 1);
+
+    // The bill ticks while it runs.
+    const first = await until(
+      () => billOf(row),
+      (n) => Number.isFinite(n),
+      "a bill",
+    );
+    await expect.poll(() => billOf(row), { timeout: WAIT }).toBeGreaterThan(first);
+
+    // A few more servers, for the screenshot, then the fleet and one server's page.
+    const api = keyed(stack.url, tenantA.key);
+    for (const [region, type, tags] of [
+      ["us-east-1", "m5.large", { env: "prod" }],
+      ["eu-central-1", "t2.small", { env: "staging", team: "data" }],
+    ] as const)
+      expect((await api.post("/servers", { region, type, tags })).status).toBe(201);
+    await expect.poll(() => page.locator("tbody tr[data-state=running]").count(), { timeout: WAIT }).toBe(3);
+    await page.screenshot({ path: join(screenshots, "fleet.png") });
+
+    // An action the state does not allow: the API's 409, as it said it.
+    await row.getByRole("button", { name: `start ${server.name}` }).click();
+    const status = page.getByRole("status");
+    await expect.poll(() => status.textContent(), { timeout: WAIT }).toContain("409 CONFLICT");
+    expect(await status.textContent()).toContain("cannot start a server that is running; allowed now:");
+
+    // Stop: the row goes stopping → stopped, and the bill stops growing.
+    await row.getByRole("button", { name: `stop ${server.name}` }).click();
+    await expect.poll(() => stateOf(row), { timeout: WAIT }).toBe("stopped");
+    await page.waitForTimeout(1200);
+    const stopped = await billOf(row);
+    expect(stopped).toBeGreaterThan(0);
+    await page.waitForTimeout(1500);
+    expect(await billOf(row)).toBe(stopped);
+
+    // The server's own page: its log and ledger, and the transitions as they happen.
+    await row.getByRole("button", { name: server.name, exact: true }).click();
+    const detail = page.getByTestId("server-detail");
+    await expect.poll(() => detail.textContent(), { timeout: WAIT }).toContain("ip.allocated");
+    await expect
+      .poll(() => detail.getByTestId("ledger-total").textContent(), { timeout: WAIT })
+      .toMatch(/^[1-9]|0\.0*[1-9]/);
+    await row.getByRole("button", { name: `start ${server.name}` }).click();
+    await expect.poll(() => stateOf(row), { timeout: WAIT }).toBe("running");
+    await expect.poll(() => detail.locator(".transitions li").count(), { timeout: WAIT }).toBe(2);
+    expect(await detail.locator(".transitions").textContent()).toContain("starting → running");
+    await page.screenshot({ path: join(screenshots, "server.png") });
+
+    // Terminate: the row leaves the fleet and the region's free count comes back.
+    await row.getByRole("button", { name: `terminate ${server.name}` }).click();
+    await expect.poll(() => row.count(), { timeout: WAIT }).toBe(0);
+    await expect.poll(() => freeIn(page, "eu-west-1"), { timeout: WAIT }).toBe(freeBefore);
+  });
+
+  it("shows another tenant none of the first tenant's servers, live or listed", async () => {
+    const pageB = await openConsole(tenantB.key);
+    const api = keyed(stack.url, tenantA.key);
+    const made = await api.post("/servers", { region: "us-west-2", type: "t2.nano" });
+    expect(made.status).toBe(201);
+    // A server of B's own shows up live, so B's feed works while A's stays out of sight.
+    const own = await keyed(stack.url, tenantB.key).post("/servers", {
+      region: "us-west-2",
+      type: "t2.nano",
+    });
+    expect(own.status).toBe(201);
+    await expect.poll(() => stateOf(rowOf(pageB, own.body.id)), { timeout: WAIT }).toBe("running");
+    const mine = (await api.get("/servers?limit=100")).body.items.map((s: { id: string }) => s.id);
+    expect(mine.length).toBeGreaterThan(0);
+    const shown = await pageB
+      .locator("table.servers tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-server-id")));
+    expect(shown).toEqual([own.body.id]);
+    expect(shown.filter((id) => mine.includes(id))).toEqual([]);
+  });
+
+  it("asks for a key when the gateway needs one; the admin key sees every tenant's servers", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/console`);
+    await expect
+      .poll(() => page.getByRole("alert").first().textContent(), { timeout: WAIT })
+      .toContain("401 UNAUTHORIZED");
+    // The admin key sees every tenant's servers.
+    await page.getByLabel("API key", { exact: true }).fill(ADMIN_KEY);
+    await page.getByRole("button", { name: "Use key" }).click();
+    await expect
+      .poll(() => page.locator("table.servers tbody tr").count(), { timeout: WAIT })
+      .toBeGreaterThan(2);
+  });
+});
