@@ -38,7 +38,7 @@ async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, w
 
 /** A page on the console with `key` typed into its key field, the feed live. */
 async function openConsole(key: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT);
