@@ -224,3 +224,45 @@ describe("the console", () => {
       .toBeGreaterThan(2);
   });
 });
+
+describe("the console on a simulated clock", () => {
+  let clocked: Stack;
+  beforeAll(async () => {
+    clocked = await startStack({
+      env: {
+        ADMIN_API_KEY: ADMIN_KEY,
+        CLOCK: "simulated",
+        CLOCK_START: "2030-01-01T00:00:00.000Z",
+        CLOCK_RATE: "0",
+        EVENTS_HEARTBEAT: "500ms",
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await clocked?.stop();
+  });
+
+  it("shows the clock, the API's 403 without the admin key, and advances it with the key", async () => {
+    const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    await page.goto(`${clocked.url}/console`);
+    const panel = page.getByRole("region", { name: "Simulated clock" });
+    await expect
+      .poll(() => panel.locator("time").textContent(), { timeout: WAIT })
+      .toBe("2030-01-01 00:00:00");
+    // Without a key the caller is the tenant `default`: the admin route's 403, as the API says it.
+    await panel.getByRole("button", { name: "+1h" }).click();
+    const status = page.getByRole("status");
+    await expect.poll(() => status.textContent(), { timeout: WAIT }).toContain("403 FORBIDDEN");
+    expect(await status.textContent()).toContain("this route needs the admin key");
+    await page.getByLabel("API key", { exact: true }).fill(ADMIN_KEY);
+    await page.getByRole("button", { name: "Use key" }).click();
+    await panel.getByRole("button", { name: "+1h" }).click();
+    await expect.poll(() => status.textContent(), { timeout: WAIT }).toContain("clock advanced 1h");
+    await expect
+      .poll(() => panel.locator("time").textContent(), { timeout: WAIT })
+      .toBe("2030-01-01 01:00:00");
+  });
+});
