@@ -112,6 +112,11 @@ export function App() {
   const [clock, setClock] = useState<(ClockNow & { readAt: number }) | null>(null);
   const [now, setNow] = useState(Date.now());
   const [detailVersion, setDetailVersion] = useState(0);
+  const [tagDraft, setTagDraft] = useState("");
+  /** The tag filter applies on Enter or when the field loses focus, not at every key. */
+  const applyTag = () => {
+    if (tagDraft.trim() !== filters.tag) setFilters({ ...filters, tag: tagDraft.trim() });
+  };
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const selectedRef = useRef(selected);
@@ -189,7 +194,8 @@ export function App() {
     const query = new URLSearchParams({ limit: "100" });
     if (filters.region) query.set("region", filters.region);
     if (filters.state) query.set("state", filters.state);
-    if (filters.tag) query.set("tag", filters.tag.includes(":") ? filters.tag : `${filters.tag}:`);
+    // key:value is the API's filter; a key alone (any value) is filtered here.
+    if (filters.tag.includes(":")) query.set("tag", filters.tag);
     const servers: Server[] = [];
     try {
       let cursor: string | null = null;
@@ -206,10 +212,11 @@ export function App() {
       return;
     }
     const readAt = Date.now();
-    setRows(new Map(servers.map((s) => [s.id, { ...s, readAt }])));
+    const shown = servers.filter((s) => matches(s, filters));
+    setRows(new Map(shown.map((s) => [s.id, { ...s, readAt }])));
     setLoading(false);
     // Bills, a few at a time (a list item has none).
-    const queue = servers.filter((s) => s.state !== "terminated").map((s) => s.id);
+    const queue = shown.filter((s) => s.state !== "terminated").map((s) => s.id);
     const worker = async () => {
       for (let id = queue.shift(); id; id = queue.shift()) await refresh(id);
     };
@@ -377,7 +384,14 @@ export function App() {
         <section aria-labelledby="fleet-title" class="panel fleet">
           <h2 id="fleet-title">Fleet</h2>
           <ProvisionForm notify={notify} onCreated={upsert} />
-          <form class="filters" aria-label="Filter the fleet" onSubmit={(e) => e.preventDefault()}>
+          <form
+            class="filters"
+            aria-label="Filter the fleet"
+            onSubmit={(e) => {
+              e.preventDefault();
+              applyTag();
+            }}
+          >
             <label>
               Region
               <select
@@ -409,9 +423,10 @@ export function App() {
             <label>
               Tag
               <input
-                placeholder="key:value"
-                value={filters.tag}
-                onChange={(e) => setFilters({ ...filters, tag: e.currentTarget.value.trim() })}
+                placeholder="key or key:value"
+                value={tagDraft}
+                onInput={(e) => setTagDraft(e.currentTarget.value)}
+                onBlur={applyTag}
               />
             </label>
           </form>

@@ -153,6 +153,26 @@ describe("the console", () => {
     await expect.poll(() => page.locator("tbody tr[data-state=running]").count(), { timeout: WAIT }).toBe(3);
     await page.screenshot({ path: join(screenshots, "fleet.png") });
 
+    // The filters: by region (the API's), by tag key:value (the API's) or a key alone (the page's).
+    const filters = page.getByRole("form", { name: "Filter the fleet" });
+    const servers = page.locator("table.servers tbody tr");
+    await filters.getByLabel("Region").selectOption("eu-central-1");
+    await expect.poll(() => servers.count(), { timeout: WAIT }).toBe(1);
+    await filters.getByLabel("Region").selectOption("");
+    for (const [tag, count] of [
+      ["team:console", 1],
+      ["team", 2],
+      ["", 3],
+    ] as const) {
+      await filters.getByLabel("Tag").fill(tag);
+      await filters.getByLabel("Tag").press("Enter");
+      await expect.poll(() => servers.count(), { timeout: WAIT }).toBe(count);
+    }
+    await filters.getByLabel("State").selectOption("stopped");
+    await expect.poll(() => servers.count(), { timeout: WAIT }).toBe(0);
+    await filters.getByLabel("State").selectOption("");
+    await expect.poll(() => servers.count(), { timeout: WAIT }).toBe(3);
+
     // An action the state does not allow: the API's 409, as it said it.
     await row.getByRole("button", { name: `start ${server.name}` }).click();
     const status = page.getByRole("status");
