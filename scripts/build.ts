@@ -99,8 +99,11 @@ for (const name of named.length > 0 ? named : targets) {
       copyMigrations(join(workspaceRoot, "services", service), join(out, "db/migrations", service));
   else copyMigrations(root, join(out, "db/migrations"));
   if (servesConsole.includes(name)) {
-    if (consoleStale()) process.stdout.write(`built ${await buildConsole()}\n`);
-    cpSync(consoleDist, join(out, "console"), { recursive: true });
+    // A stale console is built again; into --outdir's bundle alone when one is given, so the tests
+    // that build bundles of their own never write packages/console/dist while another reads it.
+    if (!consoleStale()) cpSync(consoleDist, join(out, "console"), { recursive: true });
+    else if (options.outdir) await buildConsole(join(out, "console"));
+    else cpSync(await buildConsole(), join(out, "console"), { recursive: true });
   }
   process.stdout.write(`built ${out}\n`);
 }
