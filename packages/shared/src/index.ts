@@ -21,6 +21,7 @@ export { consumeEvents, type EventContext } from "./event-consumer.ts";
 export { configureEventConsumers } from "./event-retries.ts";
 export { ensureEventStream, eventStreamName, TRACEPARENT_HEADER } from "./event-stream.ts";
 export * from "./event-tables.ts";
+export { openTail, type Tail } from "./event-tail.ts";
 export { waitForSettledEvents } from "./events-settled.ts";
 export * from "./health.ts";
 export * from "./ids.ts";

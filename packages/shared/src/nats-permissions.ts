@@ -69,16 +69,35 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
       ]
     : [];
   return {
-    publish: [
+    // Once each: the clock and the events tail both use the JetStream account look-up.
+    publish: unique([
       ...clockBucketApi(anyPrefix ? "*" : clockBucketName({ prefix: subjectPrefix })),
       ...role.sends.map((command) => on(command.subject)),
       ...(role.publishesEvents ? [on(role.publishesEvents)] : []),
       ...(role.publishes ?? []).map(on),
       ...jetstreamApi,
-    ],
+      ...(role.tailsEvents ? eventsTailApi(stream) : []),
+    ]),
     subscribe: [`${natsInboxPrefix(service)}.>`, ...answers, ...(role.subscribes ?? []).map(on)],
     allowResponses: answers.length > 0,
   };
+}
+
+const unique = (subjects: string[]) => [...new Set(subjects)];
+
+/**
+ * Reading the events stream from a sequence on (GET /events): its look-up, and the ordered
+ * consumers that read it (created, looked up, pulled from, deleted when the reader goes).
+ */
+function eventsTailApi(stream: string): string[] {
+  return [
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+  ];
 }
 
 /**

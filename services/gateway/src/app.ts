@@ -8,6 +8,7 @@ import { installDocs } from "./docs.ts";
 import { secretsKey } from "./ec2/caller.ts";
 import { ec2Face } from "./ec2/face.ts";
 import { installErrorHandlers } from "./errors.ts";
+import { eventRoutes } from "./events/route.ts";
 import { installHttpMetrics } from "./metrics.ts";
 import { installOverloadGuard } from "./overload.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -51,6 +52,10 @@ export interface GatewayDeps {
     | "AUTH_CACHE_SIZE"
     | "AUTH_FAILURES_PER_MINUTE"
     | "CLOCK_ADVANCE_TIMEOUT"
+    | "EVENTS_MAX_STREAMS_PER_TENANT"
+    | "EVENTS_HEARTBEAT"
+    | "EVENTS_CLIENT_BUFFER"
+    | "EVENTS_SLOW_CLIENT_TIMEOUT"
   >;
 }
 
@@ -93,6 +98,7 @@ export async function buildApp({
   await app.register(imageRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
+  await app.register(eventRoutes(bus, registry, config));
   await app.register(clockRoutes(bus, config.CLOCK_ADVANCE_TIMEOUT));
   await app.register(adminRoutes(bus, secretsKey(config)));
   await app.register(consoleRoutes());

@@ -39,5 +39,13 @@ export const gatewayConfig = baseConfig.extend({
   EC2_STATUS_CHECK_DELAY: duration("5s", "s"),
   /** How long POST /admin/clock waits for the system to catch up with a move of the clock. */
   CLOCK_ADVANCE_TIMEOUT: duration("120s"),
+  /** GET /events: open feeds per tenant (the admin key counts as one more); past it, 429. */
+  EVENTS_MAX_STREAMS_PER_TENANT: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** GET /events: how often an idle feed sends a comment, so proxies keep it open. */
+  EVENTS_HEARTBEAT: duration("15s"),
+  /** GET /events: bytes a feed may have waiting for its client before the gateway stops reading for it. */
+  EVENTS_CLIENT_BUFFER: z.coerce.number().int().min(1024).max(67_108_864).default(262_144),
+  /** GET /events: how long a client may leave that much unread before it is cut off, with a last message saying so. */
+  EVENTS_SLOW_CLIENT_TIMEOUT: duration("30s"),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;

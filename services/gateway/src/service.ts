@@ -37,7 +37,13 @@ export async function startGateway(
     async stop() {
       // Readiness says so first; requests in hand finish, new ones on open connections get 503.
       draining = true;
-      await app.close();
+      // A connection that sent no request, or fell idle once close() began (an event feed's,
+      // after its last message), would hold close() open until its own timeout: once no request
+      // is in hand, whatever connections are left go.
+      const sweep = setInterval(() => {
+        if (app.requestsInHand() === 0) app.server.closeAllConnections();
+      }, 100);
+      await app.close().finally(() => clearInterval(sweep));
       clockStore?.stop();
       await bus.close();
     },

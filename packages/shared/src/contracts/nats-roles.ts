@@ -43,6 +43,8 @@ export interface NatsRole {
   subscribes?: readonly string[];
   /** It creates the events stream when it is missing (every service with an outbox or a consumer). */
   jetstream: boolean;
+  /** It reads the events stream through short-lived ordered consumers of its own (GET /events). */
+  tailsEvents?: boolean;
 }
 
 export const natsRoles = {
@@ -72,6 +74,7 @@ export const natsRoles = {
     consumers: {},
     subscribes: [keyRevokedSubject],
     jetstream: false,
+    tailsEvents: true,
   },
   lifecycle: {
     sends: [ipam.allocate, ipam.allocateMany, ipam.release, ...Object.values(catchUps)],

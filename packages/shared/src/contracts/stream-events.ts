@@ -71,3 +71,56 @@ export const eventSubjects = {
   ipam: "events.ipam.>",
   billing: "events.billing.>",
 } as const;
+
+/** Every event the stream carries, by its `type`. */
+export const StreamEvent = z.discriminatedUnion("type", [
+  ServerStateChanged,
+  AddressReleased,
+  BillingStarted,
+  BillingStopped,
+]);
+export type StreamEvent = z.infer<typeof StreamEvent>;
+export const eventTypes = StreamEvent.options.map((o) => o.shape.type.value);
+export type EventType = StreamEvent["type"];
+
+/** GET /events' filters: every one given must match. */
+export const EventsQuery = z
+  .object({
+    server_id: z.uuid().optional().describe("Only this server's events"),
+    type: z
+      .string()
+      .optional()
+      .describe(`Only these types, comma-separated: ${eventTypes.join(", ")}`)
+      .transform((list, ctx) => {
+        if (list === undefined) return undefined;
+        const wanted = list.split(",").map((t) => t.trim());
+        const unknown = wanted.filter((t) => !(eventTypes as string[]).includes(t));
+        if (unknown.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown type ${unknown.join(", ")}: one of ${eventTypes.join(", ")}`,
+          });
+        return wanted as EventType[];
+      }),
+    region: Region.optional().describe("Only events of servers in this region"),
+  })
+  .strict();
+export type EventsQuery = z.infer<typeof EventsQuery>;
+
+/** The first message of a resumed feed whose Last-Event-ID is older than what the stream keeps. */
+export const FeedSkipped = z.object({
+  type: z.literal("feed.skipped"),
+  /** The first and last sequence no longer kept: those events were never sent. */
+  skipped_from: z.number().int(),
+  skipped_to: z.number().int(),
+  message: z.string(),
+});
+export type FeedSkipped = z.infer<typeof FeedSkipped>;
+
+/** The last message of a feed the gateway ends: why, and whether reconnecting helps. */
+export const FeedClosed = z.object({
+  type: z.literal("feed.closed"),
+  reason: z.enum(["too_slow", "shutting_down"]),
+  message: z.string(),
+});
+export type FeedClosed = z.infer<typeof FeedClosed>;
