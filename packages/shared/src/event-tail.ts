@@ -1,13 +1,12 @@
 import { type Bus, type EventType, eventStreamName, eventSubjects } from "@cloudsim/shared";
 import { type Consumer, DeliverPolicy } from "@nats-io/jetstream";
 
-/** The stream subjects (after the prefix) that carry each type of event. */
-const subjectsOf: Record<EventType, string> = {
-  "server.state_changed": eventSubjects.server,
-  "ipam.released": eventSubjects.ipam,
-  "billing.started": "events.billing.started",
-  "billing.stopped": "events.billing.stopped",
-};
+/** The stream subject (after the prefix) that carries a type of event (a function: contracts may load after this module). */
+function subjectOf(type: EventType): string {
+  if (type === "server.state_changed") return eventSubjects.server;
+  if (type === "ipam.released") return eventSubjects.ipam;
+  return billingEventSubject(type === "billing.started" ? "started" : "stopped");
+}
 
 /** Messages pulled at once: what a feed holds for its client at most, beyond the socket's buffer. */
 const BATCH = 64;
@@ -29,7 +28,7 @@ export interface Tail {
 export async function openTail(bus: Bus, after: number | undefined, types?: EventType[]): Promise<Tail> {
   const stream = eventStreamName(bus);
   const { state } = await (await bus.js.streams.get(stream)).info(false);
-  const subjects = [...new Set((types ?? []).map((t) => bus.prefix + subjectsOf[t]))];
+  const subjects = [...new Set((types ?? []).map((t) => bus.prefix + subjectOf(t)))];
   // An id past the stream's end is from before it was made again: go on from its end.
   const start = after === undefined ? undefined : Math.min(after + 1, state.last_seq + 1);
   const consumer: Consumer = await bus.js.consumers.get(stream, {

@@ -40,8 +40,10 @@ export class SseStream {
 
   /** Resolves when the pending bytes fell under the limit, or after `timeoutMs` (false), or on close. */
   async drained(timeoutMs: number): Promise<boolean> {
+    // real time: how long a client leaves bytes unread is a real wait.
     const until = Date.now() + timeoutMs;
     while (this.congested && !this.closed) {
+      // real time: as above.
       const left = until - Date.now();
       if (left <= 0) return false;
       // The socket's own 'drain' is not ours to listen to: look again shortly.
