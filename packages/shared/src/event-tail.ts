@@ -1,7 +1,9 @@
-import { type Bus, type EventType, eventStreamName, eventSubjects } from "@cloudsim/shared";
 import { type Consumer, DeliverPolicy } from "@nats-io/jetstream";
+import type { Bus } from "./bus.ts";
+import { billingEventSubject, type EventType, eventSubjects } from "./contracts/stream-events.ts";
+import { eventStreamName } from "./nats-names.ts";
 
-/** The stream subject (after the prefix) that carries a type of event (a function: contracts may load after this module). */
+/** The stream subject (after the prefix) that carries a type of event. */
 function subjectOf(type: EventType): string {
   if (type === "server.state_changed") return eventSubjects.server;
   if (type === "ipam.released") return eventSubjects.ipam;
