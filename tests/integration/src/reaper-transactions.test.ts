@@ -63,6 +63,14 @@ describe("a reaper sweep while lifecycle does not answer", () => {
   it("holds no transaction open across its calls, and the next sweep finishes the work", async () => {
     // Stopped together, they go idle together: one sweep takes them all.
     const ids = await Promise.all(Array.from({ length: IDLE_SERVERS }, stoppedServer));
+    // The reaper knows them stopped (lifecycle's events reached it) before lifecycle goes, or
+    // their events would wait in lifecycle's outbox and no sweep would find them.
+    await eventually(
+      async () =>
+        (await api().get("/reaper/status")).body.watching?.stopped >= IDLE_SERVERS ? true : undefined,
+      10_000,
+      "the reaper watching the stopped servers",
+    );
 
     // lifecycle goes; in its place something takes its requests and never answers them.
     const running = ctx.stack.services.find((s) => s.name === "lifecycle")?.running;
