@@ -4,7 +4,7 @@
  * updates come from the event feed (GET /events); nothing here reloads the page. Writes the README's
  * screenshots to docs/console/.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -260,6 +260,29 @@ describe("the console on a simulated clock", () => {
   }, 60_000);
   afterAll(async () => {
     await clocked?.stop();
+  });
+
+  it("runs the README's EventSource example as printed, on the gateway's origin", async () => {
+    const readme = readFileSync(join(workspaceRoot, "README.md"), "utf8");
+    const example =
+      /<!-- events-browser-example:start -->\n```js\n([\s\S]*?)```\n<!-- events-browser-example:end -->/.exec(
+        readme,
+      )?.[1];
+    expect(example, "the README's events-browser-example block").toBeDefined();
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const logged: string[] = [];
+    page.on("console", (message) => logged.push(message.text()));
+    await page.goto(`${clocked.url}/console`);
+    await page.evaluate(`${example}\nwindow.readmeFeed = { seen, feed };`);
+    await expect.poll(() => page.evaluate("window.readmeFeed.feed.readyState"), { timeout: WAIT }).toBe(1); // OPEN
+    const created = await client(clocked.url).post("/servers", { region: "us-east-1", type: "t2.micro" });
+    expect(created.status).toBe(201);
+    await expect
+      .poll(() => logged.some((line) => line === `${created.body.id}: new → provisioning`), { timeout: WAIT })
+      .toBe(true);
+    await page.evaluate("window.readmeFeed.feed.close()");
   });
 
   it("shows the clock, the API's 403 without the admin key, and advances it with the key", async () => {
