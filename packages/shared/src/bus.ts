@@ -54,6 +54,8 @@ export interface BusOptions {
    * bytes, headers, spans and deadline, without the round trip through nats-server.
    */
   localRequests: boolean;
+  /** Copies of each stream this service makes (STREAM_REPLICAS). */
+  streamReplicas: number;
   log: Logger;
 }
 
@@ -78,6 +80,11 @@ export class Bus {
     this.js = jetstream(nc, { timeout: options.requestTimeoutMs });
     this.replies = new Replies(nc, options.user && natsInboxPrefix(options.user));
     this.server = new CommandServer(options, (body, what) => this.checkSize(body, what));
+  }
+
+  /** Copies JetStream keeps of each stream this service makes (STREAM_REPLICAS). */
+  get streamReplicas(): number {
+    return this.options.streamReplicas;
   }
 
   /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
@@ -288,6 +295,7 @@ export function connectBus(name: string, config: z.infer<typeof baseConfig>, log
     requestTimeoutMs: config.REQUEST_TIMEOUT,
     maxInFlight: config.MAX_IN_FLIGHT,
     localRequests: config.LOCAL_REQUESTS,
+    streamReplicas: config.STREAM_REPLICAS,
     log,
   });
 }

@@ -30,7 +30,10 @@ export class ClockStore {
 
   /** Opens the deployment's clock, starting it (at CLOCK_START or now, at CLOCK_RATE) when it has none. */
   static async open(bus: Bus, config: ClockConfig, log: Logger): Promise<ClockStore> {
-    const kv = await new Kvm(bus.js).create(clockBucketName(bus), { history: 1 });
+    const kv = await new Kvm(bus.js).create(clockBucketName(bus), {
+      history: 1,
+      replicas: bus.streamReplicas,
+    });
     const entry = await readOrStart(kv, config);
     const clock = new SimulatedClock(parseReading(entry));
     const updates = await kv.watch({ key: CLOCK_KEY });

@@ -82,6 +82,12 @@ export const baseConfig = z.object({
     .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")
     .default(""),
   REQUEST_TIMEOUT: duration("5s"),
+  /**
+   * Copies JetStream keeps of each stream (the events, the dead letters, the clock) and of the
+   * consumers on them: 1 on one nats-server, 3 on a three-node cluster. A stream made with
+   * another count is updated to this one.
+   */
+  STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   ...eventsConfig.shape,
   ...clockConfig.shape,
   /**

@@ -31,6 +31,7 @@ export async function ensureDeadLetterStream(bus: Bus, config: EventsConfig): Pr
     duplicate_window: DUPLICATE_WINDOW_NS,
     max_age: config.DEAD_LETTER_MAX_AGE * NANOS_PER_MS,
     max_bytes: config.DEAD_LETTER_MAX_BYTES,
+    num_replicas: bus.streamReplicas,
   });
 }
 

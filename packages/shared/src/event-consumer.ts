@@ -62,6 +62,11 @@ function jsonOf(msg: JsMsg): unknown {
   }
 }
 
+/** How long a consumer whose messages ended waits before reading it again. */
+const RESUME_DELAY_MS = 1_000;
+/** How long one pull request waits for messages (its heartbeats come at half that). */
+const PULL_EXPIRES_MS = 5_000;
+
 /**
  * A durable consumer shared by a service's replicas. `handleBatch` gets what arrived while the
  * last batch ran (one event when idle, many under load) and must be idempotent by event id
@@ -78,28 +83,35 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   const { bus, durable, log } = opts;
   const stream = eventStreamName(bus);
   const jsm = await jetstreamManager(bus.nc);
-  await jsm.consumers
-    .add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: bus.prefix + opts.filter,
-      ack_wait: 30_000 * NANOS_PER_MS,
-      max_ack_pending: 1_000,
-    })
-    .catch(async (err) => {
-      // Replicas add the same durable; it existing already is what we want.
-      await jsm.consumers.info(stream, durable).catch(() => {
-        throw err;
+  /** The durable consumer, made when missing (replicas add the same one: it existing is what we want). */
+  const ensureConsumer = () =>
+    jsm.consumers
+      .add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: bus.prefix + opts.filter,
+        ack_wait: 30_000 * NANOS_PER_MS,
+        max_ack_pending: 1_000,
+      })
+      .catch(async (err) => {
+        await jsm.consumers.info(stream, durable).catch(() => {
+          throw err;
+        });
       });
-    });
+  await ensureConsumer();
   const policy = retryPolicyOf(bus);
   const { EVENT_MAX_DELIVER: maxDeliver } = policy.config;
   // At 0 from the start: Prometheus's increase() does not see the first dead letter of a new series.
   policy.deadLettered.inc({ consumer: durable }, 0);
   await ensureDeadLetterStream(bus, policy.config);
-  const consumer = await bus.js.consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: MAX_BATCH });
+  // A pull lasts PULL_EXPIRES_MS: one lost with a NATS node is replaced that soon, not 30 s later.
+  const read = async () =>
+    (await bus.js.consumers.get(stream, durable)).consume({
+      max_messages: MAX_BATCH,
+      expires: PULL_EXPIRES_MS,
+    });
+  let messages = await read();
   bus.consumers.push({ stream, durable });
 
   type Parsed = { msg: JsMsg; event: z.infer<S>; ctx: EventContext };
@@ -235,11 +247,38 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   let wake = () => {};
   let readerDone = false;
   let stopping = false;
+  /**
+   * Reading again after the messages ended while the service runs: the consumer moved or was
+   * lost with a NATS node, so it is made again if missing, once a second until that works.
+   */
+  const readAgain = async () => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS));
+      if (stopping) return;
+      try {
+        await ensureConsumer();
+        messages = await read();
+        return;
+      } catch (err) {
+        log.warn({ err, consumer: durable }, "event consumer not readable yet; trying again");
+      }
+    }
+  };
   const reader = (async () => {
     try {
-      for await (const msg of messages) {
-        buffer.push(msg);
-        wake();
+      while (!stopping) {
+        try {
+          for await (const msg of messages) {
+            buffer.push(msg);
+            wake();
+          }
+        } catch (err) {
+          if (!stopping) log.warn({ err, consumer: durable }, "event consumer interrupted");
+        }
+        if (!stopping) {
+          log.warn({ consumer: durable }, "event consumer stopped delivering; reading it again");
+          await readAgain();
+        }
       }
     } finally {
       readerDone = true;

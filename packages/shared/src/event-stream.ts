@@ -14,17 +14,25 @@ export const DUPLICATE_WINDOW_NS = 2 * 60_000 * NANOS_PER_MS;
 
 export { eventStreamName, streamName } from "./nats-names.ts";
 
-/** Creates a stream when it is missing: another service may create it between our look and our add. */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
-  try {
-    await jsm.streams.info(config.name);
-  } catch {
+/**
+ * Creates a stream when it is missing (another service may create it between our look and our
+ * add), and moves one kept with another number of replicas to `num_replicas`.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string; num_replicas: number },
+) {
+  const existing = await jsm.streams.info(config.name).catch(() => undefined);
+  if (!existing) {
     await jsm.streams.add(config).catch(async (err) => {
       await jsm.streams.info(config.name).catch(() => {
         throw err;
       });
     });
+    return;
   }
+  if (existing.config.num_replicas !== config.num_replicas)
+    await jsm.streams.update(config.name, { ...existing.config, num_replicas: config.num_replicas });
 }
 
 /** Creates the events stream when it is missing; every service that publishes or consumes calls it. */
@@ -34,5 +42,6 @@ export async function ensureEventStream(bus: Bus): Promise<void> {
     subjects: [`${bus.prefix}events.>`],
     duplicate_window: DUPLICATE_WINDOW_NS,
     max_age: 7 * 24 * 3_600_000 * NANOS_PER_MS,
+    num_replicas: bus.streamReplicas,
   });
 }

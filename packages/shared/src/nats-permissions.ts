@@ -47,7 +47,7 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
   const deadLetters = deadLetterStreamName({ prefix: subjectPrefix });
   const consumers = Object.values(role.consumers);
   const answers = commands.filter((command) => command.service === service).map((c) => on(c.subject));
-  // Only the JetStream API calls it makes: the stream's look-up and creation (ensureEventStream),
+  // Only the JetStream API calls it makes: the stream's look-up, creation and change of replicas (ensureEventStream),
   // for each of its durable consumers creation, look-up, pulls and acknowledgements, and for a
   // service with consumers the dead-letter stream's look-up and creation and its dead letters.
   const jetstreamApi = role.jetstream
@@ -55,9 +55,14 @@ export function natsPermissions(service: NatsService, subjectPrefix: string): Na
         "$JS.API.INFO",
         `$JS.API.STREAM.INFO.${stream}`,
         `$JS.API.STREAM.CREATE.${stream}`,
+        `$JS.API.STREAM.UPDATE.${stream}`,
         // With any prefix, the events stream's "*" names this one too.
         ...(consumers.length > 0 && !anyPrefix
-          ? [`$JS.API.STREAM.INFO.${deadLetters}`, `$JS.API.STREAM.CREATE.${deadLetters}`]
+          ? [
+              `$JS.API.STREAM.INFO.${deadLetters}`,
+              `$JS.API.STREAM.CREATE.${deadLetters}`,
+              `$JS.API.STREAM.UPDATE.${deadLetters}`,
+            ]
           : []),
         ...consumers.flatMap(({ durable, filter }) => [
           `$JS.API.CONSUMER.CREATE.${stream}.${durable}.${on(filter)}`,
@@ -111,6 +116,7 @@ function clockBucketApi(bucket: string): string[] {
     "$JS.API.INFO",
     `$JS.API.STREAM.INFO.${stream}`,
     `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.UPDATE.${stream}`,
     `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}.>`,
     `$KV.${bucket}.>`,

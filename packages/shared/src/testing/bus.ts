@@ -24,6 +24,7 @@ export function connectTestBus(
     maxInFlight: options.maxInFlight ?? 512,
     // A test stands outside the stack it talks to: its requests go through nats-server.
     localRequests: options.localRequests ?? false,
+    streamReplicas: 1,
     log: createLogger("test", "silent"),
   });
 }

@@ -73,6 +73,8 @@ export async function startNatsServer(
     detached?: boolean;
     subjectPrefix?: string;
     openToTests?: boolean;
+    /** A node of a JetStream cluster: its name, route port, and the other nodes' route ports. */
+    cluster?: ClusterNode;
   } = {},
 ): Promise<NatsServerHandle> {
   const binary = findNatsServer() ?? installNatsServer();
@@ -87,7 +89,7 @@ export async function startNatsServer(
     natsAuthorizationConfig({
       subjectPrefix: options.subjectPrefix ?? ANY_SUBJECT_PREFIX,
       anonymousUser: (options.openToTests ?? true) ? "test" : undefined,
-    }),
+    }) + (options.cluster ? clusterConfig(options.cluster) : ""),
   );
   const passwords = Object.fromEntries(
     natsServices.map((service) => [natsPasswordVariable(service), localNatsUser(service).NATS_PASSWORD]),
@@ -125,4 +127,16 @@ export async function startNatsServer(
       await launch();
     },
   };
+}
+
+/** One node of a local JetStream cluster: its server name, its route port, the others' route ports. */
+export interface ClusterNode {
+  name: string;
+  routePort: number;
+  peers: number[];
+}
+
+function clusterConfig({ name, routePort, peers }: ClusterNode): string {
+  const routes = peers.map((port) => `nats-route://127.0.0.1:${port}`).join(", ");
+  return `\nserver_name: ${name}\ncluster {\n  name: cloudsim\n  listen: 127.0.0.1:${routePort}\n  routes: [${routes}]\n}\n`;
 }
