@@ -150,12 +150,14 @@ export const eventRoutes =
     );
   };
 
+const utf8 = new TextDecoder();
+
 /** The event in `data` when the scope sees it and it passes the filter; undefined otherwise. */
 function visibleTo(scope: FeedScope, filter: EventsQuery, owners: ServerOwners, request: FastifyRequest) {
   return async (data: Uint8Array): Promise<StreamEvent | undefined> => {
     let event: StreamEvent;
     try {
-      event = JSON.parse(new TextDecoder().decode(data)) as StreamEvent;
+      event = JSON.parse(utf8.decode(data)) as StreamEvent;
     } catch {
       request.log.warn("an event on the stream is not JSON; not sent");
       return undefined;
