@@ -56,6 +56,8 @@ export interface BusOptions {
   localRequests: boolean;
   /** Copies of each stream this service makes (STREAM_REPLICAS). */
   streamReplicas: number;
+  /** NATS_PING_INTERVAL; nats.js's own default (2 minutes) when not given. */
+  pingIntervalMs?: number;
   log: Logger;
 }
 
@@ -72,6 +74,8 @@ export class Bus {
   private readonly server: CommandServer;
   /** The simulated clock whose time travels on commands, when the clock is simulated. */
   private clock?: SimulatedClock;
+  /** False from a disconnect until the client is back on a server. */
+  private linked = true;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -85,6 +89,11 @@ export class Bus {
   /** Copies JetStream keeps of each stream this service makes (STREAM_REPLICAS). */
   get streamReplicas(): number {
     return this.options.streamReplicas;
+  }
+
+  /** Whether the client is on a server now: false while it looks for another after losing one. */
+  get connected(): boolean {
+    return this.linked && !this.nc.isClosed();
   }
 
   /** The subject prefix of this deployment (empty, or tokens ending in a dot). */
@@ -109,6 +118,7 @@ export class Bus {
       }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      ...(options.pingIntervalMs && { pingInterval: options.pingIntervalMs, maxPingOut: 2 }),
       waitOnFirstConnect: true,
       // Otherwise every request builds two Errors up front for a stack shown only on failure;
       // our failures name the subject instead.
@@ -121,8 +131,10 @@ export class Bus {
 
   private async watchStatus() {
     for await (const s of this.nc.status()) {
-      if (s.type === "disconnect" || s.type === "reconnect")
-        this.options.log.warn({ nats: s.type }, `nats ${s.type}`);
+      if (s.type === "disconnect" || s.type === "reconnect") {
+        this.linked = s.type === "reconnect";
+        this.options.log.warn({ nats: s.type, server: s.server }, `nats ${s.type}`);
+      }
       if (s.type === "error") {
         // A refused permission is a deployment whose NATS permissions lack what this service does.
         this.options.log.error({ err: s.error }, "nats error");
@@ -296,6 +308,7 @@ export function connectBus(name: string, config: z.infer<typeof baseConfig>, log
     maxInFlight: config.MAX_IN_FLIGHT,
     localRequests: config.LOCAL_REQUESTS,
     streamReplicas: config.STREAM_REPLICAS,
+    pingIntervalMs: config.NATS_PING_INTERVAL,
     log,
   });
 }

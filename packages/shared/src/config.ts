@@ -52,6 +52,11 @@ export const eventsConfig = z.object({
   EVENT_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   /** The wait before the second delivery; it doubles with each further one (at most 5 minutes). */
   EVENT_RETRY_DELAY: duration("1s"),
+  /**
+   * How long JetStream waits for an event's ack before it delivers it again: what a delivery
+   * lost with a NATS node (or a replica that died holding it) costs. Longer than a batch takes.
+   */
+  EVENT_ACK_WAIT: duration("30s"),
   DEAD_LETTER_MAX_AGE: duration("14d"),
   DEAD_LETTER_MAX_BYTES: z.coerce.number().int().min(1_048_576).default(268_435_456),
 });
@@ -82,6 +87,11 @@ export const baseConfig = z.object({
     .regex(/^([A-Za-z0-9_-]+\.)*$/, "must be empty or tokens each followed by a dot, like `dev.`")
     .default(""),
   REQUEST_TIMEOUT: duration("5s"),
+  /**
+   * How often the client pings its nats-server; two unanswered pings and it reconnects to
+   * another. A cut link sends no error, so this is how long a partition goes unnoticed.
+   */
+  NATS_PING_INTERVAL: duration("20s"),
   /**
    * Copies JetStream keeps of each stream (the events, the dead letters, the clock) and of the
    * consumers on them: 1 on one nats-server, 3 on a three-node cluster. A stream made with

@@ -83,25 +83,29 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   const { bus, durable, log } = opts;
   const stream = eventStreamName(bus);
   const jsm = await jetstreamManager(bus.nc);
-  /** The durable consumer, made when missing (replicas add the same one: it existing is what we want). */
-  const ensureConsumer = () =>
-    jsm.consumers
-      .add(stream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: bus.prefix + opts.filter,
-        ack_wait: 30_000 * NANOS_PER_MS,
-        max_ack_pending: 1_000,
-      })
-      .catch(async (err) => {
-        await jsm.consumers.info(stream, durable).catch(() => {
-          throw err;
-        });
-      });
-  await ensureConsumer();
   const policy = retryPolicyOf(bus);
-  const { EVENT_MAX_DELIVER: maxDeliver } = policy.config;
+  const { EVENT_MAX_DELIVER: maxDeliver, EVENT_ACK_WAIT: ackWaitMs } = policy.config;
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: bus.prefix + opts.filter,
+    ack_wait: ackWaitMs * NANOS_PER_MS,
+    max_ack_pending: 1_000,
+  };
+  /**
+   * The durable consumer, made when missing (replicas add the same one: it existing is what we
+   * want), and given this EVENT_ACK_WAIT when it was made with another.
+   */
+  const ensureConsumer = () =>
+    jsm.consumers.add(stream, config).catch(async (err) => {
+      const found = await jsm.consumers.info(stream, durable).catch(() => {
+        throw err;
+      });
+      if (found.config.ack_wait !== config.ack_wait)
+        await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait });
+    });
+  await ensureConsumer();
   // At 0 from the start: Prometheus's increase() does not see the first dead letter of a new series.
   policy.deadLettered.inc({ consumer: durable }, 0);
   await ensureDeadLetterStream(bus, policy.config);

@@ -23,6 +23,7 @@ interface OutboxRow {
  * events of one key go out in the order written; different keys are published in parallel.
  * Rows whose publish was acknowledged are deleted; the rest wait for the next round (a
  * re-publish is dropped by the stream's duplicate window and by consumers' event ids).
+ * A replica whose client is between servers leaves the round to the others.
  */
 export async function relayOutboxBatch(
   pool: pg.Pool,
@@ -31,6 +32,9 @@ export async function relayOutboxBatch(
   batch: number,
 ): Promise<number> {
   if (!/^[a-z_]+$/.test(schema) || !Number.isInteger(batch)) throw new Error(`bad outbox ${schema}/${batch}`);
+  // Cut off from NATS, this replica would hold the outbox's lock for nothing: a replica still
+  // on a server publishes instead.
+  if (!bus.connected) return 0;
   return inTransaction(
     pool,
     async (client) => {
