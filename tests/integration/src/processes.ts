@@ -3,17 +3,22 @@ import type { Env } from "@cloudsim/shared";
 import {
   freePort,
   localNatsUser,
+  type NetHost,
   type ServiceProcessName,
   spawnService,
   waitForPort,
 } from "@cloudsim/shared/testing";
 
 /** A service's process, connecting to NATS as the service's own user (the tests' nats-server has one each). */
-const spawn = (name: ServiceProcessName, env: Env) => spawnService(name, { ...localNatsUser(name), ...env });
+const spawn = (name: ServiceProcessName, env: Env, wrap?: string[]) =>
+  spawnService(name, { ...localNatsUser(name), ...env }, { wrap });
 
 /** A service running as its own OS process, for crash and restart tests. */
 export interface ServiceProcess {
   name: ServiceProcessName;
+  /** The address to call it on: its NetHost's, or 127.0.0.1. */
+  host: string;
+  /** Its PORT: the gateway's API, or another service's health and metrics. */
   port: number;
   child: ChildProcess;
   output: string[];
@@ -22,9 +27,15 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-export async function startProcess(name: ServiceProcessName, env: Env): Promise<ServiceProcess> {
+/** A service as its own process; with `host`, inside that NetHost's namespace (its env must then name addresses the host reaches). */
+export async function startProcess(
+  name: ServiceProcessName,
+  env: Env,
+  options: { host?: NetHost } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(name, { ...env, PORT: String(port) });
+  const host = options.host?.address ?? "127.0.0.1";
+  const child = spawn(name, { ...env, PORT: String(port) }, options.host?.wrap);
   const output: string[] = [];
   child.stdout?.on("data", (d) => output.push(String(d)));
   child.stderr?.on("data", (d) => output.push(String(d)));
@@ -33,11 +44,11 @@ export async function startProcess(name: ServiceProcessName, env: Env): Promise<
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     await exited;
   };
-  await waitForPort(port, name, 30_000).catch((err) => {
+  await waitForPort(port, name, 30_000, host).catch((err) => {
     child.kill("SIGKILL");
     throw new Error(`${(err as Error).message}\n${output.join("")}`);
   });
-  return { name, port, child, output, kill: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
+  return { name, host, port, child, output, kill: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
 }
 
 /** Runs a service to its exit and returns what it said, for start-up failures. */

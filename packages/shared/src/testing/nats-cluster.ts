@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type NatsServerHandle, startNatsServer } from "./nats-server.ts";
+import type { NetHost } from "./netns.ts";
 import { freePort } from "./ports.ts";
 export interface NatsClusterHandle {
   /** Every node's client URL, comma-separated, as NATS_URL takes them. */
@@ -10,16 +11,23 @@ export interface NatsClusterHandle {
 }
 
 /**
- * `size` nats-servers on this host, routed into one JetStream cluster (each with the services'
- * users and permissions, as startNatsServer), resolved once JetStream answers through the first
- * node (its meta leader elected), within `readyMs`.
+ * `size` nats-servers, routed into one JetStream cluster (each with the services' users and
+ * permissions, as startNatsServer), resolved once JetStream answers through the first node (its
+ * meta leader elected), within `readyMs`. On this host's 127.0.0.1, or node i on `hosts[i]`.
  */
-export async function startNatsCluster(size = 3, readyMs = 30_000): Promise<NatsClusterHandle> {
-  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+export async function startNatsCluster(
+  size = 3,
+  readyMs = 30_000,
+  options: { hosts?: NetHost[] } = {},
+): Promise<NatsClusterHandle> {
+  const hosts = Array.from({ length: size }, (_, i) => options.hosts?.[i]);
+  const routePorts = await Promise.all(hosts.map(() => freePort()));
+  const routes = routePorts.map((port, i) => `${hosts[i]?.address ?? "127.0.0.1"}:${port}`);
   const nodes = await Promise.all(
     routePorts.map((routePort, i) =>
       startNatsServer({
-        cluster: { name: `n${i + 1}`, routePort, peers: routePorts.filter((p) => p !== routePort) },
+        host: hosts[i],
+        cluster: { name: `n${i + 1}`, routePort, peers: routes.filter((_, j) => j !== i) },
       }),
     ),
   );

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { type NatsService, natsServices } from "../contracts/nats-roles.ts";
 import { ANY_SUBJECT_PREFIX, natsAuthorizationConfig, natsPasswordVariable } from "../nats-permissions.ts";
+import type { NetHost } from "./netns.ts";
 import { freePort, waitForPort } from "./ports.ts";
 
 const INSTALL_HINT =
@@ -55,8 +56,11 @@ export interface NatsServerHandle {
   /** The monitoring endpoint (/connz, /healthz), which needs no credentials. */
   monitorUrl: string;
   stop(): Promise<void>;
-  /** Stops it, waits `downMs`, and starts it again on the same port and store, as a crash of NATS would. */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Stops it (SIGTERM, or SIGKILL for a node killed outright), waits `downMs`, and starts it again
+   * on the same port and store, as a crash of NATS would.
+   */
+  restart(downMs?: number, options?: { signal?: "SIGTERM" | "SIGKILL" }): Promise<void>;
 }
 
 /**
@@ -65,6 +69,8 @@ export interface NatsServerHandle {
  * By default the permissions let each test file take a one-token subject prefix of its own,
  * and a client without credentials is the unrestricted user `test` (the tests' own clients
  * publish events and call every service); `make run` gives its prefix and no such user.
+ * With `host` it runs inside that NetHost's namespace and listens (client, route, monitor) on
+ * the host's address instead of 127.0.0.1.
  */
 export async function startNatsServer(
   options: {
@@ -73,13 +79,15 @@ export async function startNatsServer(
     detached?: boolean;
     subjectPrefix?: string;
     openToTests?: boolean;
-    /** A node of a JetStream cluster: its name, route port, and the other nodes' route ports. */
+    /** A node of a JetStream cluster: its name, route port, and the other nodes' routes. */
     cluster?: ClusterNode;
+    host?: NetHost;
   } = {},
 ): Promise<NatsServerHandle> {
   const binary = findNatsServer() ?? installNatsServer();
   const port = options.port ?? (await freePort());
   const monitorPort = await freePort();
+  const address = options.host?.address ?? "127.0.0.1";
   const ownStore = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "cloudsim-nats-"));
   const configFile = join(storeDir, "cloudsim.conf");
@@ -89,7 +97,7 @@ export async function startNatsServer(
     natsAuthorizationConfig({
       subjectPrefix: options.subjectPrefix ?? ANY_SUBJECT_PREFIX,
       anonymousUser: (options.openToTests ?? true) ? "test" : undefined,
-    }) + (options.cluster ? clusterConfig(options.cluster) : ""),
+    }) + (options.cluster ? clusterConfig(options.cluster, address) : ""),
   );
   const passwords = Object.fromEntries(
     natsServices.map((service) => [natsPasswordVariable(service), localNatsUser(service).NATS_PASSWORD]),
@@ -97,46 +105,71 @@ export async function startNatsServer(
   let child: ChildProcess;
 
   const launch = async () => {
-    const args = ["-c", configFile, "-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)];
-    child = spawn(binary, [...args, "-js", "-sd", storeDir], {
+    // The monitor port listens on the client address (-a) too.
+    const args = ["-c", configFile, "-a", address, "-p", String(port), "-m", String(monitorPort)];
+    const [command = binary, ...argv] = [
+      ...(options.host?.wrap ?? []),
+      binary,
+      ...args,
+      "-js",
+      "-sd",
+      storeDir,
+    ];
+    child = spawn(command, argv, {
       stdio: "ignore",
       detached: options.detached ?? false,
       env: { ...process.env, ...passwords },
     });
-    await waitForPort(port, "nats-server");
+    await waitForPort(port, "nats-server", 15_000, address);
   };
-  const kill = () =>
+  const kill = (signal: NodeJS.Signals = "SIGTERM") =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
-      child.kill("SIGTERM");
+      child.kill(signal);
     });
 
   await launch();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${address}:${port}`,
     port,
-    monitorUrl: `http://127.0.0.1:${monitorPort}`,
+    monitorUrl: `http://${address}:${monitorPort}`,
     async stop() {
       await kill();
       if (ownStore) rmSync(storeDir, { recursive: true, force: true });
     },
-    async restart(downMs = 0) {
-      await kill();
+    async restart(downMs = 0, { signal = "SIGTERM" } = {}) {
+      await kill(signal);
       await new Promise((r) => setTimeout(r, downMs));
       await launch();
     },
   };
 }
 
-/** One node of a local JetStream cluster: its server name, its route port, the others' route ports. */
+/** One node of a JetStream cluster: its server name, its route port, the others' routes as host:port. */
 export interface ClusterNode {
   name: string;
   routePort: number;
-  peers: number[];
+  peers: string[];
 }
 
-function clusterConfig({ name, routePort, peers }: ClusterNode): string {
-  const routes = peers.map((port) => `nats-route://127.0.0.1:${port}`).join(", ");
-  return `\nserver_name: ${name}\ncluster {\n  name: cloudsim\n  listen: 127.0.0.1:${routePort}\n  routes: [${routes}]\n}\n`;
+/**
+ * The cluster block, and a short server ping: by default a server pings every 2 minutes, so a
+ * cut link or a killed client would go unnoticed for minutes; at 1s × 3 missed pongs a partition
+ * shows (routes drop, clients reconnect elsewhere) within seconds.
+ */
+function clusterConfig({ name, routePort, peers }: ClusterNode, address: string): string {
+  const routes = peers.map((peer) => `nats-route://${peer}`).join(", ");
+  return [
+    "",
+    `server_name: ${name}`,
+    `ping_interval: "1s"`,
+    "ping_max: 3",
+    "cluster {",
+    "  name: cloudsim",
+    `  listen: ${address}:${routePort}`,
+    `  routes: [${routes}]`,
+    "}",
+    "",
+  ].join("\n");
 }

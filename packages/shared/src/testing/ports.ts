@@ -26,11 +26,17 @@ export function portAnswers(port: number, host = "127.0.0.1", timeoutMs = 500): 
   });
 }
 
-export async function waitForPort(port: number, what: string, timeoutMs = 15_000): Promise<void> {
+/** Waits until `host:port` (by default this machine's 127.0.0.1) accepts a TCP connection. */
+export async function waitForPort(
+  port: number,
+  what: string,
+  timeoutMs = 15_000,
+  host = "127.0.0.1",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await portAnswers(port)) return;
+    if (await portAnswers(port, host)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
+  throw new Error(`${what} did not open port ${host}:${port} within ${timeoutMs} ms`);
 }
