@@ -3,7 +3,9 @@
 # Docker engine unless one answers (engine.sh), builds the stand-in base images (build-standins.sh)
 # and the five service images, brings the stack up and waits for every healthcheck, runs
 # scripts/compose-scenario.ts against it (API, scale, kill, scrape, trace), stops it within its
-# grace, and checks that `down -v` leaves nothing behind. Prints what it measured.
+# grace, brings it up again with `--profile cluster`, the services on three NATS nodes
+# (cluster-check.ts: replicas, a node stopped), and checks that `down -v` leaves nothing behind.
+# Prints what it measured.
 # Run as root (it may start dockerd and install Debian's docker.io, docker-compose, debootstrap).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,17 +62,24 @@ say "service images built in $(seconds_since "$started") s; sizes:"
 if own_engine; then "$DOCKER" image prune -f >/dev/null; fi
 "$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | sort
 
-"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+# Every container of the project with a healthcheck passing, within 180 s.
+wait_healthy() {
+  local unhealthy
+  for _ in $(seq 1 180); do
+    unhealthy=$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
+      --format '{{.Names}} {{.Status}}' | grep -E '\((health: starting|unhealthy)\)' || true)
+    [ -z "$unhealthy" ] && return 0
+    sleep 1
+  done
+  say "not healthy after 180 s: $unhealthy"
+  return 1
+}
+
+"${compose[@]}" --profile cluster down -v --remove-orphans >/dev/null 2>&1 || true
 before=$(inventory)
 started=$(date +%s)
 "${compose[@]}" up -d --no-build
-for _ in $(seq 1 180); do
-  unhealthy=$("$DOCKER" ps --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" \
-    --format '{{.Names}} {{.Status}}' | grep -E '\((health: starting|unhealthy)\)' || true)
-  [ -z "$unhealthy" ] && break
-  sleep 1
-done
-[ -z "$unhealthy" ] || { say "not healthy after 180 s: $unhealthy"; exit 1; }
+wait_healthy
 say "every healthcheck passing $(seconds_since "$started") s after up"
 
 GATEWAY_URL=http://$bind:${GATEWAY_PORT:-8080} JAEGER_URL=http://$bind:16686 PROMETHEUS_URL=http://$bind:9090 \
@@ -87,6 +96,21 @@ for id in $("${compose[@]}" ps -q "${services[@]}"); do
   [ "$code" = 0 ] || killed=1
 done
 [ "$killed" = 0 ] || { say "a service did not exit cleanly on SIGTERM"; exit 1; }
+
+# The cluster profile (README: A three-node NATS cluster with Compose), switched to as a user
+# would: the stopped stack up again with the profile and the services pointed at the three nodes.
+# Every stream on all three, and provisioning with the events stream's leader stopped.
+export NATS_SERVERS=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222 NATS_STREAM_REPLICAS=3
+# The simulated clock (at rate 1), so the clock's key-value bucket is a stream to check as well.
+export CLOCK=simulated
+compose+=(--profile cluster)
+started=$(date +%s)
+"${compose[@]}" up -d --no-build
+wait_healthy
+say "cluster profile: every healthcheck passing $(seconds_since "$started") s after up"
+GATEWAY_URL=http://$bind:${GATEWAY_PORT:-8080} COMPOSE="${compose[0]}" DOCKER=$DOCKER \
+  "$root/scripts/pnpm.sh" exec tsx ops/compose-test/cluster-check.ts
+say "cluster profile: checked in $(seconds_since "$started") s"
 
 "${compose[@]}" down -v --remove-orphans
 left=$(comm -13 <(echo "$before") <(inventory))

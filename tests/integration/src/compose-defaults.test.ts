@@ -14,6 +14,8 @@ const read = (path: string) => readFileSync(join(workspaceRoot, path), "utf8");
 
 interface ComposeService {
   image?: string;
+  profiles?: string[];
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -58,6 +60,49 @@ describe("docker-compose.yml's defaults", () => {
       expect(environment.NATS_PASSWORD, name).toBe(nats.environment?.[variable]);
       expect(environment.NATS_PASSWORD, name).toMatch(new RegExp(`^\\$\\{${variable}:-.+\\}$`));
     }
+  });
+
+  it("runs the services on the single nats unless pointed at the cluster profile's three nodes", () => {
+    const nodes = ["nats-1", "nats-2", "nats-3"];
+    const nats = service("nats");
+    for (const name of natsServices) {
+      const environment = service(name).environment ?? {};
+      expect(unset(environment.NATS_URL), name).toBe("nats://nats:4222");
+      expect(unset(environment.STREAM_REPLICAS), name).toBe("1");
+    }
+    const dataVolumes = new Set<string>();
+    for (const name of nodes) {
+      const node = service(name);
+      const environment = node.environment ?? {};
+      expect(node.profiles, name).toEqual(["cluster"]);
+      expect(node.image, name).toBe(nats.image);
+      expect(node.entrypoint, name).toEqual(["sh", "/etc/nats/cluster-node.sh"]);
+      expect(node.volumes, name).toContain("./ops/nats:/etc/nats:ro");
+      for (const volume of node.volumes ?? []) if (volume.endsWith(":/data")) dataVolumes.add(volume);
+      expect(environment.NATS_SERVER_NAME, name).toBe(name);
+      // What the node checks is what the services were given, the same variable with the same default.
+      expect(environment.SERVICES_NATS_URL, name).toBe(service("gateway").environment?.NATS_URL);
+      expect(environment.SERVICES_STREAM_REPLICAS, name).toBe(
+        service("gateway").environment?.STREAM_REPLICAS,
+      );
+      for (const user of natsServices) {
+        const variable = natsPasswordVariable(user);
+        expect(environment[variable], `${name} ${variable}`).toBe(nats.environment?.[variable]);
+      }
+      expect(node.healthcheck?.test.join(" "), name).toMatch(/:8222\/healthz$/);
+    }
+    expect(dataVolumes.size, "a data volume per node").toBe(nodes.length);
+    // Each node routes to all three, with the generated users and permissions.
+    const config = read("ops/nats/cluster.conf");
+    expect(config).toMatch(/^include cloudsim\.conf$/m);
+    expect(config).toMatch(/^server_name: \$NATS_SERVER_NAME$/m);
+    for (const name of nodes) expect(config).toContain(`nats-route://${name}:6222`);
+    // The README's settings point at every node, and the compose test runs them.
+    const readme = read("README.md");
+    const section = readme.slice(readme.indexOf("### A three-node NATS cluster with Compose"));
+    const servers = nodes.map((name) => `nats://${name}:4222`).join(",");
+    expect(section).toContain(`NATS_SERVERS=${servers}\nNATS_STREAM_REPLICAS=3\n`);
+    expect(read("ops/compose-test/run.sh")).toContain(`NATS_SERVERS=${servers} NATS_STREAM_REPLICAS=3`);
   });
 
   it("checks Postgres over TCP, readiness in every service, and lets a service stop within its grace", () => {
