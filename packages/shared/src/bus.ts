@@ -58,6 +58,8 @@ export interface BusOptions {
   streamReplicas: number;
   /** NATS_PING_INTERVAL; nats.js's own default (2 minutes) when not given. */
   pingIntervalMs?: number;
+  /** NATS_CONNECT_TIMEOUT; nats.js's own default (20 s) when not given. */
+  connectTimeoutMs?: number;
   log: Logger;
 }
 
@@ -119,6 +121,8 @@ export class Bus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       ...(options.pingIntervalMs && { pingInterval: options.pingIntervalMs, maxPingOut: 2 }),
+      // A node cut off never refuses a connection: without this, a reconnect waits 20 s on it.
+      ...(options.connectTimeoutMs && { timeout: options.connectTimeoutMs }),
       waitOnFirstConnect: true,
       // Otherwise every request builds two Errors up front for a stack shown only on failure;
       // our failures name the subject instead.
@@ -309,6 +313,7 @@ export function connectBus(name: string, config: z.infer<typeof baseConfig>, log
     localRequests: config.LOCAL_REQUESTS,
     streamReplicas: config.STREAM_REPLICAS,
     pingIntervalMs: config.NATS_PING_INTERVAL,
+    connectTimeoutMs: config.NATS_CONNECT_TIMEOUT,
     log,
   });
 }

@@ -92,6 +92,8 @@ export const baseConfig = z.object({
    * another. A cut link sends no error, so this is how long a partition goes unnoticed.
    */
   NATS_PING_INTERVAL: duration("20s"),
+  /** The longest wait for one nats-server to answer a (re)connect before trying the next. */
+  NATS_CONNECT_TIMEOUT: duration("5s"),
   /**
    * Copies JetStream keeps of each stream (the events, the dead letters, the clock) and of the
    * consumers on them: 1 on one nats-server, 3 on a three-node cluster. A stream made with

@@ -18,6 +18,8 @@ export interface Traffic {
   firstMadeAfterFaultMs?: number;
   /** From the fault's start to its end (the node back, the link healed). */
   faultMs: number;
+  /** The first answer of each status other than 201 and 202: what the clients were told. */
+  examples: Record<string, string>;
 }
 
 /**
@@ -36,17 +38,18 @@ export async function driveTraffic(
   },
 ): Promise<Traffic> {
   const deadline = Date.now() + opts.durationMs;
-  const traffic: Traffic = { statuses: [], made: [], faultMs: 0 };
+  const traffic: Traffic = { statuses: [], made: [], faultMs: 0, examples: {} };
   let faultAt = Number.POSITIVE_INFINITY;
-  const answer = (status: number) => {
+  const answer = ({ status, body }: { status: number; body: unknown }) => {
     traffic.statuses.push(status);
+    if (status !== 201 && status !== 202) traffic.examples[status] ??= JSON.stringify(body).slice(0, 300);
     return status;
   };
   const client = async () => {
     while (Date.now() < deadline) {
       const sentAt = Date.now();
       const created = await api.post("/servers", { region: opts.region, type: "t2.micro" });
-      if (answer(created.status) !== 201) {
+      if (answer(created) !== 201) {
         await sleep(50);
         continue;
       }
@@ -55,7 +58,7 @@ export async function driveTraffic(
       const id: string = created.body.id;
       traffic.made.push(id);
       await untilRunning(api, id, 3_000);
-      answer((await api.call("DELETE", `/servers/${id}`)).status);
+      answer(await api.call("DELETE", `/servers/${id}`));
     }
   };
   const fault = async () => {
@@ -166,6 +169,7 @@ export function printFigures(
   const lines = [
     `fault: ${fault}`,
     `  requests: ${traffic.statuses.length}, by status ${JSON.stringify(byStatus(traffic.statuses))}; servers made: ${traffic.made.length}`,
+    ...Object.entries(traffic.examples).map(([status, body]) => `  a ${status}: ${body}`),
     `  fault lasted ${traffic.faultMs} ms; first server made after it began: ${traffic.firstMadeAfterFaultMs ?? "none"} ms`,
     `  events published: ${events.published}; consumed: ${Object.entries(events.consumers)
       .map(([name, c]) => `${name} ${c.consumed} (${c.redelivered} redelivered)`)
