@@ -171,23 +171,34 @@ describe.skipIf(!netnsAvailable())("the services and a three-node NATS cluster o
     const victim = nodeNamed(leader);
     await first.nc.close();
     const watcher = await watchThrough(otherThan(victim));
-    let leaderAfter: string | undefined;
+    /** What the stream's leader was, asked every 250 ms while the node was down (none: no answer). */
+    const seen = new Set<string>();
     let recoveredMs = 0;
     await underTraffic(`node ${leader} (the events stream's leader) killed, back after 2 s`, watcher, {
-      durationMs: 6_000,
+      durationMs: 5_000,
       fault: async () => {
-        await victim.restart(2_000, { signal: "SIGKILL" });
+        let down = true;
+        const restarted = victim.restart(2_000, { signal: "SIGKILL" }).finally(() => {
+          down = false;
+        });
+        while (down) {
+          seen.add((await leaderOf(watcher.probe)) ?? "none");
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        await restarted;
         const back = Date.now();
-        leaderAfter = await eventually(() => leaderOf(watcher.probe), 10_000, "a leader after the kill");
         await eventually(() => replicasCurrent(watcher.probe), 20_000, `${leader} current again`);
         recoveredMs = Date.now() - back;
       },
     });
     console.log(
-      `  ${leader} killed: ${leaderAfter} leads; every replica current ${recoveredMs} ms after the restart`,
+      `  ${leader} killed: leaders seen while it was down ${[...seen]}; every replica current ${recoveredMs} ms after the restart`,
     );
-    // The fault was real: the others elected another leader.
-    expect(leaderAfter).not.toBe(leader);
+    // The fault was real: while the node was down the stream had no leader, or another one.
+    expect(
+      [...seen].some((name) => name !== leader),
+      [...seen].join(),
+    ).toBe(true);
     await watcher.nc.close();
   }, 90_000);
 
@@ -200,7 +211,7 @@ describe.skipIf(!netnsAvailable())("the services and a three-node NATS cluster o
     let leaderDuring: string | undefined;
     let recoveredMs = 0;
     await underTraffic(`node ${leader} (the events stream's leader) cut off for 10 s`, watcher, {
-      durationMs: 14_000,
+      durationMs: 12_000,
       fault: async () => {
         await victimHost?.cut();
         const cutAt = Date.now();
@@ -241,12 +252,12 @@ describe.skipIf(!netnsAvailable())("the services and a three-node NATS cluster o
     const servedBefore = await served();
     let servedAtHeal = 0;
     const host = net.hosts.lifecycle2;
-    await underTraffic("a lifecycle replica's host cut off (from NATS and Postgres) for 10 s", watcher, {
-      durationMs: 14_000,
+    await underTraffic("a lifecycle replica's host cut off (from NATS and Postgres) for 6 s", watcher, {
+      durationMs: 8_000,
       fault: async () => {
         await host?.cut();
         try {
-          await new Promise((r) => setTimeout(r, 10_000));
+          await new Promise((r) => setTimeout(r, 6_000));
         } finally {
           await host?.heal();
         }
