@@ -69,8 +69,11 @@ export class Bus {
   /** Stops serving this process's own requests (serveLocally), for each command served. */
   private readonly localServes: (() => void)[] = [];
   readonly js: JetStreamClient;
-  /** The durable JetStream consumers this process reads (consumeEvents), for the pending gauge. */
-  readonly consumers: { stream: string; durable: string }[] = [];
+  /**
+   * The durable JetStream consumers this process reads (consumeEvents), for the pending gauge
+   * and readiness; `unreadableSince` is set while one is being read again after it stopped.
+   */
+  readonly consumers: { stream: string; durable: string; unreadableSince?: number }[] = [];
 
   private readonly replies: Replies;
   private readonly server: CommandServer;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Bus } from "./bus.ts";
 import { eventsConfig } from "./config.ts";
 import { deadLetterStreamName, listDeadLetters, replayDeadLetter } from "./dead-letters.ts";
-import { consumeEvents } from "./event-consumer.ts";
+import { CONSUMER_UNREADABLE_LIMIT_MS, checkConsumersReadable, consumeEvents } from "./event-consumer.ts";
 import { configureEventConsumers } from "./event-retries.ts";
 import { ensureEventStream, eventStreamName } from "./event-stream.ts";
 import { createLogger } from "./logger.ts";
@@ -208,5 +208,29 @@ describe("consumeEvents", () => {
     release();
     await stopping;
     expect(finished).toBe(true);
+  });
+});
+
+describe("checkConsumersReadable", () => {
+  const busWith = (consumers: Bus["consumers"]) => ({ consumers }) as unknown as Bus;
+
+  it("passes while every consumer reads, or has been unreadable for less than the limit", () => {
+    const now = 1_000_000;
+    const recent = { stream: "S", durable: "recent", unreadableSince: now - CONSUMER_UNREADABLE_LIMIT_MS };
+    expect(() =>
+      checkConsumersReadable(busWith([{ stream: "S", durable: "reads" }, recent]), now),
+    ).not.toThrow();
+  });
+
+  it("names each consumer unreadable for longer than the limit", () => {
+    const now = 1_000_000;
+    const stuck = {
+      stream: "S",
+      durable: "billing-usage",
+      unreadableSince: now - CONSUMER_UNREADABLE_LIMIT_MS - 1,
+    };
+    expect(() => checkConsumersReadable(busWith([stuck, { stream: "S", durable: "fine" }]), now)).toThrow(
+      "event consumer billing-usage unreadable for more than 30 s (tried again every second)",
+    );
   });
 });

@@ -64,6 +64,19 @@ function jsonOf(msg: JsMsg): unknown {
 
 /** How long a consumer whose messages ended waits before reading it again. */
 const RESUME_DELAY_MS = 1_000;
+/** How long a consumer may stay unreadable (retried every second) before its service is not ready. */
+export const CONSUMER_UNREADABLE_LIMIT_MS = 30_000;
+
+/** Throws, naming them, when consumers of `bus` have been unreadable for longer than the limit. */
+export function checkConsumersReadable(bus: Bus, now = Date.now()): void {
+  const stuck = bus.consumers.filter(
+    (c) => c.unreadableSince !== undefined && now - c.unreadableSince > CONSUMER_UNREADABLE_LIMIT_MS,
+  );
+  if (stuck.length > 0)
+    throw new Error(
+      `event consumer ${stuck.map((c) => c.durable).join(", ")} unreadable for more than ${CONSUMER_UNREADABLE_LIMIT_MS / 1000} s (tried again every second)`,
+    );
+}
 /** How long one pull request waits for messages (its heartbeats come at half that). */
 const PULL_EXPIRES_MS = 5_000;
 
@@ -116,7 +129,8 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
       expires: PULL_EXPIRES_MS,
     });
   let messages = await read();
-  bus.consumers.push({ stream, durable });
+  const registered: (typeof bus.consumers)[number] = { stream, durable };
+  bus.consumers.push(registered);
 
   type Parsed = { msg: JsMsg; event: z.infer<S>; ctx: EventContext };
   /** Hands `events` over; a single event runs in its request's scope, so its log lines name it. */
@@ -256,15 +270,20 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
    * lost with a NATS node, so it is made again if missing, once a second until that works.
    */
   const readAgain = async () => {
+    let failures = 0;
+    registered.unreadableSince = Date.now();
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS));
       if (stopping) return;
       try {
         await ensureConsumer();
         messages = await read();
+        registered.unreadableSince = undefined;
         return;
       } catch (err) {
-        log.warn({ err, consumer: durable }, "event consumer not readable yet; trying again");
+        // Once a second is the retry; a line every half minute is enough to say it goes on.
+        if (failures++ % 30 === 0)
+          log.warn({ err, consumer: durable, failures }, "event consumer not readable yet; trying again");
       }
     }
   };
@@ -301,7 +320,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
   })();
   return {
     async stop() {
-      const i = bus.consumers.findIndex((c) => c.stream === stream && c.durable === durable);
+      const i = bus.consumers.indexOf(registered);
       if (i >= 0) bus.consumers.splice(i, 1);
       // The batch in hand finishes; no other starts.
       stopping = true;

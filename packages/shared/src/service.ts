@@ -4,6 +4,7 @@ import type { Clock } from "./clock.ts";
 import { type ClockStore, openClock } from "./clock-store.ts";
 import { type baseConfig, type databaseConfig, databaseUrl, type outboxConfig } from "./config.ts";
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
+import { checkConsumersReadable } from "./event-consumer.ts";
 import { configureEventConsumers } from "./event-retries.ts";
 import { ensureEventStream } from "./event-stream.ts";
 import { waitForSettledEvents } from "./events-settled.ts";
@@ -125,6 +126,7 @@ export async function startRuntime(
   const checks = [
     { name: "postgres", check: () => pingDatabase(database.pool) },
     { name: "nats", check: () => bus.ping() },
+    { name: "event_consumers", check: async () => checkConsumersReadable(bus) },
   ];
   dependencyMetrics(registry, checks);
   consumerMetrics(registry, bus);

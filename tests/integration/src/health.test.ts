@@ -95,10 +95,13 @@ describe("health, metrics and docs", () => {
       expect(await res.json()).toEqual({ status: "ok" });
     });
 
-    it("/readyz is 200 with postgres and nats ok", async () => {
+    it("/readyz is 200 with postgres, nats and the event consumers ok", async () => {
       const res = await fetch(`${base()}/readyz`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ ready: true, checks: { postgres: "ok", nats: "ok" } });
+      expect(await res.json()).toEqual({
+        ready: true,
+        checks: { postgres: "ok", nats: "ok", event_consumers: "ok" },
+      });
     });
 
     it("/metrics counts the NATS requests it answered", async () => {
