@@ -10,6 +10,7 @@ import { ec2Face } from "./ec2/face.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { eventRoutes } from "./events/route.ts";
 import { installHttpMetrics } from "./metrics.ts";
+import { openstackFace } from "./openstack/face.ts";
 import { installOverloadGuard } from "./overload.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { billingRoutes } from "./routes/billing.ts";
@@ -56,6 +57,8 @@ export interface GatewayDeps {
     | "EVENTS_HEARTBEAT"
     | "EVENTS_CLIENT_BUFFER"
     | "EVENTS_SLOW_CLIENT_TIMEOUT"
+    | "OPENSTACK_TOKEN_TTL"
+    | "OPENSTACK_MAX_PAGE"
   >;
 }
 
@@ -103,5 +106,6 @@ export async function buildApp({
   await app.register(adminRoutes(bus, secretsKey(config)));
   await app.register(consoleRoutes());
   await app.register(ec2Face(bus, config, limit, clock));
+  await app.register(openstackFace(bus, config, limit));
   return app;
 }

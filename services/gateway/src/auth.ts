@@ -12,6 +12,7 @@ import { LRUCache } from "lru-cache";
 import type { GatewayConfig } from "./config.ts";
 import { isDocsPath } from "./docs.ts";
 import { isEc2Request } from "./ec2/face.ts";
+import { isOpenStackPath } from "./openstack/face.ts";
 import { isConsolePath } from "./routes/console.ts";
 
 /** Who is calling: a tenant's key, the admin key, or (AUTH_REQUIRED=false) nobody, as tenant `default`. */
@@ -238,8 +239,9 @@ export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) 
 
   app.decorateRequest("caller", null as unknown as Caller);
   app.addHook("onRequest", async (request, reply) => {
-    // The EC2 face checks its own (signed) requests, once their body has arrived.
-    if (isPublic(request.url) || isEc2Request(request)) return;
+    // The EC2 face checks its own (signed) requests, once their body has arrived; the OpenStack
+    // face its tokens.
+    if (isPublic(request.url) || isEc2Request(request) || isOpenStackPath(request.url)) return;
     request.caller = await resolve(request);
     limit(request.caller, reply);
   });

@@ -47,5 +47,9 @@ export const gatewayConfig = baseConfig.extend({
   EVENTS_CLIENT_BUFFER: z.coerce.number().int().min(1024).max(67_108_864).default(262_144),
   /** GET /events: how long a client may leave that much unread before it is cut off, with a last message saying so. */
   EVENTS_SLOW_CLIENT_TIMEOUT: duration("30s"),
+  /** OpenStack face: how long a token from POST /identity/v3/auth/tokens is good for. */
+  OPENSTACK_TOKEN_TTL: duration("1h"),
+  /** OpenStack face: the most items one list answers (servers, flavors, images); a larger limit is cut to it. */
+  OPENSTACK_MAX_PAGE: z.coerce.number().int().min(1).max(1000).default(1000),
 });
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
