@@ -3,7 +3,7 @@
 # Node and npm.
 PNPM := ./scripts/pnpm.sh
 
-.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test
+.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test openstack-clients-test
 
 install:
 	@$(PNPM) install --frozen-lockfile --reporter=silent
@@ -43,3 +43,10 @@ compose-test: install
 # boto3 check (tests/ec2-clients/run.sh).
 ec2-clients-test: install
 	bash tests/ec2-clients/run.sh
+
+# The OpenStack face with Debian's own clients (python3-openstackclient 6.0, openstacksdk 0.101)
+# against a cloudsim of the test's own on ports 18090-18096: the `openstack` CLI's life of two
+# servers, each command's output checked, then the same life through openstacksdk
+# (tests/openstack-clients/run.sh).
+openstack-clients-test: install
+	bash tests/openstack-clients/run.sh
