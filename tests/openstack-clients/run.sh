@@ -461,11 +461,17 @@ osc -- server list -f value -c Name
 expect_out "server list (vm1 deleted)" "vm2"
 osc -- server show "$vm1"
 expect_error "server show <deleted vm1>" 1 "No server with a name or ID of '$vm1' exists\."
+osc -- server event list "$vm1" -f value -c Action
+expect_out "server event list <deleted vm1's id>" "delete
+reboot
+start
+stop
+create"
 osc -- server delete --wait "$vm2"
 expect_out "server delete --wait <vm2 id>" ""
 osc -- server list -f value -c Name
 expect_out "server list (both deleted)" ""
-passed "vm1 by name and vm2 by id are gone"
+passed "vm1 by name and vm2 by id are gone; a deleted server's events, by its id, end in delete"
 
 step "20. openstacksdk: sdk_check.py"
 OS_USERNAME=$sdk_project OS_PASSWORD=$sdk_api_key OS_PROJECT_NAME=$sdk_project \
