@@ -35,3 +35,6 @@ export function queryParam(request: FastifyRequest, name: string): string | unde
   const value = (request.query as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
+
+/** The face's routes stay out of the REST API's OpenAPI document. */
+export const hiddenRoute = { schema: { hide: true } };

@@ -3,8 +3,9 @@ import { regions } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Identity, OpenStackAuthenticator } from "./caller.ts";
-import { osRequestId, publicBase } from "./context.ts";
-import { badRequest, keystoneError, notFound, OsError, osErrorOf, unauthorized } from "./errors.ts";
+import { hiddenRoute, osRequestId, publicBase } from "./context.ts";
+import { badRequest, keystoneError, OsError, unauthorized } from "./errors.ts";
+import { installOsReplies } from "./replies.ts";
 import type { TokenClaims } from "./tokens.ts";
 
 const IDENTITY_VERSION = "v3.14";
@@ -86,17 +87,12 @@ const names = (given: { id?: string; name?: string } | undefined, id: string, na
 /** Identity v3: version documents and tokens (NOVA.md §1). */
 export function identityRoutes(auth: OpenStackAuthenticator, publicUrl: string) {
   return async (app: FastifyInstance) => {
-    app.setErrorHandler((err, request, reply) => {
-      const error = osErrorOf(err);
-      if (error.status >= 500) request.log.error({ err }, "identity request failed");
-      if (error.status === 401) reply.header("www-authenticate", 'Keystone uri="/identity"');
-      return reply.code(error.status).type("application/json").send(keystoneError(error));
-    });
-    app.setNotFoundHandler((_request, reply) =>
-      reply.code(404).type("application/json").send(keystoneError(notFound())),
-    );
-    app.addHook("onRequest", async (request, reply) => {
-      reply.header("x-openstack-request-id", osRequestId(request));
+    installOsReplies(app, {
+      service: "identity",
+      errorBody: keystoneError,
+      errorHeaders: (error): Record<string, string> =>
+        error.status === 401 ? { "www-authenticate": 'Keystone uri="/identity"' } : {},
+      requestIdHeaders: ["x-openstack-request-id"],
     });
 
     const versions = (request: FastifyRequest, reply: FastifyReply) =>
@@ -104,9 +100,9 @@ export function identityRoutes(auth: OpenStackAuthenticator, publicUrl: string) 
     const version = (request: FastifyRequest) => ({
       version: identityVersion(publicBase(request, publicUrl)),
     });
-    app.get("/", { schema: { hide: true } }, versions);
-    app.get("/v3", { schema: { hide: true } }, version);
-    app.get("/v3/", { schema: { hide: true } }, version);
+    app.get("/", hiddenRoute, versions);
+    app.get("/v3", hiddenRoute, version);
+    app.get("/v3/", hiddenRoute, version);
 
     /** The token body Keystone answers with. */
     const tokenBody = async (request: FastifyRequest, identity: Identity, claims: TokenClaims) => {
@@ -140,7 +136,7 @@ export function identityRoutes(auth: OpenStackAuthenticator, publicUrl: string) 
       };
     };
 
-    app.post("/v3/auth/tokens", { schema: { hide: true } }, async (request, reply) => {
+    app.post("/v3/auth/tokens", hiddenRoute, async (request, reply) => {
       const parsed = AuthBody.safeParse(request.body);
       if (!parsed.success)
         throw badRequest(
@@ -192,7 +188,7 @@ export function identityRoutes(auth: OpenStackAuthenticator, publicUrl: string) 
     });
 
     // Validation: X-Auth-Token says who asks, X-Subject-Token the token to show.
-    app.get("/v3/auth/tokens", { schema: { hide: true } }, async (request) => {
+    app.get("/v3/auth/tokens", hiddenRoute, async (request) => {
       await auth.authenticate(request);
       const subject = request.headers["x-subject-token"];
       const text = typeof subject === "string" ? subject : "";

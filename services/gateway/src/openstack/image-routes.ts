@@ -2,10 +2,11 @@ import type { Bus } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller } from "../auth.ts";
 import type { OpenStackAuthenticator } from "./caller.ts";
-import { osRequestId, publicBase, queryParam } from "./context.ts";
-import { badRequest, imageNotFound, keystoneError, notFound, osErrorOf } from "./errors.ts";
-import { findImage, glanceImage, imageCatalogue } from "./images.ts";
-import { pageLimit } from "./paging.ts";
+import { hiddenRoute, osRequestId, publicBase, queryParam } from "./context.ts";
+import { badRequest, imageNotFound, keystoneError } from "./errors.ts";
+import { catalogueImage, glanceImage, imageCatalogue } from "./images.ts";
+import { pageSizeOf } from "./paging.ts";
+import { installOsReplies, retryAfterHeader } from "./replies.ts";
 
 const GLANCE_VERSION = "v2.16";
 
@@ -21,31 +22,25 @@ export function imageRoutes(
   config: { PUBLIC_URL: string; OPENSTACK_MAX_PAGE: number },
 ) {
   return async (app: FastifyInstance) => {
-    app.setErrorHandler((err, request, reply) => {
-      const error = osErrorOf(err);
-      if (error.status >= 500) request.log.error({ err }, "image request failed");
-      if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
-      return reply.code(error.status).type("application/json").send(keystoneError(error));
-    });
-    app.setNotFoundHandler((_request, reply) =>
-      reply.code(404).type("application/json").send(keystoneError(notFound())),
-    );
-    app.addHook("onRequest", async (request, reply) => {
-      reply.header("x-openstack-request-id", osRequestId(request));
+    installOsReplies(app, {
+      service: "image",
+      errorBody: keystoneError,
+      errorHeaders: retryAfterHeader,
+      requestIdHeaders: ["x-openstack-request-id"],
     });
 
     const versions = (request: FastifyRequest, reply: FastifyReply) =>
       reply.code(300).send({ versions: [imageVersion(publicBase(request, config.PUBLIC_URL))] });
-    for (const path of ["/", "/v2", "/v2/"]) app.get(path, { schema: { hide: true } }, versions);
+    for (const path of ["/", "/v2", "/v2/"]) app.get(path, hiddenRoute, versions);
 
     const authenticated = async (request: FastifyRequest, reply: FastifyReply) => {
       const { caller } = await auth.authenticate(request);
       limit(caller, reply);
     };
 
-    app.get("/v2/images", { schema: { hide: true } }, async (request, reply) => {
+    app.get("/v2/images", hiddenRoute, async (request, reply) => {
       await authenticated(request, reply);
-      const size = pageLimit(queryParam(request, "limit"), config.OPENSTACK_MAX_PAGE);
+      const size = pageSizeOf(request, config.OPENSTACK_MAX_PAGE);
       const name = queryParam(request, "name");
       const marker = queryParam(request, "marker");
       const status = queryParam(request, "status");
@@ -71,15 +66,11 @@ export function imageRoutes(
       };
     });
 
-    app.get<{ Params: { id: string } }>(
-      "/v2/images/:id",
-      { schema: { hide: true } },
-      async (request, reply) => {
-        await authenticated(request, reply);
-        const image = findImage(await imageCatalogue(bus, osRequestId(request)), request.params.id);
-        if (!image) throw imageNotFound(request.params.id);
-        return glanceImage(image);
-      },
-    );
+    app.get<{ Params: { id: string } }>("/v2/images/:id", hiddenRoute, async (request, reply) => {
+      await authenticated(request, reply);
+      const image = await catalogueImage(bus, osRequestId(request), request.params.id);
+      if (!image) throw imageNotFound(request.params.id);
+      return glanceImage(image);
+    });
   };
 }

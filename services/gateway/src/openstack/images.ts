@@ -22,6 +22,10 @@ export async function imageCatalogue(bus: Bus, requestId: string): Promise<reado
 export const findImage = (images: readonly Image[], ref: string) =>
   images.find((image) => image.id === ref || imageUuidOf(image.id) === ref.toLowerCase());
 
+/** The catalogue's image `ref` names (an OpenStack id or an AMI id), if any. */
+export const catalogueImage = async (bus: Bus, requestId: string, ref: string) =>
+  findImage(await imageCatalogue(bus, requestId), ref);
+
 /** A Glance v2 image object. */
 export function glanceImage(image: Image) {
   const id = imageUuidOf(image.id);

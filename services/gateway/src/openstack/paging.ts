@@ -1,3 +1,5 @@
+import type { FastifyRequest } from "fastify";
+import { queryParam } from "./context.ts";
 import { badRequest } from "./errors.ts";
 
 /**
@@ -11,4 +13,32 @@ export function pageLimit(limit: string | undefined, max: number): number {
       `Invalid input for query parameters limit. Value: ${limit}. '${limit}' is not a non-negative integer`,
     );
   return Math.min(Number(limit), max);
+}
+
+/** The page size the request's `limit` query parameter asks for (see pageLimit). */
+export const pageSizeOf = (request: FastifyRequest, max: number) =>
+  pageLimit(queryParam(request, "limit"), max);
+
+/** One page of a cursor-paged NATS list. */
+export interface CursorPage<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+/**
+ * The pages of a cursor-paged list, from `cursor`, up to `maxPages` of them: a caller that has
+ * enough stops reading (breaking out of the loop asks for no further page).
+ */
+export async function* cursorPages<T>(
+  read: (cursor: string | undefined) => Promise<CursorPage<T>>,
+  maxPages: number,
+  cursor?: string,
+): AsyncGenerator<T[]> {
+  let next = cursor;
+  for (let page = 0; page < maxPages; page++) {
+    const found = await read(next);
+    yield found.items;
+    if (!found.next_cursor) return;
+    next = found.next_cursor;
+  }
 }

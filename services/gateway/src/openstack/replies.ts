@@ -1,0 +1,33 @@
+import type { FastifyInstance } from "fastify";
+import { osRequestId } from "./context.ts";
+import { notFound, type OsError, osErrorOf } from "./errors.ts";
+
+/** How one OpenStack service answers: its error body, the headers an error adds, its request-id headers. */
+export interface OsServiceReplies {
+  /** As the log names it: "compute", "identity", "image". */
+  service: string;
+  errorBody: (error: OsError) => unknown;
+  errorHeaders: (error: OsError) => Record<string, string>;
+  requestIdHeaders: readonly string[];
+}
+
+/** Retry-After on a rate-limited answer, so clients back off as OpenStack's tell them to. */
+export const retryAfterHeader = (error: OsError): Record<string, string> =>
+  error.retryAfter === undefined ? {} : { "retry-after": String(error.retryAfter) };
+
+/** Every error and unknown route of `app` in the service's shape, and its request id on every answer. */
+export function installOsReplies(app: FastifyInstance, replies: OsServiceReplies) {
+  app.setErrorHandler((err, request, reply) => {
+    const error = osErrorOf(err);
+    if (error.status >= 500) request.log.error({ err }, `${replies.service} request failed`);
+    reply.headers(replies.errorHeaders(error));
+    return reply.code(error.status).type("application/json").send(replies.errorBody(error));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).type("application/json").send(replies.errorBody(notFound())),
+  );
+  app.addHook("onRequest", async (request, reply) => {
+    const id = osRequestId(request);
+    for (const header of replies.requestIdHeaders) reply.header(header, id);
+  });
+}
