@@ -2,7 +2,8 @@ import { type Bus, type Region, regions } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Caller } from "../auth.ts";
 import { type OsAuthConfig, openstackAuthenticator } from "./caller.ts";
-import { type ComputeConfig, computeRoutes } from "./compute.ts";
+import type { ComputeConfig } from "./compute/context.ts";
+import { computeRoutes } from "./compute/routes.ts";
 import { identityRoutes } from "./identity.ts";
 import { imageRoutes } from "./image-routes.ts";
 

@@ -1,6 +1,6 @@
 import { defaultImages } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { nameMatcher } from "./compute.ts";
+import { nameMatcher } from "./compute/server-query.ts";
 import { findImage, imageUuidOf } from "./images.ts";
 
 describe("image ids", () => {
