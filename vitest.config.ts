@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "tests/*/src/**/*.test.ts"],
     globalSetup: ["packages/shared/src/testing/global-setup.ts"],
+    // Most test files spend their time waiting (simulated delays, timers, NATS and Postgres round
+    // trips), not computing: two at a time on this 2-core machine, where the default ran one.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // `make coverage`: the unit tests' coverage of the production code, per package

@@ -68,6 +68,7 @@ const RESUME_DELAY_MS = 1_000;
 export const CONSUMER_UNREADABLE_LIMIT_MS = 30_000;
 
 /** Throws, naming them, when consumers of `bus` have been unreadable for longer than the limit. */
+// real time: how long a consumer has been unreadable is a real outage's length.
 export function checkConsumersReadable(bus: Bus, now = Date.now()): void {
   const stuck = bus.consumers.filter(
     (c) => c.unreadableSince !== undefined && now - c.unreadableSince > CONSUMER_UNREADABLE_LIMIT_MS,
@@ -271,6 +272,7 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
    */
   const readAgain = async () => {
     let failures = 0;
+    // real time: see checkConsumersReadable.
     registered.unreadableSince = Date.now();
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS));

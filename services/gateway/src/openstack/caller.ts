@@ -110,6 +110,7 @@ export function openstackAuthenticator(bus: Bus, config: OsAuthConfig) {
   };
 
   /** The claims of a token (for GET /auth/tokens), or null. */
+  // real time: tokens expire by the machine's clock, as Keystone's do.
   const claimsOf = (token: string): TokenClaims | null => openToken(token, tokenKey, Date.now());
 
   /** A tenant's name (the Keystone user and project name); its id when it cannot be found. */
