@@ -11,6 +11,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { type Answer, gatewayCall } from "../ops/compose-test/gateway.ts";
 
 const run = promisify(execFile);
 const env = (name: string) => {
@@ -43,29 +44,7 @@ async function eventually<T>(what: string, seconds: number, probe: () => Promise
   }
 }
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-async function call(
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers = {},
-): Promise<Answer> {
-  const response = await fetch(`${gatewayUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
+const call = gatewayCall(gatewayUrl);
 async function expectStatus(answer: Promise<Answer>, status: number, what: string) {
   const { status: got, body } = await answer;
   check(got === status, `${what}: ${got} ${JSON.stringify(body)}, expected ${status}`);

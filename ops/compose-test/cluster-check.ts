@@ -10,6 +10,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { type Answer, gatewayCall } from "./gateway.ts";
 
 const run = promisify(execFile);
 const gatewayUrl = process.env.GATEWAY_URL ?? "";
@@ -78,20 +79,8 @@ say(
   `${streams.join(", ")}: 3 replicas each on ${nodes.join(", ")} (EVENTS led by ${eventsLeader}); no client on nats`,
 );
 
-async function call(key: string, method: string, path: string, body?: unknown, headers = {}) {
-  const response = await fetch(`${gatewayUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-}
-async function created(answer: Promise<{ status: number; body: Record<string, unknown> }>, what: string) {
+const call = gatewayCall(gatewayUrl);
+async function created(answer: Promise<Answer>, what: string) {
   const { status, body } = await answer;
   check(status === 201, `${what}: ${status} ${JSON.stringify(body)}`);
   return body;

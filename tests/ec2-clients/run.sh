@@ -10,91 +10,21 @@ cd "$root"
 
 aws_cli=/usr/bin/aws
 python=/usr/bin/python3
+test_name=ec2-clients-test
 # Seven ports from here: gateway, lifecycle, ipam, billing, reaper, Postgres, NATS.
 base=${EC2_CLIENTS_TEST_PORT:-18080}
-mapfile -t ports < <(seq "$base" $((base + 6)))
 data=$root/.data/ec2-clients-test
 admin_key=ec2-clients-test-admin-key
 url=http://localhost:$base
-work=$(mktemp -d)
-log=$work/run.log
-started=$(date +%s)
-say() { echo "ec2-clients-test: $*"; }
-fail() {
-  say "FAILED: $*"
-  exit 1
-}
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=tests/lib/cloudsim-system.sh
+source "$root/tests/lib/cloudsim-system.sh"
 
 [ -x "$aws_cli" ] || fail "$aws_cli is missing (apt-get install awscli)"
 "$python" -c 'import boto3' 2>/dev/null || fail "$python has no boto3 (apt-get install python3-boto3)"
-for port in "${ports[@]}"; do
-  if answers "$port"; then fail "port $port is in use (EC2_CLIENTS_TEST_PORT moves the seven ports)"; fi
-done
+system_ports_free EC2_CLIENTS_TEST_PORT
 
-# What is left of the system: its process group (the launcher and the services) and the detached
-# Postgres and nats-server, found by their data folders.
-leftovers() {
-  {
-    pgrep -g "$run_pid" || true
-    pgrep -f -- "$data/" || true
-    if [ -n "${pg_data:-}" ]; then pgrep -f -- "$pg_data" || true; fi
-  } | sort -u
-}
-stop_system() {
-  [ -n "${run_pid:-}" ] || return 0
-  kill -TERM "$run_pid" 2>/dev/null || true
-  for _ in $(seq 1 120); do
-    [ -z "$(leftovers)" ] && return 0
-    sleep 0.5
-  done
-  local left
-  mapfile -t left < <(leftovers)
-  say "still running 60 s after SIGTERM, now killed:"
-  ps -o pid=,args= -p "$(IFS=,; echo "${left[*]}")" || true
-  kill -KILL "${left[@]}" 2>/dev/null || true
-  return 1
-}
-finish() {
-  local status=$?
-  if [ "$status" -ne 0 ] && [ -s "$log" ]; then
-    say "the system's last log lines:"
-    tail -n 40 "$log"
-  fi
-  stop_system || status=1
-  for port in "${ports[@]}"; do
-    if answers "$port"; then
-      say "port $port still answers after the stop"
-      status=1
-    fi
-  done
-  rm -rf "$work"
-  [ "$status" -eq 0 ] && say "passed in $(($(date +%s) - started)) s"
-  exit "$status"
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
-
-# A fresh cluster each run; its own Postgres and NATS, not DATABASE_URL / NATS_URL of CI's.
-rm -rf "$data"
-# scripts/run.ts itself, not through pnpm and tsx's CLI: they relay a SIGTERM of their own, and
-# tsx kills the launcher (SIGKILL) when a second one comes while it is still stopping, which
-# leaves the nats-server behind. setsid: the launcher and its services form one process group.
-env -u DATABASE_URL -u NATS_URL -u NATS_USER -u NATS_PASSWORD \
-  CLOUDSIM_DATA_DIR="$data" PORT="${ports[0]}" LIFECYCLE_PORT="${ports[1]}" IPAM_PORT="${ports[2]}" \
-  BILLING_PORT="${ports[3]}" REAPER_PORT="${ports[4]}" EMBEDDED_PG_PORT="${ports[5]}" \
-  LOCAL_NATS_PORT="${ports[6]}" HOST=127.0.0.1 AUTH_REQUIRED=true ADMIN_API_KEY="$admin_key" \
-  PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms TERMINATE_DELAY=500ms \
-  EC2_STATUS_CHECK_DELAY=2s LOG_LEVEL=warn CLOCK=simulated CLOCK_RATE=1 \
-  setsid node --import tsx scripts/run.ts >"$log" 2>&1 &
-run_pid=$!
-for _ in $(seq 1 360); do
-  grep -q '^\[run\] cloudsim is up' "$log" && break
-  kill -0 "$run_pid" 2>/dev/null || fail "scripts/run.ts exited before the system was up"
-  sleep 0.5
-done
-grep -q '^\[run\] cloudsim is up' "$log" || fail "the system was not up within 180 s"
-pg_data=$(sed -n 's/^\[run\] embedded Postgres is up (data in \(.*\))$/\1/p' "$log")
+system_start PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms \
+  TERMINATE_DELAY=500ms EC2_STATUS_CHECK_DELAY=2s
 say "the system is up on $url in $(($(date +%s) - started)) s"
 
 # A field of the JSON object on stdin.
