@@ -177,28 +177,53 @@ const tooManyFailures = (perMinute: number, retryAfter: number) =>
     { reason: "failed_authentications", limit_per_minute: perMinute, retry_after_seconds: retryAfter },
   );
 
-/**
- * `Authorization: Bearer <key>` on every route but health, metrics and the docs: the admin key,
- * or a tenant's key that lifecycle resolves (by its SHA-256; the key itself never leaves the gateway).
- */
-export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) {
-  const adminHash = config.ADMIN_API_KEY ? createHash("sha256").update(config.ADMIN_API_KEY).digest() : null;
-  const keys = new KeyResolver(config, config.AUTH_FAILURES_PER_MINUTE, (hash, requestId) =>
+/** A tenant's key looked up in lifecycle by its SHA-256 (hex): its caller, or null for no such key. */
+export const tenantKeyLookUp =
+  (bus: Bus) =>
+  (hash: string, requestId: string): Promise<Caller | null> =>
     bus
       .request(tenants.authenticate, { key_hash: hash }, { requestId })
       .then((r): Caller => ({ tenantId: r.tenant_id, keyId: r.key_id, admin: false }))
       .catch((err: unknown) => {
         if (err instanceof AppError && err.code === "UNAUTHORIZED") return null;
         throw err;
-      }),
-  );
-  const limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
+      });
+
+/**
+ * A KeyResolver whose cache forgets a key as soon as lifecycle announces it revoked (its hash on
+ * keyRevokedSubject); `hashOf` reads that hash from a cached entry. close() stops listening.
+ */
+export function revocableKeys<V extends {}>(
+  bus: Bus,
+  config: KeyCacheConfig,
+  failuresPerMinute: number,
+  lookUp: (key: string, requestId: string) => Promise<V | null>,
+  hashOf: (key: string, value: V) => string,
+) {
+  const keys = new KeyResolver(config, failuresPerMinute, lookUp);
   const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
     callback: (err, msg) => {
-      if (!err) keys.forget((hash) => hash === msg.string());
+      if (!err) keys.forget((key, value) => hashOf(key, value) === msg.string());
     },
   });
-  app.addHook("onClose", async () => revoked.unsubscribe());
+  return { keys, close: () => revoked.unsubscribe() };
+}
+
+/**
+ * `Authorization: Bearer <key>` on every route but health, metrics and the docs: the admin key,
+ * or a tenant's key that lifecycle resolves (by its SHA-256; the key itself never leaves the gateway).
+ */
+export function installAuth(app: FastifyInstance, bus: Bus, config: AuthConfig) {
+  const adminHash = config.ADMIN_API_KEY ? createHash("sha256").update(config.ADMIN_API_KEY).digest() : null;
+  const { keys, close } = revocableKeys(
+    bus,
+    config,
+    config.AUTH_FAILURES_PER_MINUTE,
+    tenantKeyLookUp(bus),
+    (hash) => hash,
+  );
+  const limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
+  app.addHook("onClose", async () => close());
 
   const resolve = async (request: FastifyRequest): Promise<Caller> => {
     const header = request.headers.authorization;

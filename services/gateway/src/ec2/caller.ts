@@ -1,14 +1,6 @@
-import {
-  AppError,
-  type Bus,
-  DEFAULT_TENANT,
-  keyRevokedSubject,
-  type Region,
-  regions,
-  tenants,
-} from "@cloudsim/shared";
+import { AppError, type Bus, DEFAULT_TENANT, type Region, regions, tenants } from "@cloudsim/shared";
 import type { FastifyRequest } from "fastify";
-import { type Caller, hashKey, type KeyCacheConfig, KeyResolver } from "../auth.ts";
+import { type Caller, hashKey, type KeyCacheConfig, revocableKeys } from "../auth.ts";
 import type { GatewayConfig } from "../config.ts";
 import { authFailure, Ec2Error, missingAuth } from "./errors.ts";
 import { masterKeyFrom, openSecret } from "./secrets.ts";
@@ -69,12 +61,7 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
   };
   // Without AUTH_REQUIRED an unknown key acts as tenant `default`: it is no failed authentication.
   const failuresPerMinute = config.AUTH_REQUIRED ? config.AUTH_FAILURES_PER_MINUTE : 0;
-  const keys = new KeyResolver(config, failuresPerMinute, credentialsOf);
-  const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
-    callback: (err, msg) => {
-      if (!err) keys.forget((_id, credentials) => credentials.hash === msg.string());
-    },
-  });
+  const { keys, close } = revocableKeys(bus, config, failuresPerMinute, credentialsOf, (_id, c) => c.hash);
 
   const admin: Credentials | null = config.ADMIN_API_KEY
     ? {
@@ -114,7 +101,7 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
     return { caller: credentials.caller, region };
   };
 
-  return { authenticate, close: () => revoked.unsubscribe() };
+  return { authenticate, close };
 }
 
 /** The region of the credential scope: one of cloudsim's, and the service ec2. */

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { AppError, type Bus, DEFAULT_TENANT, keyRevokedSubject, tenants } from "@cloudsim/shared";
+import { type Bus, DEFAULT_TENANT, tenants } from "@cloudsim/shared";
 import type { FastifyRequest } from "fastify";
 import { LRUCache } from "lru-cache";
-import { type Caller, type KeyCacheConfig, KeyResolver } from "../auth.ts";
+import { type Caller, type KeyCacheConfig, revocableKeys, tenantKeyLookUp } from "../auth.ts";
 import type { GatewayConfig } from "../config.ts";
 import { unauthorized } from "./errors.ts";
 import { looksLikeToken, openToken, sealToken, type TokenClaims, tokenKeyFrom } from "./tokens.ts";
@@ -36,20 +36,7 @@ export function openstackAuthenticator(bus: Bus, config: OsAuthConfig) {
   const tokenKey = tokenKeyFrom(config.AWS_SECRETS_KEY || config.ADMIN_API_KEY || null);
   const adminHash = config.ADMIN_API_KEY ? hashOf(config.ADMIN_API_KEY) : null;
   const failuresPerMinute = config.AUTH_REQUIRED ? config.AUTH_FAILURES_PER_MINUTE : 0;
-  const keys = new KeyResolver(config, failuresPerMinute, (hash, requestId) =>
-    bus
-      .request(tenants.authenticate, { key_hash: hash }, { requestId })
-      .then((r): Caller => ({ tenantId: r.tenant_id, keyId: r.key_id, admin: false }))
-      .catch((err: unknown) => {
-        if (err instanceof AppError && err.code === "UNAUTHORIZED") return null;
-        throw err;
-      }),
-  );
-  const revoked = bus.nc.subscribe(bus.prefix + keyRevokedSubject, {
-    callback: (err, msg) => {
-      if (!err) keys.forget((hash) => hash === msg.string());
-    },
-  });
+  const { keys, close } = revocableKeys(bus, config, failuresPerMinute, tenantKeyLookUp(bus), (hash) => hash);
   const names = new LRUCache<string, string>({ max: 10_000, ttl: 60_000 });
 
   const anonymous = (request: FastifyRequest): Identity => ({
@@ -136,7 +123,7 @@ export function openstackAuthenticator(bus: Bus, config: OsAuthConfig) {
     issue,
     claimsOf,
     tenantName,
-    close: () => revoked.unsubscribe(),
+    close,
   };
 }
 

@@ -23,7 +23,10 @@ export function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerM
     async ({ id }, ctx) => {
       const { keyHash, ...key } = await repo.revokeKey(id);
       // Gateways drop the key from their caches at once; their short TTL covers a lost message.
+      // Flushed before the answer: a reply handed over in memory (LOCAL_REQUESTS) would otherwise
+      // reach the gateway before the announcement, and the key work for one more request.
       bus.nc.publish(bus.prefix + keyRevokedSubject, keyHash);
+      await bus.nc.flush();
       ctx.log.info({ key_id: id, tenant_id: key.tenant_id }, "API key revoked");
       return key;
     },
