@@ -1,5 +1,6 @@
 import { type JetStreamManager, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { Bus } from "./bus.ts";
+import type { Logger } from "./logger.ts";
 import { eventStreamName } from "./nats-names.ts";
 
 /** The header that carries the W3C trace context of the change an event describes. */
@@ -44,4 +45,44 @@ export async function ensureEventStream(bus: Bus): Promise<void> {
     max_age: 7 * 24 * 3_600_000 * NANOS_PER_MS,
     num_replicas: bus.streamReplicas,
   });
+}
+
+/** How long a starting service waits for JetStream: a NATS cluster elects its leaders first. */
+export const JETSTREAM_READY_TIMEOUT_MS = 60_000;
+const JETSTREAM_RETRY_MS = 500;
+
+/** A JetStream that is there but not ready yet: a timeout, no responder, or "temporarily unavailable". */
+function notReadyYet(err: unknown): boolean {
+  const { name, message } = (err ?? {}) as { name?: string; message?: string };
+  return (
+    name === "TimeoutError" ||
+    name === "NoRespondersError" ||
+    /temporarily unavailable|no responders/i.test(message ?? "")
+  );
+}
+
+/**
+ * Runs `setUp` (idempotent JetStream set-up, such as ensureEventStream) until it works, while
+ * JetStream does not answer yet: a cluster that just started, or one electing a new leader,
+ * times out or answers "temporarily unavailable" for a few seconds. At most a minute; any other
+ * error (a refused permission, a bad configuration) comes out at once.
+ */
+export async function whenJetStreamAnswers(setUp: () => Promise<void>, log: Logger): Promise<void> {
+  // real time: a start-up wait for another process.
+  const deadline = Date.now() + JETSTREAM_READY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await setUp();
+    } catch (err) {
+      if (!notReadyYet(err)) throw err;
+      // real time: see above.
+      if (Date.now() > deadline)
+        throw new Error(
+          `JetStream did not answer within ${JETSTREAM_READY_TIMEOUT_MS / 1000} s (is JetStream on, and has the cluster a leader?): ${(err as Error).message}`,
+          { cause: err },
+        );
+      if (attempt % 10 === 0) log.warn({ err }, "JetStream does not answer yet; trying again");
+      await new Promise((resolve) => setTimeout(resolve, JETSTREAM_RETRY_MS));
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { type baseConfig, type databaseConfig, databaseUrl, type outboxConfig } 
 import { createDatabase, type Database, migrateSchema, pingDatabase } from "./db.ts";
 import { checkConsumersReadable } from "./event-consumer.ts";
 import { configureEventConsumers } from "./event-retries.ts";
-import { ensureEventStream } from "./event-stream.ts";
+import { ensureEventStream, whenJetStreamAnswers } from "./event-stream.ts";
 import { waitForSettledEvents } from "./events-settled.ts";
 import { startHealthServer } from "./health.ts";
 import type { Logger } from "./logger.ts";
@@ -77,7 +77,7 @@ export async function startRuntime(
   });
   await migrateSchema(database.pool, storage.schema, storage.folder, config.DB_MIGRATION_LOCK_TIMEOUT);
   const bus = await connectBus(name, config, log);
-  await ensureEventStream(bus);
+  await whenJetStreamAnswers(() => ensureEventStream(bus), log);
   const clocks = storage.clock ? { clock: storage.clock } : await openClock(bus, config, log);
   let relaying = false;
   const registry = createRegistry(name);
