@@ -10,7 +10,13 @@ import {
   ensureDeadLetterStream,
 } from "./dead-letters.ts";
 import { retryDelayMs, retryPolicyOf } from "./event-retries.ts";
-import { eventStreamName, MSG_ID_HEADER, NANOS_PER_MS, TRACEPARENT_HEADER } from "./event-stream.ts";
+import {
+  eventStreamName,
+  MSG_ID_HEADER,
+  NANOS_PER_MS,
+  TRACEPARENT_HEADER,
+  whenJetStreamAnswers,
+} from "./event-stream.ts";
 import { type Logger, withRequestId } from "./logger.ts";
 import {
   parseTraceparent,
@@ -119,10 +125,11 @@ export async function consumeEvents<S extends z.ZodType>(opts: {
       if (found.config.ack_wait !== config.ack_wait)
         await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait });
     });
-  await ensureConsumer();
+  // A stream just made on a cluster elects its leader before it takes consumers.
+  await whenJetStreamAnswers(ensureConsumer, log);
   // At 0 from the start: Prometheus's increase() does not see the first dead letter of a new series.
   policy.deadLettered.inc({ consumer: durable }, 0);
-  await ensureDeadLetterStream(bus, policy.config);
+  await whenJetStreamAnswers(() => ensureDeadLetterStream(bus, policy.config), log);
   // A pull lasts PULL_EXPIRES_MS: one lost with a NATS node is replaced that soon, not 30 s later.
   const read = async () =>
     (await bus.js.consumers.get(stream, durable)).consume({

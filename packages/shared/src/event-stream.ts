@@ -67,7 +67,7 @@ function notReadyYet(err: unknown): boolean {
  * times out or answers "temporarily unavailable" for a few seconds. At most a minute; any other
  * error (a refused permission, a bad configuration) comes out at once.
  */
-export async function whenJetStreamAnswers(setUp: () => Promise<void>, log: Logger): Promise<void> {
+export async function whenJetStreamAnswers<T>(setUp: () => Promise<T>, log: Logger): Promise<T> {
   // real time: a start-up wait for another process.
   const deadline = Date.now() + JETSTREAM_READY_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {

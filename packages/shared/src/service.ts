@@ -78,7 +78,9 @@ export async function startRuntime(
   await migrateSchema(database.pool, storage.schema, storage.folder, config.DB_MIGRATION_LOCK_TIMEOUT);
   const bus = await connectBus(name, config, log);
   await whenJetStreamAnswers(() => ensureEventStream(bus), log);
-  const clocks = storage.clock ? { clock: storage.clock } : await openClock(bus, config, log);
+  const clocks = storage.clock
+    ? { clock: storage.clock }
+    : await whenJetStreamAnswers(() => openClock(bus, config, log), log);
   let relaying = false;
   const registry = createRegistry(name);
   configureEventConsumers(bus, config, registry);
