@@ -3,6 +3,7 @@ import type { Bus } from "./bus.ts";
 import { type Clock, type ClockReading, realClock, SimulatedClock, simulatedAt } from "./clock.ts";
 import type { ClockConfig } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { JetStreamNotReady } from "./event-stream.ts";
 import type { Logger } from "./logger.ts";
 import { clockBucketName } from "./nats-names.ts";
 
@@ -139,7 +140,8 @@ async function readOrStart(kv: KV, config: ClockConfig): Promise<KvEntry> {
     if (!/wrong last sequence|exists/i.test(String(err))) throw err;
   });
   const entry = await kv.get(CLOCK_KEY);
-  if (!entry) throw new Error("the simulated clock's entry could not be created");
+  // On a cluster the read may reach a replica that has not applied the write yet: read again.
+  if (!entry) throw new JetStreamNotReady("the simulated clock's entry is not readable yet");
   return entry;
 }
 

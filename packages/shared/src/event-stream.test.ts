@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { whenJetStreamAnswers } from "./event-stream.ts";
+import { JetStreamNotReady, whenJetStreamAnswers } from "./event-stream.ts";
 import { createLogger } from "./logger.ts";
 
 const log = createLogger("test", "silent");
@@ -7,14 +7,18 @@ const timeout = () => Object.assign(new Error("timeout"), { name: "TimeoutError"
 
 describe("whenJetStreamAnswers", () => {
   it("tries again while JetStream times out or is temporarily unavailable, then goes on", async () => {
-    const failures = [timeout(), new Error("JetStream system temporarily unavailable")];
+    const failures = [
+      timeout(),
+      new Error("JetStream system temporarily unavailable"),
+      new JetStreamNotReady("a replica behind"),
+    ];
     let calls = 0;
     await whenJetStreamAnswers(async () => {
       calls++;
       const failure = failures.shift();
       if (failure) throw failure;
     }, log);
-    expect(calls).toBe(3);
+    expect(calls).toBe(4);
   });
 
   it("lets any other error out at once", async () => {

@@ -51,10 +51,16 @@ export async function ensureEventStream(bus: Bus): Promise<void> {
 export const JETSTREAM_READY_TIMEOUT_MS = 60_000;
 const JETSTREAM_RETRY_MS = 500;
 
+/** What JetStream answered but cannot serve yet, such as a write a replica has not applied. */
+export class JetStreamNotReady extends Error {
+  override readonly name = "JetStreamNotReady";
+}
+
 /** A JetStream that is there but not ready yet: a timeout, no responder, or "temporarily unavailable". */
 function notReadyYet(err: unknown): boolean {
   const { name, message } = (err ?? {}) as { name?: string; message?: string };
   return (
+    err instanceof JetStreamNotReady ||
     name === "TimeoutError" ||
     name === "NoRespondersError" ||
     /temporarily unavailable|no responders/i.test(message ?? "")
