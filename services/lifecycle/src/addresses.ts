@@ -16,6 +16,8 @@ import {
 interface Wanted {
   serverId: string;
   region: Region;
+  /** The subnet whose pool gives the address (none: the region's). */
+  subnetId?: string | undefined;
   requestId: string;
   /** The asking request's deadline, taken when it asks (a batch runs in another's context). */
   deadline?: number | undefined;
@@ -35,14 +37,14 @@ const underDeadline = <T>(deadline: number | undefined, fn: () => Promise<T>) =>
  * A server the batch found no free address for asks on its own, which says why.
  */
 export function addressAllocator(bus: Bus): (wanted: Wanted) => Promise<string> {
-  const alone = async ({ serverId, region, requestId, deadline }: Wanted) =>
+  const alone = async ({ serverId, region, subnetId, requestId, deadline }: Wanted) =>
     (
       await underDeadline(deadline, () =>
-        bus.request(ipam.allocate, { server_id: serverId, region }, { requestId }),
+        bus.request(ipam.allocate, { server_id: serverId, region, subnet_id: subnetId }, { requestId }),
       )
     ).address;
   const together = async (batch: Wanted[]) => {
-    const items = batch.map((w) => ({ server_id: w.serverId, region: w.region }));
+    const items = batch.map((w) => ({ server_id: w.serverId, region: w.region, subnet_id: w.subnetId }));
     const reply = await context.with(ROOT_CONTEXT, () =>
       withRequestId(null, () => withoutDeadline(() => bus.request(ipam.allocateMany, { items }))),
     );

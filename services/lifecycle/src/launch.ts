@@ -3,6 +3,7 @@ import {
   type Db,
   defaultZone,
   type Image,
+  type LaunchNetwork,
   type Region,
   type ServerState,
   zonesOf,
@@ -21,6 +22,11 @@ export interface LaunchSpec {
   availability_zone?: string | undefined;
   key_name?: string | undefined;
   tags?: Record<string, string> | undefined;
+  network?: LaunchNetwork | undefined;
+  user_data?: string | undefined;
+  disable_api_termination?: boolean | undefined;
+  disable_api_stop?: boolean | undefined;
+  shutdown_behavior?: "stop" | "terminate" | undefined;
 }
 
 /** The configured images, and the checks a launch makes against them and the region's zones. */
@@ -106,6 +112,13 @@ export function launchWrite(
       architecture: launch.placed.image.architecture,
       keyName: spec.key_name,
       clientToken: launch.clientToken,
+      subnetId: spec.network?.subnet_id,
+      vpcId: spec.network?.vpc_id,
+      securityGroups: spec.network?.security_groups ?? [],
+      userData: spec.user_data,
+      disableApiTermination: spec.disable_api_termination ?? false,
+      disableApiStop: spec.disable_api_stop ?? false,
+      shutdownBehavior: spec.shutdown_behavior ?? "stop",
       ipAddress: address,
       delayMs: config.PROVISION_DELAY,
       failPending: launch.simulateFailure || Math.random() < config.PROVISION_FAILURE_RATE,

@@ -16,17 +16,20 @@ export function launcher(bus: Bus, db: Db, quota: QuotaDefaults, clock: Clock) {
   const storeOne = serverStore(db, quota, clock);
   return {
     allocate,
-    /** Addresses for these servers: as many as are free, in order. */
-    async addresses(ids: readonly string[], region: Region, ctx: HandlerContext) {
+    /** Addresses for these servers from the region's pool or the subnet's: as many as are free, in order. */
+    async addresses(
+      ids: readonly string[],
+      { region, subnetId }: { region: Region; subnetId?: string | undefined },
+      ctx: HandlerContext,
+    ) {
       if (ids.length === 1) {
         const serverId = ids[0] as string;
-        return [
-          { server_id: serverId, address: await allocate({ serverId, region, requestId: ctx.requestId }) },
-        ];
+        const address = await allocate({ serverId, region, subnetId, requestId: ctx.requestId });
+        return [{ server_id: serverId, address }];
       }
       const reply = await bus.request(
         ipam.allocateMany,
-        { items: ids.map((id) => ({ server_id: id, region })) },
+        { items: ids.map((id) => ({ server_id: id, region, subnet_id: subnetId })) },
         ctx,
       );
       return reply.items.filter(

@@ -60,7 +60,11 @@ export function runInstances(
     if (dry_run) return { reservation_id: "", items: [], replayed: false };
     const ids = Array.from({ length: count }, () => uuidv7());
     const reservationId = reservationIdOf(ids[0] as string);
-    const addresses = await launcher.addresses(ids, spec.region, ctx);
+    const addresses = await launcher.addresses(
+      ids,
+      { region: spec.region, subnetId: spec.network?.subnet_id },
+      ctx,
+    );
     const release = () =>
       Promise.all(
         addresses.map((a) =>

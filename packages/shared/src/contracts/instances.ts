@@ -69,7 +69,14 @@ export const instanceFilterNames = [
   "architecture",
   "state-reason-code",
   "reason",
+  "instance.group-id",
+  "instance.group-name",
+  "group-id",
+  "group-name",
 ] as const;
+
+/** What an instance does when its own OS shuts it down (instanceInitiatedShutdownBehavior). */
+export const ShutdownBehavior = z.enum(["stop", "terminate"]);
 
 const Pattern = z.string().max(256);
 /** One filter: its name and the values (with * and ? wildcards) of which any may match. */
@@ -103,6 +110,12 @@ export const Instance = z.object({
   launch_time: z.string(),
   running_since: z.string().nullable(),
   tags: z.record(z.string(), z.string()),
+  security_groups: z.array(z.object({ id: z.string(), name: z.string() })),
+  disable_api_termination: z.boolean(),
+  disable_api_stop: z.boolean(),
+  shutdown_behavior: ShutdownBehavior,
+  source_dest_check: z.boolean(),
+  ebs_optimized: z.boolean(),
 });
 export type Instance = z.infer<typeof Instance>;
 
@@ -126,6 +139,22 @@ export const Ec2Tags = z
   )
   .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags");
 
+/** The most security groups one instance is in, as EC2 allows per network interface. */
+export const MAX_INSTANCE_SECURITY_GROUPS = 16;
+
+/**
+ * Where an instance is on the network, as the gateway resolved it with ipam before the launch:
+ * its subnet (whose pool gives its address), the subnet's VPC, and its security groups.
+ */
+export const LaunchNetwork = z.object({
+  subnet_id: z.string().min(1).max(64),
+  vpc_id: z.string().min(1).max(64),
+  security_groups: z
+    .array(z.object({ id: z.string().min(1).max(64), name: z.string().max(255) }))
+    .max(MAX_INSTANCE_SECURITY_GROUPS),
+});
+export type LaunchNetwork = z.infer<typeof LaunchNetwork>;
+
 /** What RunInstances launches: one server's description, for each of up to MaxCount. */
 export const LaunchSpec = z.object({
   region: Region,
@@ -134,6 +163,13 @@ export const LaunchSpec = z.object({
   image: ImageId,
   key_name: z.string().max(255).optional(),
   tags: Ec2Tags.optional(),
+  /** Left out: the zone's default subnet in the region's default VPC, in no security group. */
+  network: LaunchNetwork.optional(),
+  /** Base64, at most 16 KB once decoded, as EC2 allows. */
+  user_data: z.string().max(21_848).optional(),
+  disable_api_termination: z.boolean().optional(),
+  disable_api_stop: z.boolean().optional(),
+  shutdown_behavior: ShutdownBehavior.optional(),
 });
 export type LaunchSpec = z.infer<typeof LaunchSpec>;
 

@@ -20,6 +20,9 @@ export const Pool = z
   .meta({ id: "Pool" });
 export type Pool = z.infer<typeof Pool>;
 
+/** A subnet whose pool gives the address; left out (or a default subnet): the region's pool. */
+const SubnetId = z.string().min(1).max(64);
+
 export const Allocation = z.object({ server_id: z.uuid(), region: Region, address: z.string() });
 
 /** The most servers one ipam.allocate_many asks addresses for. */
@@ -28,7 +31,7 @@ export const MAX_ALLOCATIONS = 100;
 /** Commands answered by ipam. */
 export const ipam = {
   allocate: defineCommand("ipam", "allocate", {
-    request: z.object({ server_id: z.uuid(), region: Region }),
+    request: z.object({ server_id: z.uuid(), region: Region, subnet_id: SubnetId.optional() }),
     reply: Allocation,
   }),
   /**
@@ -38,7 +41,7 @@ export const ipam = {
   allocateMany: defineCommand("ipam", "allocate_many", {
     request: z.object({
       items: z
-        .array(z.object({ server_id: z.uuid(), region: Region }))
+        .array(z.object({ server_id: z.uuid(), region: Region, subnet_id: SubnetId.optional() }))
         .min(1)
         .max(MAX_ALLOCATIONS),
     }),

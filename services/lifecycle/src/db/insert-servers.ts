@@ -37,6 +37,13 @@ export interface NewServer {
   architecture: string;
   keyName?: string | undefined;
   clientToken?: string | undefined;
+  subnetId?: string | undefined;
+  vpcId?: string | undefined;
+  securityGroups?: { id: string; name: string }[] | undefined;
+  userData?: string | undefined;
+  disableApiTermination?: boolean | undefined;
+  disableApiStop?: boolean | undefined;
+  shutdownBehavior?: "stop" | "terminate" | undefined;
   delayMs: number;
   failPending: boolean;
   requestId: string;
@@ -157,6 +164,13 @@ export async function insertServers(
     architecture: server.architecture,
     key_name: server.keyName ?? null,
     client_token: server.clientToken ?? null,
+    subnet_id: server.subnetId ?? null,
+    vpc_id: server.vpcId ?? null,
+    security_groups: server.securityGroups ?? [],
+    user_data: server.userData ?? null,
+    disable_api_termination: server.disableApiTermination ?? false,
+    disable_api_stop: server.disableApiStop ?? false,
+    shutdown_behavior: server.shutdownBehavior ?? "stop",
     vcpus: instanceSpec(server.type as InstanceTypeName).vcpus,
     ip_address: server.ipAddress,
     tags: server.tags,
@@ -189,15 +203,21 @@ export async function insertServers(
         WITH limits AS (${setQuotaAndDeadlineSettings(quota, earliest(writes.map((w) => w.deadline)))}), server AS (
           INSERT INTO lifecycle.servers (id, tenant_id, name, region, type, vcpus, state, ip_address, tags,
                                          created_at, updated_at, due_at, pending_request_id, fail_pending,
-                                         reservation_id, image, availability_zone, architecture, key_name, client_token)
+                                         reservation_id, image, availability_zone, architecture, key_name, client_token,
+                                         subnet_id, vpc_id, security_groups, user_data, disable_api_termination,
+                                         disable_api_stop, shutdown_behavior)
           SELECT s.id, s.tenant_id, s.name, s.region, s.type, s.vcpus, 'provisioning', s.ip_address, s.tags,
                  ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz + make_interval(secs => s.delay_s),
                  s.pending_request_id, s.fail_pending, s.reservation_id,
-                 s.image, s.availability_zone, s.architecture, s.key_name, s.client_token
+                 s.image, s.availability_zone, s.architecture, s.key_name, s.client_token,
+                 s.subnet_id, s.vpc_id, s.security_groups, s.user_data, s.disable_api_termination,
+                 s.disable_api_stop, s.shutdown_behavior
           FROM limits, ROWS FROM (jsonb_to_recordset(${JSON.stringify(servers)}::jsonb) AS (id uuid, tenant_id text,
             name text, region text, type text, vcpus integer, ip_address inet, tags jsonb, delay_s float8,
             pending_request_id text, fail_pending boolean, reservation_id text, image text,
-            availability_zone text, architecture text, key_name text, client_token text)) WITH ORDINALITY AS s
+            availability_zone text, architecture text, key_name text, client_token text, subnet_id text,
+            vpc_id text, security_groups jsonb, user_data text, disable_api_termination boolean,
+            disable_api_stop boolean, shutdown_behavior text)) WITH ORDINALITY AS s
           ORDER BY s.ordinality
           RETURNING ${returnedServer}
         ), log AS (

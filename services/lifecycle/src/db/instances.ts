@@ -43,8 +43,8 @@ const fields: Record<string, string> = {
   architecture: "architecture",
   region: "region",
   availability_zone: "availability_zone",
-  subnet_id: "'subnet-' || substr(md5('subnet:' || availability_zone), 1, 17)",
-  vpc_id: "'vpc-' || substr(md5('vpc:' || region), 1, 17)",
+  subnet_id: "coalesce(subnet_id, 'subnet-' || substr(md5('subnet:' || availability_zone), 1, 17))",
+  vpc_id: "coalesce(vpc_id, 'vpc-' || substr(md5('vpc:' || region), 1, 17))",
   private_ip_address: "host(ip_address)",
   private_dns_name: `CASE WHEN ip_address IS NULL THEN '' ELSE 'ip-' || replace(host(ip_address), '.', '-') ||
     CASE WHEN region = 'us-east-1' THEN '.ec2.internal' ELSE '.' || region || '.compute.internal' END END`,
@@ -53,6 +53,12 @@ const fields: Record<string, string> = {
   launch_time: isoMs("created_at"),
   running_since: `CASE WHEN state = 'running' THEN ${isoMs("running_since")} END`,
   tags: "tags",
+  security_groups: "security_groups",
+  disable_api_termination: "disable_api_termination",
+  disable_api_stop: "disable_api_stop",
+  shutdown_behavior: "shutdown_behavior",
+  source_dest_check: "source_dest_check",
+  ebs_optimized: "ebs_optimized",
 };
 
 /** The expression each filter compares with its values (tag filters are built apart). */
@@ -80,6 +86,14 @@ const filterFields: Record<string, string> = {
   reason: "reason",
 };
 
+/** The filters on an instance's security groups: the member of each group they compare. */
+const securityGroupFilters: Record<string, "id" | "name"> = {
+  "instance.group-id": "id",
+  "group-id": "id",
+  "instance.group-name": "name",
+  "group-name": "name",
+};
+
 const selectInstance = sql.raw(
   Object.entries(fields)
     .map(([name, expr]) => `${expr} AS ${name}`)
@@ -92,6 +106,11 @@ const patterns = (values: readonly string[]) => sql`${sql.param(values.map(wildc
 export function filterCondition({ name, values }: InstanceFilter): SQL {
   if (name.startsWith("tag:")) {
     return sql`(v.tags ->> ${name.slice(4)}) ~ ANY(${patterns(values)})`;
+  }
+  const groupField = securityGroupFilters[name];
+  if (groupField) {
+    return sql`EXISTS (SELECT 1 FROM jsonb_array_elements(v.security_groups) AS g
+                       WHERE g ->> ${groupField} ~ ANY(${patterns(values)}))`;
   }
   if (name === "tag-key") {
     return sql`EXISTS (SELECT 1 FROM jsonb_object_keys(v.tags) AS k WHERE k ~ ANY(${patterns(values)}))`;

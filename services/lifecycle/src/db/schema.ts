@@ -87,6 +87,17 @@ export const servers = lifecycleSchema.table(
     keyName: text("key_name"),
     /** RunInstances' ClientToken, shown and filterable as EC2 shows it. */
     clientToken: text("client_token"),
+    /** Its subnet and VPC as the gateway resolved them with ipam; null: the zone's default subnet. */
+    subnetId: text("subnet_id"),
+    vpcId: text("vpc_id"),
+    securityGroups: jsonb("security_groups").$type<{ id: string; name: string }[]>().notNull().default([]),
+    /** EC2's instance attributes (DescribeInstanceAttribute / ModifyInstanceAttribute). */
+    userData: text("user_data"),
+    disableApiTermination: boolean("disable_api_termination").notNull().default(false),
+    disableApiStop: boolean("disable_api_stop").notNull().default(false),
+    shutdownBehavior: text("shutdown_behavior").notNull().default("stop"),
+    sourceDestCheck: boolean("source_dest_check").notNull().default(true),
+    ebsOptimized: boolean("ebs_optimized").notNull().default(false),
   },
   (t) => [
     uniqueIndex("servers_instance_id_key").on(t.instanceId),
@@ -103,6 +114,9 @@ export const servers = lifecycleSchema.table(
     index("servers_type_idx").on(t.type, t.id),
     index("servers_state_idx").on(t.state, t.id),
     index("servers_tags_idx").using("gin", t.tags),
+    // A security group or a subnet in use (DeleteSecurityGroup, DeleteSubnet) is found without a walk.
+    index("servers_security_groups_idx").using("gin", t.securityGroups),
+    index("servers_subnet_idx").on(t.subnetId).where(sql`${t.subnetId} IS NOT NULL`),
     // No two servers that have not ended hold one address (an ended server holds none).
     uniqueIndex("servers_live_address_key")
       .on(t.ipAddress)
