@@ -3,7 +3,7 @@
 # Node and npm.
 PNPM := ./scripts/pnpm.sh
 
-.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test openstack-clients-test
+.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test openstack-clients-test ansible-test
 
 install:
 	@$(PNPM) install --frozen-lockfile --reporter=silent
@@ -43,6 +43,13 @@ compose-test: install
 # boto3 check (tests/ec2-clients/run.sh).
 ec2-clients-test: install
 	bash tests/ec2-clients/run.sh
+
+# Debian's ansible (core 2.14, amazon.aws 5.5) against a cloudsim of the test's own on ports
+# 18110-18116: tests/ansible/world.yml builds a VPC, a subnet, a security group, a key pair, two
+# instances, a volume and an Elastic IP, twice (the second run changes nothing); lifecycle.yml
+# stops, starts and terminates them and removes the rest, twice (tests/ansible/run.sh).
+ansible-test: install
+	bash tests/ansible/run.sh
 
 # The OpenStack face with Debian's own clients (python3-openstackclient 6.0, openstacksdk 0.101)
 # against a cloudsim of the test's own on ports 18090-18096: the `openstack` CLI's life of two

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make ansible-test: Debian's ansible (amazon.aws 5.5) against a whole cloudsim of the test's own
+# (scripts/run.ts with AUTH_REQUIRED=true on ports and a data folder of its own): world.yml twice,
+# the second changing nothing, then lifecycle.yml twice, the second changing nothing. Every task
+# must be ok; the recap of each run is printed. Stops everything it started, also on failure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+
+playbook=/usr/bin/ansible-playbook
+test_name=ansible-test
+# Seven ports from here: gateway, lifecycle, ipam, billing, reaper, Postgres, NATS.
+base=${ANSIBLE_TEST_PORT:-18110}
+data=$root/.data/ansible-test
+admin_key=ansible-test-admin-key
+url=http://localhost:$base
+# shellcheck source=tests/lib/cloudsim-system.sh
+source "$root/tests/lib/cloudsim-system.sh"
+
+[ -x "$playbook" ] || fail "$playbook is missing (apt-get install ansible)"
+[ -d /usr/lib/python3/dist-packages/ansible_collections/amazon/aws ] ||
+  fail "the amazon.aws collection is missing (Debian's ansible brings it)"
+system_ports_free ANSIBLE_TEST_PORT
+
+system_start PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms \
+  TERMINATE_DELAY=500ms VOLUME_CREATE_DELAY=500ms VOLUME_ATTACH_DELAY=500ms \
+  VOLUME_DETACH_DELAY=500ms VOLUME_DELETE_DELAY=500ms
+say "the system is up on $url in $(($(date +%s) - started)) s"
+
+json_field() {
+  node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))' "$1"
+}
+admin() { curl -sSf -X POST "$url$1" -H "authorization: Bearer $admin_key" "${@:2}"; }
+tenant=$(admin /admin/tenants -H 'content-type: application/json' -d '{"name":"ansible"}' | json_field id) ||
+  fail "POST /admin/tenants did not make a tenant"
+key=$(admin "/admin/tenants/$tenant/keys") || fail "POST /admin/tenants/$tenant/keys did not make a key"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+AWS_ACCESS_KEY_ID=$(json_field id <<<"$key")
+AWS_SECRET_ACCESS_KEY=$(json_field key <<<"$key")
+export CLOUDSIM_URL=$url AWS_REGION=us-east-1 AWS_CONFIG_FILE=$work/aws-config \
+  AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials ANSIBLE_LOCAL_TEMP=$work/ansible-tmp \
+  ANSIBLE_HOME=$work/ansible ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
+
+# Runs a playbook; checks its recap: every task ok (none failed or unreachable) and, when $2 is
+# "unchanged", none changed.
+play() {
+  local out recap
+  out=$("$playbook" -i "$here/inventory.ini" "$here/$1" 2>&1) || {
+    echo "$out"
+    fail "$1 failed"
+  }
+  recap=$(grep -E '^localhost +:' <<<"$out") || {
+    echo "$out"
+    fail "$1 printed no recap"
+  }
+  say "$1 ($2 run): $recap"
+  [[ "$recap" =~ failed=0 ]] && [[ "$recap" =~ unreachable=0 ]] || fail "$1: $recap"
+  if [ "$2" = second ] && ! [[ "$recap" =~ changed=0 ]]; then
+    echo "$out" | grep -B1 -A3 '^changed:' || true
+    fail "$1's second run changed something: $recap"
+  fi
+  if [ "$2" = first ] && [[ "$recap" =~ changed=0 ]]; then fail "$1's first run changed nothing: $recap"; fi
+}
+
+play world.yml first
+play world.yml second
+play lifecycle.yml first
+play lifecycle.yml second
