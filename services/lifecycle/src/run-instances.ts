@@ -15,6 +15,7 @@ import type { InstanceRepository } from "./db/instances.ts";
 import type { ProvisionContextReader } from "./db/server-reads.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { assertWithinQuota, type QuotaDefaults, quotaRoom } from "./domain/quota.ts";
+import { hasKeyPair, keyPairNotFound } from "./key-pairs/db.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 import type { Launcher } from "./launcher.ts";
 
@@ -50,6 +51,8 @@ export function runInstances(
       if (previous) return replayReservation(view, tenant_id, client_token, hash, previous);
     }
     const placed = catalogue.resolve(spec);
+    if (spec.key_name !== undefined && !(await hasKeyPair(db, tenant_id, spec.region, spec.key_name)))
+      throw keyPairNotFound(spec.key_name);
     const vcpus = instanceSpec(spec.type).vcpus;
     const { tenant } = await provisionContext(tenant_id, undefined);
     const inZone = await zoneRoom(db, placed.zone, config.ZONE_CAPACITY);

@@ -9,6 +9,7 @@ import { serveClock } from "./clock/handlers.ts";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { lifecycleRetentions } from "./db/retention.ts";
 import { serveLifecycle } from "./handlers.ts";
+import { serveKeyPairs } from "./key-pairs/handlers.ts";
 import { serverMetrics } from "./metrics.ts";
 import { TenantRepository } from "./tenants/db.ts";
 import { serveTenants } from "./tenants/handlers.ts";
@@ -43,6 +44,7 @@ export function startLifecycle(config: LifecycleConfig, log: Logger, clock?: Clo
       await tenantRepo.ensureDefault();
       serveLifecycle(bus, db, config, metrics, clock);
       serveTenants(bus, tenantRepo, metrics);
+      serveKeyPairs(bus, db, clock, metrics);
       serveClock(
         bus,
         clock,

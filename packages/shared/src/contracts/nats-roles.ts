@@ -3,6 +3,7 @@ import { catchUps, clock } from "./clock.ts";
 import type { Command } from "./command.ts";
 import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
+import { keyPairs } from "./key-pairs.ts";
 import { reaper } from "./reaper.ts";
 import { lifecycle } from "./servers.ts";
 import { eventSubjects } from "./stream-events.ts";
@@ -12,6 +13,7 @@ import { keyRevokedSubject, tenants } from "./tenants.ts";
 export const commands: readonly Command[] = [
   lifecycle,
   instances,
+  keyPairs,
   tenants,
   ipam,
   billing,
@@ -56,6 +58,7 @@ export const natsRoles = {
       lifecycle.list,
       lifecycle.logs,
       ...Object.values(instances),
+      ...Object.values(keyPairs),
       tenants.authenticate,
       tenants.awsCredentials,
       tenants.create,

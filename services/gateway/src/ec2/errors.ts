@@ -29,6 +29,17 @@ export const ec2ErrorStatus = {
   InvalidAction: 400,
   OperationNotPermitted: 400,
   TagLimitExceeded: 400,
+  "InvalidKeyPair.NotFound": 400,
+  "InvalidKeyPair.Duplicate": 400,
+  "InvalidKey.Format": 400,
+  KeyPairLimitExceeded: 400,
+  "InvalidVolume.NotFound": 400,
+  "InvalidVolumeID.Malformed": 400,
+  "InvalidVolume.ZoneMismatch": 400,
+  IncorrectState: 400,
+  VolumeInUse: 400,
+  "InvalidAttachment.NotFound": 400,
+  AttachmentLimitExceeded: 400,
   InternalError: 500,
   Unavailable: 503,
   /** Not EC2's, but every SDK's transient code: retried, and a ClientToken makes that safe. */
@@ -141,6 +152,23 @@ export const operationNotPermitted = (message: string) => new Ec2Error("Operatio
 
 export const tagLimitExceeded = (message: string) => new Ec2Error("TagLimitExceeded", message);
 
+export const invalidKeyFormat = (why: string) =>
+  new Ec2Error("InvalidKey.Format", `Key is not in valid OpenSSH public key format: ${why}`);
+
+export const keyPairNotFound = (name: string) =>
+  new Ec2Error("InvalidKeyPair.NotFound", `The key pair '${clip(name)}' does not exist`);
+
+export const volumeNotFound = (ids: readonly string[]) =>
+  new Ec2Error(
+    "InvalidVolume.NotFound",
+    ids.length === 1
+      ? `The volume '${clip(ids.join(""))}' does not exist.`
+      : `The volumes '${clip(ids.join(", "))}' do not exist.`,
+  );
+
+export const volumeIdMalformed = (id: string) =>
+  new Ec2Error("InvalidVolumeID.Malformed", `Invalid id: "${clip(id)}" (expecting "vol-...")`);
+
 export const internalError = () =>
   new Ec2Error("InternalError", "An internal error has occurred. Please try again later.");
 
@@ -157,7 +185,20 @@ function notFoundOf(err: AppError): Ec2Error {
   if (instanceId !== undefined) return instanceNotFound([instanceId]);
   const imageId = text(err.details.image_id);
   if (imageId !== undefined) return imageNotFound(imageId);
+  const keyName = text(err.details.key_name);
+  if (keyName !== undefined) return keyPairNotFound(keyName);
   return new Ec2Error("InvalidParameterValue", err.message);
+}
+
+/** A conflict by its reason: each names the EC2 code of the resource and rule it broke. */
+const conflictCodes: Record<string, Ec2Code> = {
+  key_pair_duplicate: "InvalidKeyPair.Duplicate",
+};
+
+function conflictOf(err: AppError): Ec2Error {
+  if (err.details.reason === "idempotent_mismatch") return idempotentParameterMismatch();
+  const code = conflictCodes[text(err.details.reason) ?? ""];
+  return code ? new Ec2Error(code, err.message) : incorrectInstanceState(err.message);
 }
 
 /** The one place that decides which EC2 code each catalogue code becomes. */
@@ -167,14 +208,13 @@ const fromAppError = {
       ? tagLimitExceeded(err.message)
       : new Ec2Error("InvalidParameterValue", err.message),
   NOT_FOUND: notFoundOf,
-  CONFLICT: (err) =>
-    err.details.reason === "idempotent_mismatch"
-      ? idempotentParameterMismatch()
-      : incorrectInstanceState(err.message),
+  CONFLICT: conflictOf,
   EXHAUSTED: (err) =>
     err.details.reason === "capacity"
       ? insufficientInstanceCapacity(err.message)
-      : insufficientFreeAddresses(err.message),
+      : err.details.reason === "key_pair_limit"
+        ? new Ec2Error("KeyPairLimitExceeded", err.message)
+        : insufficientFreeAddresses(err.message),
   QUOTA_EXCEEDED: (err) =>
     err.details.quota === "max_vcpus"
       ? vcpuLimitExceeded(count(err.details.limit))

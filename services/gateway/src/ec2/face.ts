@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Caller } from "../auth.ts";
 import { catalogueActions } from "./actions/catalogue.ts";
 import { instanceActions } from "./actions/instances.ts";
+import { keyPairActions } from "./actions/key-pairs.ts";
 import { tagActions } from "./actions/tags.ts";
 import { type Ec2AuthConfig, ec2Authenticator } from "./caller.ts";
 import type { Ec2Action, Ec2Config } from "./context.ts";
@@ -11,7 +12,12 @@ import { parseForm, str } from "./query.ts";
 import { errorXml, successXml } from "./xml.ts";
 
 /** Every action the face answers; any other is InvalidAction. */
-const actions: Record<string, Ec2Action> = { ...instanceActions, ...tagActions, ...catalogueActions };
+const actions: Record<string, Ec2Action> = {
+  ...instanceActions,
+  ...tagActions,
+  ...catalogueActions,
+  ...keyPairActions,
+};
 
 const XML = "text/xml;charset=UTF-8";
 

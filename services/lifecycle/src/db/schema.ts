@@ -182,5 +182,29 @@ export const clientTokens = lifecycleSchema.table(
   (t) => [primaryKey({ columns: [t.tenantId, t.region, t.token] })],
 );
 
+/** EC2 key pairs: the public half and its fingerprint, per tenant and region (the private key is never kept). */
+export const keyPairs = lifecycleSchema.table(
+  "key_pairs",
+  {
+    id: uuid("id").primaryKey(),
+    /** key- and the last 17 hex digits of its UUID. */
+    keyPairId: text("key_pair_id")
+      .notNull()
+      .generatedAlwaysAs(sql`'key-' || right(replace(id::text, '-', ''), 17)`),
+    tenantId: text("tenant_id").notNull(),
+    region: text("region").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    publicKey: text("public_key").notNull(),
+    tags: jsonb("tags").$type<Record<string, string>>().notNull().default({}),
+    createdAt: time("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("key_pairs_name_key").on(t.tenantId, t.region, t.name),
+    uniqueIndex("key_pairs_key_pair_id_key").on(t.keyPairId),
+  ],
+);
+
 export const outbox = tracedOutboxTable(lifecycleSchema);
 export const processedEvents = processedEventsTable(lifecycleSchema);
