@@ -20,6 +20,11 @@ export const lifecycleConfig = baseConfig
     STOP_DELAY: duration("1s"),
     REBOOT_DELAY: duration("1s"),
     TERMINATE_DELAY: duration("1s"),
+    /** The volumes' timed states: creating, attaching, detaching, deleting (a root volume is ready with its instance). */
+    VOLUME_CREATE_DELAY: duration("2s"),
+    VOLUME_ATTACH_DELAY: duration("1s"),
+    VOLUME_DETACH_DELAY: duration("1s"),
+    VOLUME_DELETE_DELAY: duration("1s"),
     /** Share of provisions that end in `error`, from 0 to 1. */
     PROVISION_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     /** How often the durable timer looks for transitions that are due. */

@@ -1,11 +1,14 @@
 import {
   AppError,
   type Db,
+  DEFAULT_ROOT_VOLUME,
   defaultZone,
   type Image,
   type LaunchNetwork,
   type Region,
+  type RootVolume,
   type ServerState,
+  uuidv7,
   zonesOf,
 } from "@cloudsim/shared";
 import type { LifecycleConfig } from "./config.ts";
@@ -27,6 +30,8 @@ export interface LaunchSpec {
   disable_api_termination?: boolean | undefined;
   disable_api_stop?: boolean | undefined;
   shutdown_behavior?: "stop" | "terminate" | undefined;
+  root_volume?: RootVolume | undefined;
+  volume_tags?: Record<string, string> | undefined;
 }
 
 /** The configured images, and the checks a launch makes against them and the region's zones. */
@@ -119,6 +124,11 @@ export function launchWrite(
       disableApiTermination: spec.disable_api_termination ?? false,
       disableApiStop: spec.disable_api_stop ?? false,
       shutdownBehavior: spec.shutdown_behavior ?? "stop",
+      rootVolume: {
+        id: uuidv7(),
+        ...(spec.root_volume ?? DEFAULT_ROOT_VOLUME),
+        tags: spec.volume_tags ?? {},
+      },
       ipAddress: address,
       delayMs: config.PROVISION_DELAY,
       failPending: launch.simulateFailure || Math.random() < config.PROVISION_FAILURE_RATE,

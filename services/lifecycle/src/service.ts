@@ -13,6 +13,7 @@ import { serveKeyPairs } from "./key-pairs/handlers.ts";
 import { serverMetrics } from "./metrics.ts";
 import { TenantRepository } from "./tenants/db.ts";
 import { serveTenants } from "./tenants/handlers.ts";
+import { serveVolumes } from "./volumes/handlers.ts";
 import { consumeBillingEvents, consumeIpamEvents } from "./workers/log-events.ts";
 import { startTimers } from "./workers/timers.ts";
 
@@ -45,14 +46,20 @@ export function startLifecycle(config: LifecycleConfig, log: Logger, clock?: Clo
       serveLifecycle(bus, db, config, metrics, clock);
       serveTenants(bus, tenantRepo, metrics);
       serveKeyPairs(bus, db, clock, metrics);
+      serveVolumes(bus, db, clock, config, metrics);
       serveClock(
         bus,
         clock,
-        { bus, db, store: clockStore, settled, timerBatch: config.TIMER_BATCH, log },
+        { bus, db, store: clockStore, settled, timerBatch: config.TIMER_BATCH, volumeDelays: config, log },
         metrics,
       );
       return [
-        startTimers(db, clock, { intervalMs: config.TIMER_INTERVAL, batch: config.TIMER_BATCH, log }),
+        startTimers(db, clock, {
+          intervalMs: config.TIMER_INTERVAL,
+          batch: config.TIMER_BATCH,
+          log,
+          volumeDelays: config,
+        }),
         startOutboxRelay(),
         await consumeIpamEvents(bus, db, log),
         await consumeBillingEvents(bus, db, log),

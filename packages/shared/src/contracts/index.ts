@@ -11,3 +11,5 @@ export * from "./resource-tags.ts";
 export * from "./servers.ts";
 export * from "./stream-events.ts";
 export * from "./tenants.ts";
+export * from "./volume-types.ts";
+export * from "./volumes.ts";

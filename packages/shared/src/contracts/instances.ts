@@ -10,6 +10,7 @@ import {
   storable,
 } from "./servers.ts";
 import { TenantScope } from "./tenants.ts";
+import { BlockDevice, MAX_ATTACHMENTS, RootVolume } from "./volume-types.ts";
 
 /**
  * The servers as the EC2 API shows them (instances), answered by lifecycle for the gateway's EC2
@@ -116,6 +117,8 @@ export const Instance = z.object({
   shutdown_behavior: ShutdownBehavior,
   source_dest_check: z.boolean(),
   ebs_optimized: z.boolean(),
+  /** The volumes attached to it, its root volume first. */
+  block_devices: z.array(BlockDevice).max(MAX_ATTACHMENTS),
 });
 export type Instance = z.infer<typeof Instance>;
 
@@ -170,6 +173,10 @@ export const LaunchSpec = z.object({
   disable_api_termination: z.boolean().optional(),
   disable_api_stop: z.boolean().optional(),
   shutdown_behavior: ShutdownBehavior.optional(),
+  /** Left out: DEFAULT_ROOT_VOLUME. */
+  root_volume: RootVolume.optional(),
+  /** The root volume's tags (TagSpecification with ResourceType volume). */
+  volume_tags: Ec2Tags.optional(),
 });
 export type LaunchSpec = z.infer<typeof LaunchSpec>;
 

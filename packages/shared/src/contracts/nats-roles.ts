@@ -8,12 +8,14 @@ import { reaper } from "./reaper.ts";
 import { lifecycle } from "./servers.ts";
 import { eventSubjects } from "./stream-events.ts";
 import { keyRevokedSubject, tenants } from "./tenants.ts";
+import { volumes } from "./volumes.ts";
 
 /** Every command of the contracts; each is answered by the service it names. */
 export const commands: readonly Command[] = [
   lifecycle,
   instances,
   keyPairs,
+  volumes,
   tenants,
   ipam,
   billing,
@@ -59,6 +61,7 @@ export const natsRoles = {
       lifecycle.logs,
       ...Object.values(instances),
       ...Object.values(keyPairs),
+      ...Object.values(volumes),
       tenants.authenticate,
       tenants.awsCredentials,
       tenants.create,
@@ -86,7 +89,8 @@ export const natsRoles = {
       ipamLog: { durable: "lifecycle-ipam-log", filter: eventSubjects.ipam },
       billingLog: { durable: "lifecycle-billing-log", filter: eventSubjects.billing },
     },
-    publishes: [keyRevokedSubject],
+    // Volume events go out through the same outbox relay as the servers'.
+    publishes: [keyRevokedSubject, eventSubjects.volume],
     jetstream: true,
   },
   ipam: {

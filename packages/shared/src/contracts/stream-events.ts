@@ -2,6 +2,8 @@ import { z } from "zod";
 import { InstanceType, Region } from "./catalogue.ts";
 import { subject } from "./command.ts";
 import { Actor, ServerState } from "./servers.ts";
+import { VolumeType } from "./volume-types.ts";
+import { VolumeState } from "./volumes.ts";
 
 /**
  * Events: `events.<aggregate>.<what>` on one JetStream stream, published from each service's
@@ -60,6 +62,31 @@ export type BillingStopped = z.infer<typeof BillingStopped>;
 export const BillingEvent = z.discriminatedUnion("type", [BillingStarted, BillingStopped]);
 export type BillingEvent = z.infer<typeof BillingEvent>;
 
+/**
+ * A volume entered `to_state`; published by lifecycle on `events.volume.<to_state>`. Not on the
+ * servers' feed (StreamEvent): billing reads these to bill a volume's GB-hours.
+ */
+export const VolumeStateChanged = z.object({
+  id: z.uuid(),
+  type: z.literal("volume.state_changed"),
+  occurred_at: z.string().describe("RFC 3339 time the change was committed"),
+  /** The volume's UUID (its EC2 id is volume.volume_id). */
+  volume_id: z.uuid(),
+  tenant_id: z.string(),
+  request_id: z.string().nullable(),
+  from_state: VolumeState.nullable(),
+  to_state: VolumeState,
+  volume: z.object({
+    volume_id: z.string(),
+    region: Region,
+    size_gib: z.number().int(),
+    volume_type: VolumeType,
+  }),
+});
+export type VolumeStateChanged = z.infer<typeof VolumeStateChanged>;
+
+export const volumeEventSubject = (state: VolumeState) => subject("events", "volume", state);
+
 export const serverEventSubject = (state: ServerState) => subject("events", "server", state);
 export const addressReleasedSubject = subject("events", "ipam", "released");
 export const billingEventSubject = (what: "started" | "stopped") => subject("events", "billing", what);
@@ -70,6 +97,7 @@ export const eventSubjects = {
   server: "events.server.>",
   ipam: "events.ipam.>",
   billing: "events.billing.>",
+  volume: "events.volume.>",
 } as const;
 
 /** Every event the stream carries, by its `type`. */

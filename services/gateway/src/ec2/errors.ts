@@ -187,12 +187,21 @@ function notFoundOf(err: AppError): Ec2Error {
   if (imageId !== undefined) return imageNotFound(imageId);
   const keyName = text(err.details.key_name);
   if (keyName !== undefined) return keyPairNotFound(keyName);
+  const volumes = err.details.volume_ids;
+  if (Array.isArray(volumes) && volumes.every((id) => typeof id === "string")) return volumeNotFound(volumes);
+  if (text(err.details.attachment) !== undefined)
+    return new Ec2Error("InvalidAttachment.NotFound", err.message);
   return new Ec2Error("InvalidParameterValue", err.message);
 }
 
 /** A conflict by its reason: each names the EC2 code of the resource and rule it broke. */
 const conflictCodes: Record<string, Ec2Code> = {
   key_pair_duplicate: "InvalidKeyPair.Duplicate",
+  volume_in_use: "VolumeInUse",
+  volume_state: "IncorrectState",
+  volume_zone_mismatch: "InvalidVolume.ZoneMismatch",
+  attachment_limit: "AttachmentLimitExceeded",
+  operation_not_permitted: "OperationNotPermitted",
 };
 
 function conflictOf(err: AppError): Ec2Error {

@@ -5,6 +5,7 @@ import { catalogueActions } from "./actions/catalogue.ts";
 import { instanceActions } from "./actions/instances.ts";
 import { keyPairActions } from "./actions/key-pairs.ts";
 import { tagActions } from "./actions/tags.ts";
+import { volumeActions } from "./actions/volumes.ts";
 import { type Ec2AuthConfig, ec2Authenticator } from "./caller.ts";
 import type { Ec2Action, Ec2Config } from "./context.ts";
 import { Ec2Error, ec2ErrorOf, invalidAction } from "./errors.ts";
@@ -17,6 +18,7 @@ const actions: Record<string, Ec2Action> = {
   ...tagActions,
   ...catalogueActions,
   ...keyPairActions,
+  ...volumeActions,
 };
 
 const XML = "text/xml;charset=UTF-8";

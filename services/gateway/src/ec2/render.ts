@@ -3,6 +3,7 @@ import {
   ec2StateCodes,
   ec2StateOf,
   type Instance,
+  ROOT_DEVICE,
   type ServerState,
 } from "@cloudsim/shared";
 import { type XmlObject, xmlList } from "./xml.ts";
@@ -22,6 +23,20 @@ const stateReasonMessages: Record<string, string> = {
 
 export const tagSetXml = (tags: Record<string, string>) =>
   xmlList(Object.entries(tags).map(([key, value]) => ({ key, value })));
+
+/** The volumes attached to an instance, as its blockDeviceMapping (and DescribeInstanceAttribute's) lists them. */
+export const blockDeviceMappingXml = (instance: Instance) =>
+  xmlList(
+    instance.block_devices.map((d) => ({
+      deviceName: d.device,
+      ebs: {
+        volumeId: d.volume_id,
+        status: d.status,
+        attachTime: d.attach_time,
+        deleteOnTermination: d.delete_on_termination,
+      },
+    })),
+  );
 
 /** One instance as RunInstances and DescribeInstances show it (EC2.md §3.1). */
 export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
@@ -48,8 +63,8 @@ export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
     stateReason: code ? { code, message: stateReasonMessages[code] ?? code } : undefined,
     architecture: instance.architecture,
     rootDeviceType: "ebs",
-    rootDeviceName: "/dev/xvda",
-    blockDeviceMapping: xmlList([]),
+    rootDeviceName: ROOT_DEVICE,
+    blockDeviceMapping: blockDeviceMappingXml(instance),
     virtualizationType: "hvm",
     clientToken: instance.client_token ?? "",
     tagSet: tagSetXml(instance.tags),

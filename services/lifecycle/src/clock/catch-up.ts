@@ -1,6 +1,7 @@
 import { AppError, type Bus, type ClockStore, catchUps, type Db, type Logger } from "@cloudsim/shared";
-import { completeDueTransitions } from "../db/due-transitions.ts";
 import { nextStopDue } from "../db/stop-due.ts";
+import type { VolumeDelays } from "../domain/volume-states.ts";
+import { completeDueTimers } from "../workers/timers.ts";
 
 /** Stops one catch-up makes at most (each a time something fell due that others act on). */
 const MAX_STOPS = 10_000;
@@ -15,6 +16,7 @@ export interface CatchUpDeps {
   /** lifecycle's own outbox published and its consumers drained. */
   settled(): Promise<void>;
   timerBatch: number;
+  volumeDelays: VolumeDelays;
   log: Logger;
 }
 
@@ -78,10 +80,10 @@ async function settleAt(at: number, deps: CatchUpDeps): Promise<number | null> {
 }
 
 /** Every timed state due by the clock's time, batch after batch; how many ended. */
-async function fireDueTimers({ db, store, timerBatch }: CatchUpDeps): Promise<number> {
+async function fireDueTimers({ db, store, timerBatch, volumeDelays }: CatchUpDeps): Promise<number> {
   let fired = 0;
   for (;;) {
-    const ended = await completeDueTransitions(db, timerBatch, store.clock);
+    const ended = await completeDueTimers(db, timerBatch, store.clock, volumeDelays);
     fired += ended;
     if (ended < timerBatch) return fired;
   }

@@ -16,6 +16,7 @@ import { sql } from "drizzle-orm";
 import type { QuotaDefaults } from "../domain/quota.ts";
 import type { ServerRow } from "../domain/server-view.ts";
 import { stateChangedEvent } from "../domain/state-change-events.ts";
+import { insertRootVolumes, type RootVolumeWrite } from "../volumes/root-volumes.ts";
 import { logColumns, type NewLogEntry } from "./log-entries.ts";
 import { fromReturned, type ReturnedServer, returnedServer } from "./server-rows.ts";
 import { quotaRefusal, setQuotaAndDeadlineSettings } from "./usage-trigger.ts";
@@ -44,6 +45,8 @@ export interface NewServer {
   disableApiTermination?: boolean | undefined;
   disableApiStop?: boolean | undefined;
   shutdownBehavior?: "stop" | "terminate" | undefined;
+  /** Its root volume, stored with it and attached when its provisioning ends. */
+  rootVolume: RootVolumeWrite;
   delayMs: number;
   failPending: boolean;
   requestId: string;
@@ -246,7 +249,16 @@ export async function insertServers(
           SELECT t.tenant_id, t.region, t.token, t.request_hash, t.reservation_id, ${at}::timestamptz
           FROM jsonb_to_recordset(${JSON.stringify(tokens)}::jsonb)
             AS t(tenant_id text, region text, token text, request_hash text, reservation_id text)
-        )
+        ) ${insertRootVolumes(
+          writes.map(({ server }) => ({
+            serverId: server.id,
+            tenantId: server.tenantId,
+            region: server.region,
+            volume: server.rootVolume,
+            delayMs: server.delayMs,
+            requestId: server.requestId,
+          })),
+        )}
         SELECT * FROM server`)
     ).rows;
     const byId = new Map(rows.map((row) => [row.id, row]));

@@ -8,6 +8,7 @@ import {
   ec2StateOf,
   type Instance,
   type InstanceFilter,
+  ROOT_DEVICE,
   type ServerState,
   wildcardRegex,
 } from "@cloudsim/shared";
@@ -59,6 +60,11 @@ const fields: Record<string, string> = {
   shutdown_behavior: "shutdown_behavior",
   source_dest_check: "source_dest_check",
   ebs_optimized: "ebs_optimized",
+  // The volumes attached to it (lifecycle.volumes), its root device first.
+  block_devices: `(SELECT coalesce(jsonb_agg(jsonb_build_object('device', v.device, 'volume_id', v.volume_id,
+    'status', v.attachment_state, 'attach_time', ${isoMs("v.attach_time")},
+    'delete_on_termination', v.delete_on_termination) ORDER BY v.device <> '${ROOT_DEVICE}', v.device), '[]'::jsonb)
+    FROM lifecycle.volumes v WHERE v.server_id = servers.id)`,
 };
 
 /** The expression each filter compares with its values (tag filters are built apart). */

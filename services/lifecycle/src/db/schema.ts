@@ -206,5 +206,59 @@ export const keyPairs = lifecycleSchema.table(
   ],
 );
 
+/**
+ * EBS volumes, per tenant and region, in a zone. due_at is the durable timer of their timed
+ * states (creating, attaching, detaching, deleting), as servers' is; instance_ended is set by a
+ * trigger on servers (migration 0011) when the instance a volume is attached to ends, and makes
+ * the timer release it (delete it, or detach it, as delete_on_termination says).
+ */
+export const volumes = lifecycleSchema.table(
+  "volumes",
+  {
+    id: uuid("id").primaryKey(),
+    /** vol- and the last 17 hex digits of its UUID. */
+    volumeId: text("volume_id")
+      .notNull()
+      .generatedAlwaysAs(sql`'vol-' || right(replace(id::text, '-', ''), 17)`),
+    tenantId: text("tenant_id").notNull(),
+    region: text("region").notNull(),
+    availabilityZone: text("availability_zone").notNull(),
+    sizeGib: integer("size_gib").notNull(),
+    type: text("type").notNull(),
+    iops: integer("iops"),
+    throughput: integer("throughput"),
+    encrypted: boolean("encrypted").notNull().default(false),
+    /** creating, available, in-use, deleting, deleted (EC2's names). */
+    state: text("state").notNull(),
+    tags: jsonb("tags").$type<Record<string, string>>().notNull().default({}),
+    createdAt: time("created_at").notNull().defaultNow(),
+    updatedAt: time("updated_at").notNull().defaultNow(),
+    /** The instance it is attached to, at which device, and how far the attachment is. */
+    serverId: uuid("server_id").references(() => servers.id),
+    device: text("device"),
+    attachmentState: text("attachment_state"),
+    attachTime: time("attach_time"),
+    deleteOnTermination: boolean("delete_on_termination").notNull().default(false),
+    instanceEnded: boolean("instance_ended").notNull().default(false),
+    dueAt: time("due_at"),
+    /** The request that started the current timed state, for its event. */
+    pendingRequestId: text("pending_request_id"),
+    /** CreateVolume's ClientToken and a hash of its request: a retry answers the same volume. */
+    clientToken: text("client_token"),
+    requestHash: text("request_hash"),
+  },
+  (t) => [
+    uniqueIndex("volumes_volume_id_key").on(t.volumeId),
+    index("volumes_tenant_idx").on(t.tenantId, t.region, t.id),
+    index("volumes_due_idx").on(t.dueAt).where(sql`${t.dueAt} IS NOT NULL`),
+    // One volume at a device of an instance: a second attach there is refused by this.
+    uniqueIndex("volumes_attachment_key").on(t.serverId, t.device).where(sql`${t.serverId} IS NOT NULL`),
+    index("volumes_tags_idx").using("gin", t.tags),
+    uniqueIndex("volumes_client_token_key")
+      .on(t.tenantId, t.region, t.clientToken)
+      .where(sql`${t.clientToken} IS NOT NULL`),
+  ],
+);
+
 export const outbox = tracedOutboxTable(lifecycleSchema);
 export const processedEvents = processedEventsTable(lifecycleSchema);

@@ -4,21 +4,22 @@ import { dryRunOperation, Ec2Error, imageIdMalformed, invalidParameterValue } fr
 import { bool, type Ec2Params, int, str, structs, tags } from "../query.ts";
 import { reservationXml, stateXml } from "../render.ts";
 import { xmlList } from "../xml.ts";
+import { rootVolumeOf } from "./block-devices.ts";
 import { instanceIdParam, requiredIds } from "./instance-params.ts";
 import { instanceReadActions } from "./instance-reads.ts";
 
-/** The launch's tags: TagSpecification.N with ResourceType instance (nothing else is modelled). */
-function launchTags(params: Ec2Params): Record<string, string> {
-  const tagged: Record<string, string> = {};
+/** The launch's tags: TagSpecification.N with ResourceType instance, or volume (its root volume's). */
+function launchTags(params: Ec2Params) {
+  const tagged = { instance: {} as Record<string, string>, volume: {} as Record<string, string> };
   for (const spec of structs(params, "TagSpecification", { max: 10 })) {
     const type = str(spec, "ResourceType", { required: true });
-    if (type !== "instance")
+    if (type !== "instance" && type !== "volume")
       throw invalidParameterValue(
         `${spec.scope}.ResourceType`,
         type,
-        "Only instance can be tagged here: cloudsim has no volumes, network interfaces or other resources.",
+        "Only instance and volume can be tagged here: cloudsim has no network interfaces or other resources.",
       );
-    for (const tag of tags(spec, "Tag")) tagged[tag.key] = tag.value ?? "";
+    for (const tag of tags(spec, "Tag")) tagged[type][tag.key] = tag.value ?? "";
   }
   return tagged;
 }
@@ -39,13 +40,16 @@ const runInstances: Ec2Action = async (request) => {
   if (minCount > maxCount)
     throw invalidParameterValue("MinCount", String(minCount), "MinCount may not be greater than MaxCount.");
   const zone = str(params, "Placement.AvailabilityZone", { max: 64 });
+  const launchTagged = launchTags(params);
   const spec = {
     region: request.region,
     availability_zone: zone,
     type: type.data,
     image,
     key_name: str(params, "KeyName", { max: 255 }),
-    tags: launchTags(params),
+    tags: launchTagged.instance,
+    volume_tags: launchTagged.volume,
+    root_volume: rootVolumeOf(params),
   };
   str(params, "UserData", { max: 21_848 }); // 16 KB once base64-decoded, as EC2 allows.
   const clientToken = str(params, "ClientToken", { max: 64 });
