@@ -17,3 +17,32 @@ export function wildcardRegex(pattern: string): string {
 
 /** One character, escaped when a regular expression would read it as an operator. */
 const literal = (c: string) => (/[\\^$.|?*+()[\]{}]/.test(c) ? `\\${c}` : c);
+
+/**
+ * Whether an item passes every filter (AND) with any of each one's values (OR), with `*` and
+ * `?` wildcards; `fields` gives an item's values under each filter name (a list: any of them).
+ */
+export function matchesFilters(
+  filters: readonly { name: string; values: readonly string[] }[],
+  fields: Record<string, string | readonly string[] | undefined>,
+): boolean {
+  return filters.every(({ name, values }) => {
+    const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    const candidates = field === undefined ? [] : typeof field === "string" ? [field] : field;
+    const patterns = values.map((value) => new RegExp(wildcardRegex(value), "su"));
+    return candidates.some((candidate) => patterns.some((pattern) => pattern.test(candidate)));
+  });
+}
+
+/** `fields` with a resource's tags under `tag-key` and `tag:<key>`, as EC2's tag filters read them. */
+export function withTagFields(
+  fields: Record<string, string | readonly string[] | undefined>,
+  tags: Record<string, string>,
+): Record<string, string | readonly string[] | undefined> {
+  const tagged: Record<string, string | readonly string[] | undefined> = {
+    ...fields,
+    "tag-key": Object.keys(tags),
+  };
+  for (const [key, value] of Object.entries(tags)) tagged[`tag:${key}`] = value;
+  return tagged;
+}

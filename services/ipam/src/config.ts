@@ -1,6 +1,7 @@
 import { baseConfig, databaseConfig, duration, outboxConfig, port } from "@cloudsim/shared";
 import { z } from "zod";
-import { parsePools } from "./domain/pools.ts";
+import { parseCidr } from "./domain/cidr.ts";
+import { DEFAULT_PUBLIC_POOL, parsePools } from "./domain/pools.ts";
 
 export const ipamConfig = baseConfig
   .extend(databaseConfig.shape)
@@ -13,6 +14,18 @@ export const ipamConfig = baseConfig
       .transform((text, ctx) => {
         try {
           return parsePools(text);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** The public addresses Elastic IPs are allocated from, one pool for every region. */
+    IPAM_PUBLIC_POOL: z
+      .string()
+      .default(DEFAULT_PUBLIC_POOL)
+      .transform((text, ctx) => {
+        try {
+          return parseCidr(text);
         } catch (err) {
           ctx.addIssue({ code: "custom", message: (err as Error).message });
           return z.NEVER;

@@ -11,6 +11,7 @@ import { lifecycleRetentions } from "./db/retention.ts";
 import { serveLifecycle } from "./handlers.ts";
 import { serveKeyPairs } from "./key-pairs/handlers.ts";
 import { serverMetrics } from "./metrics.ts";
+import { serveSecurityGroupUsers } from "./security-group-users.ts";
 import { TenantRepository } from "./tenants/db.ts";
 import { serveTenants } from "./tenants/handlers.ts";
 import { serveVolumes } from "./volumes/handlers.ts";
@@ -46,6 +47,7 @@ export function startLifecycle(config: LifecycleConfig, log: Logger, clock?: Clo
       serveLifecycle(bus, db, config, metrics, clock);
       serveTenants(bus, tenantRepo, metrics);
       serveKeyPairs(bus, db, clock, metrics);
+      serveSecurityGroupUsers(bus, db, metrics);
       serveVolumes(bus, db, clock, config, metrics);
       serveClock(
         bus,

@@ -1,14 +1,24 @@
 import { billing } from "./billing.ts";
 import { catchUps, clock } from "./clock.ts";
 import type { Command } from "./command.ts";
+import { elasticIps } from "./elastic-ips.ts";
 import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
 import { keyPairs } from "./key-pairs.ts";
+import { networkTags } from "./network-resources.ts";
 import { reaper } from "./reaper.ts";
+import { securityGroups, securityGroupUsers } from "./security-groups.ts";
 import { lifecycle } from "./servers.ts";
 import { eventSubjects } from "./stream-events.ts";
+import { subnets } from "./subnets.ts";
 import { keyRevokedSubject, tenants } from "./tenants.ts";
 import { volumes } from "./volumes.ts";
+import { vpcs } from "./vpcs.ts";
+
+/** The networking commands ipam answers for the EC2 face. */
+const networkCommands = [vpcs, subnets, securityGroups, elasticIps, networkTags].flatMap((group) =>
+  Object.values(group),
+);
 
 /** Every command of the contracts; each is answered by the service it names. */
 export const commands: readonly Command[] = [
@@ -18,6 +28,12 @@ export const commands: readonly Command[] = [
   volumes,
   tenants,
   ipam,
+  vpcs,
+  subnets,
+  securityGroups,
+  securityGroupUsers,
+  elasticIps,
+  networkTags,
   billing,
   reaper,
   clock,
@@ -70,6 +86,7 @@ export const natsRoles = {
       tenants.createKey,
       tenants.revokeKey,
       ipam.pools,
+      ...networkCommands,
       billing.usage,
       billing.ledger,
       billing.summary,
@@ -94,7 +111,7 @@ export const natsRoles = {
     jetstream: true,
   },
   ipam: {
-    sends: [lifecycle.abandon],
+    sends: [lifecycle.abandon, securityGroupUsers.inUse],
     publishesEvents: eventSubjects.ipam,
     consumers: { serverEvents: { durable: "ipam-address-events", filter: eventSubjects.server } },
     jetstream: true,

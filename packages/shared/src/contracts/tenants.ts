@@ -5,7 +5,7 @@ import { pageCursor, pageLimit } from "./paging.ts";
 /** The tenant every keyless request acts as when AUTH_REQUIRED=false; it always exists. */
 export const DEFAULT_TENANT = "default";
 
-const TenantId = z.string().min(1).max(64).describe("Tenant id");
+export const TenantId = z.string().min(1).max(64).describe("Tenant id");
 
 /** The scope of a request that may see every tenant's servers: the admin key's, and nobody else's. */
 export const ALL_TENANTS = "*";

@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from "@cloudsim/shared";
+import { AppError, type ErrorCode, type NetworkErrorReason } from "@cloudsim/shared";
 
 /**
  * The EC2 error codes this face answers with, and their HTTP status (EC2.md §5).
@@ -40,6 +40,32 @@ export const ec2ErrorStatus = {
   VolumeInUse: 400,
   "InvalidAttachment.NotFound": 400,
   AttachmentLimitExceeded: 400,
+  "InvalidVpcID.NotFound": 400,
+  "InvalidVpcID.Malformed": 400,
+  "InvalidVpc.Range": 400,
+  "InvalidSubnetID.NotFound": 400,
+  "InvalidSubnetID.Malformed": 400,
+  "InvalidSubnet.Range": 400,
+  "InvalidSubnet.Conflict": 400,
+  "InvalidGroup.NotFound": 400,
+  "InvalidGroupId.Malformed": 400,
+  "InvalidGroup.Duplicate": 400,
+  "InvalidGroup.Reserved": 400,
+  "InvalidPermission.Duplicate": 400,
+  "InvalidPermission.NotFound": 400,
+  RulesPerSecurityGroupLimitExceeded: 400,
+  CannotDelete: 400,
+  DependencyViolation: 400,
+  InvalidParameter: 400,
+  "InvalidAllocationID.NotFound": 400,
+  "InvalidAllocationID.Malformed": 400,
+  "InvalidAssociationID.NotFound": 400,
+  "InvalidAddress.NotFound": 400,
+  "InvalidIPAddress.InUse": 400,
+  "Resource.AlreadyAssociated": 400,
+  AddressLimitExceeded: 400,
+  "InvalidNetworkInterfaceID.NotFound": 400,
+  "InvalidNetworkInterfaceID.Malformed": 400,
   InternalError: 500,
   Unavailable: 503,
   /** Not EC2's, but every SDK's transient code: retried, and a ClientToken makes that safe. */
@@ -210,6 +236,39 @@ function conflictOf(err: AppError): Ec2Error {
   return code ? new Ec2Error(code, err.message) : incorrectInstanceState(err.message);
 }
 
+/** ipam's networking refusals by their reason, each its EC2 code (the message is EC2's already). */
+const networkErrorCodes = {
+  vpc_not_found: "InvalidVpcID.NotFound",
+  subnet_not_found: "InvalidSubnetID.NotFound",
+  group_not_found: "InvalidGroup.NotFound",
+  allocation_not_found: "InvalidAllocationID.NotFound",
+  association_not_found: "InvalidAssociationID.NotFound",
+  address_not_found: "InvalidAddress.NotFound",
+  permission_not_found: "InvalidPermission.NotFound",
+  vpc_range: "InvalidVpc.Range",
+  subnet_range: "InvalidSubnet.Range",
+  subnet_conflict: "InvalidSubnet.Conflict",
+  group_duplicate: "InvalidGroup.Duplicate",
+  group_reserved: "InvalidGroup.Reserved",
+  permission_duplicate: "InvalidPermission.Duplicate",
+  rules_per_group: "RulesPerSecurityGroupLimitExceeded",
+  dependency_violation: "DependencyViolation",
+  default_vpc: "OperationNotPermitted",
+  cannot_delete: "CannotDelete",
+  address_in_use: "InvalidIPAddress.InUse",
+  already_associated: "Resource.AlreadyAssociated",
+  address_limit: "AddressLimitExceeded",
+  group_vpc_mismatch: "InvalidParameter",
+  group_malformed: "InvalidParameterValue",
+} as const satisfies Record<NetworkErrorReason, Ec2Code>;
+
+function networkErrorOf(err: AppError): Ec2Error | undefined {
+  const reason = text(err.details.reason);
+  return reason !== undefined && Object.hasOwn(networkErrorCodes, reason)
+    ? new Ec2Error(networkErrorCodes[reason as NetworkErrorReason], err.message)
+    : undefined;
+}
+
 /** The one place that decides which EC2 code each catalogue code becomes. */
 const fromAppError = {
   VALIDATION: (err) =>
@@ -241,7 +300,8 @@ const fromAppError = {
 /** Any error as EC2 reports it; internal messages never leave (the cause keeps them for the log). */
 export function ec2ErrorOf(err: unknown): Ec2Error {
   if (err instanceof Ec2Error) return err;
-  const mapped = err instanceof AppError ? fromAppError[err.code](err) : internalError();
+  const mapped =
+    err instanceof AppError ? (networkErrorOf(err) ?? fromAppError[err.code](err)) : internalError();
   mapped.cause = err;
   return mapped;
 }

@@ -4,8 +4,11 @@ import type { Caller } from "../auth.ts";
 import { catalogueActions } from "./actions/catalogue.ts";
 import { instanceActions } from "./actions/instances.ts";
 import { keyPairActions } from "./actions/key-pairs.ts";
+import { securityGroupActions } from "./actions/security-groups.ts";
+import { subnetActions } from "./actions/subnets.ts";
 import { tagActions } from "./actions/tags.ts";
 import { volumeActions } from "./actions/volumes.ts";
+import { vpcActions } from "./actions/vpcs.ts";
 import { type Ec2AuthConfig, ec2Authenticator } from "./caller.ts";
 import type { Ec2Action, Ec2Config } from "./context.ts";
 import { Ec2Error, ec2ErrorOf, invalidAction } from "./errors.ts";
@@ -18,6 +21,9 @@ const actions: Record<string, Ec2Action> = {
   ...tagActions,
   ...catalogueActions,
   ...keyPairActions,
+  ...vpcActions,
+  ...subnetActions,
+  ...securityGroupActions,
   ...volumeActions,
 };
 

@@ -1,4 +1,5 @@
-import { wildcardRegex } from "@cloudsim/shared";
+export { matchesFilters } from "@cloudsim/shared";
+
 import { Ec2Error, invalidParameterValue } from "./errors.ts";
 import type { Filter } from "./query.ts";
 
@@ -11,22 +12,6 @@ export function checkFilterNames(filters: readonly Filter[], known: readonly str
   for (const { name } of filters) {
     if (!known.includes(name) && !(tags && /^tag:.+/s.test(name))) throw invalidFilter(name);
   }
-}
-
-/**
- * Whether an item passes every filter (AND) with any of each one's values (OR), with `*` and
- * `?` wildcards; `fields` gives an item's values under each filter name (a list: any of them).
- */
-export function matchesFilters(
-  filters: readonly Filter[],
-  fields: Record<string, string | readonly string[] | undefined>,
-): boolean {
-  return filters.every(({ name, values }) => {
-    const field = fields[name];
-    const candidates = field === undefined ? [] : typeof field === "string" ? [field] : field;
-    const patterns = values.map((value) => new RegExp(wildcardRegex(value), "su"));
-    return candidates.some((candidate) => patterns.some((pattern) => pattern.test(candidate)));
-  });
 }
 
 /** A list in pages of MaxResults (within `range`) after NextToken, an offset here. */

@@ -6,6 +6,12 @@ import {
   ROOT_DEVICE,
   type ServerState,
 } from "@cloudsim/shared";
+import {
+  hasInterface,
+  networkInterfaceXml,
+  type PublicAddresses,
+  publicDnsName,
+} from "./network-interfaces.ts";
 import { type XmlObject, xmlList } from "./xml.ts";
 
 /** `{code, name}` of one of our states, as EC2 shows it. */
@@ -38,15 +44,21 @@ export const blockDeviceMappingXml = (instance: Instance) =>
     })),
   );
 
-/** One instance as RunInstances and DescribeInstances show it (EC2.md §3.1). */
-export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
+/** One instance as RunInstances and DescribeInstances show it (EC2.md §3.1), with its Elastic IP if any. */
+export function instanceXml(
+  instance: Instance,
+  launchIndex = 0,
+  publicAddresses: PublicAddresses = new Map(),
+): XmlObject {
   const code = instance.state_reason_code;
+  const address = hasInterface(instance) ? publicAddresses.get(instance.id) : undefined;
+  const dnsName = address ? publicDnsName(address.public_ip, instance.region) : "";
   return {
     instanceId: instance.instance_id,
     imageId: instance.image_id,
     instanceState: stateXml(instance.state),
     privateDnsName: instance.private_dns_name,
-    dnsName: "",
+    dnsName,
     reason: instance.reason,
     keyName: instance.key_name,
     amiLaunchIndex: launchIndex,
@@ -58,8 +70,9 @@ export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
     subnetId: instance.subnet_id,
     vpcId: instance.vpc_id,
     privateIpAddress: instance.private_ip_address,
-    sourceDestCheck: true,
-    groupSet: xmlList([]),
+    ipAddress: address?.public_ip,
+    sourceDestCheck: instance.source_dest_check,
+    groupSet: xmlList(instance.security_groups.map((g) => ({ groupId: g.id, groupName: g.name }))),
     stateReason: code ? { code, message: stateReasonMessages[code] ?? code } : undefined,
     architecture: instance.architecture,
     rootDeviceType: "ebs",
@@ -69,7 +82,9 @@ export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
     clientToken: instance.client_token ?? "",
     tagSet: tagSetXml(instance.tags),
     hypervisor: "xen",
-    networkInterfaceSet: xmlList([]),
+    networkInterfaceSet: xmlList(
+      hasInterface(instance) ? [networkInterfaceXml(instance, address, false)] : [],
+    ),
     ebsOptimized: false,
     enaSupport: true,
     cpuOptions: undefined,
@@ -79,24 +94,27 @@ export function instanceXml(instance: Instance, launchIndex = 0): XmlObject {
 }
 
 /** Reservations as DescribeInstances lists them: consecutive instances of one reservation together. */
-export function reservationsXml(instances: readonly Instance[]): XmlObject[] {
+export function reservationsXml(
+  instances: readonly Instance[],
+  publicAddresses: PublicAddresses,
+): XmlObject[] {
   const groups: Instance[][] = [];
   for (const instance of instances) {
     const group = groups[groups.length - 1];
     if (group && group[0]?.reservation_id === instance.reservation_id) group.push(instance);
     else groups.push([instance]);
   }
-  return groups.map((group) => reservationXml(group));
+  return groups.map((group) => reservationXml(group, publicAddresses));
 }
 
 /** A reservation's members; RunInstances answers exactly this at its root. */
-export function reservationXml(instances: readonly Instance[]): XmlObject {
+export function reservationXml(instances: readonly Instance[], publicAddresses?: PublicAddresses): XmlObject {
   const first = instances[0];
   return {
     reservationId: first?.reservation_id,
     ownerId: first?.owner_id,
     groupSet: xmlList([]),
-    instancesSet: xmlList(instances.map((instance, i) => instanceXml(instance, i))),
+    instancesSet: xmlList(instances.map((instance, i) => instanceXml(instance, i, publicAddresses))),
   };
 }
 

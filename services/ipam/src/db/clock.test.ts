@@ -22,7 +22,7 @@ describe("ipam on its clock", () => {
     testDb = await createTestDatabase(inject("postgresAdminUrl"));
     database = createDatabase(testDb.url, 2, log);
     await migrateSchema(database.pool, "ipam", folder);
-    repo = new IpamRepository(database.db, database.pool, COOLDOWN_MS, clock);
+    repo = new IpamRepository(database.db, COOLDOWN_MS, clock);
     // One usable address: what is free and what cools down is plain to see.
     await repo.ensurePools([{ region: "us-east-1", cidr: parseCidr("10.9.0.0/30") }]);
   });
@@ -38,11 +38,15 @@ describe("ipam on its clock", () => {
         allocated_at: Date | null;
         confirmed_at: Date | null;
         released_at: Date | null;
-      }>("SELECT server_id, allocated_at, confirmed_at, released_at FROM ipam.addresses")
+      }>(
+        "SELECT server_id, allocated_at, confirmed_at, released_at FROM ipam.addresses WHERE pool_id = 'us-east-1'",
+      )
     ).rows;
 
   it("stamps the pool, allocations, confirmations and releases at the clock's time", async () => {
-    const created = await database.pool.query<{ created_at: Date }>("SELECT created_at FROM ipam.pools");
+    const created = await database.pool.query<{ created_at: Date }>(
+      "SELECT created_at FROM ipam.pools WHERE id = 'us-east-1'",
+    );
     expect(created.rows).toEqual([{ created_at: new Date(now) }]);
 
     const first = randomUUID();
@@ -72,12 +76,12 @@ describe("ipam on its clock", () => {
     ]);
 
     // The cooldown runs on the clock: EXHAUSTED naming it, until the clock passes it.
-    expect(await repo.usage("us-east-1")).toMatchObject([{ used: 0, cooling_down: 1, free: 0 }]);
+    expect(await repo.usageOf("us-east-1")).toMatchObject([{ used: 0, cooling_down: 1, free: 0 }]);
     await expect(repo.allocate(randomUUID(), "us-east-1")).rejects.toMatchObject({ code: "EXHAUSTED" });
     now += COOLDOWN_MS;
-    expect(await repo.usage("us-east-1")).toMatchObject([{ used: 0, cooling_down: 0, free: 1 }]);
+    expect(await repo.usageOf("us-east-1")).toMatchObject([{ used: 0, cooling_down: 0, free: 1 }]);
     const second = randomUUID();
-    expect(await repo.allocateMany([{ server_id: second, region: "us-east-1" }])).toEqual([
+    expect(await repo.allocateMany([{ server_id: second, pool_id: "us-east-1" }])).toEqual([
       { server_id: second, address },
     ]);
     expect((await row())[0]).toMatchObject({ server_id: second, allocated_at: new Date(now) });

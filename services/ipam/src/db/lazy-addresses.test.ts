@@ -31,8 +31,8 @@ describe("addresses created a chunk at a time", () => {
     database = createDatabase(testDb.url, 10, log);
     other = createDatabase(testDb.url, 10, log);
     await migrateSchema(database.pool, "ipam", folder);
-    repo = new IpamRepository(database.db, database.pool, COOLDOWN_MS, clock);
-    otherRepo = new IpamRepository(other.db, other.pool, COOLDOWN_MS, clock);
+    repo = new IpamRepository(database.db, COOLDOWN_MS, clock);
+    otherRepo = new IpamRepository(other.db, COOLDOWN_MS, clock);
     await repo.ensurePools([
       { region: "us-east-1", cidr: parseCidr("10.0.0.0/16") },
       { region: "us-west-2", cidr: parseCidr("10.1.0.0/21") },
@@ -49,7 +49,7 @@ describe("addresses created a chunk at a time", () => {
   const rows = async (region: string) => {
     const r = await database.pool.query<{ rows: number; distinct: number; materialised: number }>(
       `SELECT count(*)::int AS rows, count(DISTINCT a.address)::int AS distinct, p.materialised
-       FROM ipam.pools p LEFT JOIN ipam.addresses a USING (region) WHERE p.region = $1 GROUP BY p.materialised`,
+       FROM ipam.pools p LEFT JOIN ipam.addresses a ON a.pool_id = p.id WHERE p.id = $1 GROUP BY p.materialised`,
       [region],
     );
     return r.rows[0];
@@ -76,9 +76,7 @@ describe("addresses created a chunk at a time", () => {
     const servers = ids(FIRST_CHUNK + 100);
     const got: string[] = [];
     for (let i = 0; i < servers.length; i += 100) {
-      const batch = servers
-        .slice(i, i + 100)
-        .map((server_id) => ({ server_id, region: "us-east-1" as const }));
+      const batch = servers.slice(i, i + 100).map((server_id) => ({ server_id, pool_id: "us-east-1" }));
       const answered = await repo.allocateMany(batch);
       for (const a of answered) got.push(a.address as string);
     }
@@ -90,7 +88,7 @@ describe("addresses created a chunk at a time", () => {
     // A server keeps its address, whatever chunk it came from.
     expect(await repo.allocate(servers[0] as string, "us-east-1")).toBe(got[0]);
     expect(await repo.allocate(singles.at(-1) as string, "us-east-1")).toBe(got.at(-1));
-    expect(await repo.allocateMany([{ server_id: singles[0] as string, region: "us-east-1" }])).toEqual([
+    expect(await repo.allocateMany([{ server_id: singles[0] as string, pool_id: "us-east-1" }])).toEqual([
       { server_id: singles[0], address: got[servers.length] },
     ]);
     const used = 20 + FIRST_CHUNK + 100 + FIRST_CHUNK;
@@ -100,7 +98,7 @@ describe("addresses created a chunk at a time", () => {
       distinct: 4 * FIRST_CHUNK,
       materialised: 4 * FIRST_CHUNK,
     });
-    expect(await repo.usage("us-east-1")).toMatchObject([
+    expect(await repo.usageOf("us-east-1")).toMatchObject([
       { size: 65533, used, cooling_down: 0, free: 65533 - used },
     ]);
   });
@@ -111,7 +109,7 @@ describe("addresses created a chunk at a time", () => {
     expect(await extendPool(database.db, "us-west-2", 2045)).toBe(0);
     expect(await rows("us-west-2")).toEqual({ rows: 2045, distinct: 2045, materialised: 2045 });
     // A large pool grows by what it has, up to the cap; a count that moved on adds nothing.
-    await database.pool.query("UPDATE ipam.pools SET materialised = 16384 WHERE region = 'eu-central-1'");
+    await database.pool.query("UPDATE ipam.pools SET materialised = 16384 WHERE id = 'eu-central-1'");
     expect(await extendPool(database.db, "eu-central-1", FIRST_CHUNK)).toBe(0);
     expect(await extendPool(database.db, "eu-central-1", 16384)).toBe(MAX_CHUNK);
     expect(await rows("eu-central-1")).toEqual({
@@ -121,10 +119,10 @@ describe("addresses created a chunk at a time", () => {
     });
     // Back to its first chunk for the concurrency test below.
     await database.pool.query(
-      "DELETE FROM ipam.addresses WHERE region = 'eu-central-1' AND address >= '10.3.0.2'::inet + $1::int",
+      "DELETE FROM ipam.addresses WHERE pool_id = 'eu-central-1' AND address >= '10.3.0.2'::inet + $1::int",
       [FIRST_CHUNK],
     );
-    await database.pool.query("UPDATE ipam.pools SET materialised = $1 WHERE region = 'eu-central-1'", [
+    await database.pool.query("UPDATE ipam.pools SET materialised = $1 WHERE id = 'eu-central-1'", [
       FIRST_CHUNK,
     ]);
   });
@@ -145,9 +143,7 @@ describe("addresses created a chunk at a time", () => {
     // All but 20 of the first chunk in use.
     const filler = ids(FIRST_CHUNK - 20);
     for (let i = 0; i < filler.length; i += 100) {
-      const batch = filler
-        .slice(i, i + 100)
-        .map((server_id) => ({ server_id, region: "eu-central-1" as const }));
+      const batch = filler.slice(i, i + 100).map((server_id) => ({ server_id, pool_id: "eu-central-1" }));
       expect((await repo.allocateMany(batch)).every((a) => a.address)).toBe(true);
     }
     expect(await rows("eu-central-1")).toMatchObject({ rows: FIRST_CHUNK });
@@ -157,7 +153,7 @@ describe("addresses created a chunk at a time", () => {
     );
     expect(new Set(got).size).toBe(50);
     const held = await database.pool.query<{ n: number }>(
-      "SELECT count(DISTINCT address)::int AS n FROM ipam.addresses WHERE region = 'eu-central-1' AND server_id IS NOT NULL",
+      "SELECT count(DISTINCT address)::int AS n FROM ipam.addresses WHERE pool_id = 'eu-central-1' AND server_id IS NOT NULL",
     );
     expect(held.rows[0]?.n).toBe(FIRST_CHUNK - 20 + 50);
     // One extension between them, not one per claim that found none free.
@@ -169,7 +165,7 @@ describe("addresses created a chunk at a time", () => {
 
     // And batches at once over the next boundary: 1024 - 30 free, 12 batches of 100.
     const batches = Array.from({ length: 12 }, () =>
-      ids(100).map((server_id) => ({ server_id, region: "eu-central-1" as const })),
+      ids(100).map((server_id) => ({ server_id, pool_id: "eu-central-1" })),
     );
     const answered = (
       await Promise.all(batches.map((batch, i) => (i % 2 ? repo : otherRepo).allocateMany(batch)))
@@ -203,12 +199,12 @@ describe("addresses created a chunk at a time", () => {
         "no free address in eu-west-1: pool 10.2.0.0/28 has 13 addresses, 12 in use; 1 released addresses are in their reuse cooldown",
       details: { size: 13, used: 12, cooling_down: 1 },
     });
-    expect(await repo.allocateMany([{ server_id: late, region: "eu-west-1" }])).toEqual([
+    expect(await repo.allocateMany([{ server_id: late, pool_id: "eu-west-1" }])).toEqual([
       { server_id: late, address: null },
     ]);
-    expect(await repo.usage("eu-west-1")).toMatchObject([{ size: 13, used: 12, cooling_down: 1, free: 0 }]);
+    expect(await repo.usageOf("eu-west-1")).toMatchObject([{ size: 13, used: 12, cooling_down: 1, free: 0 }]);
     now += COOLDOWN_MS;
-    expect(await repo.usage("eu-west-1")).toMatchObject([{ used: 12, cooling_down: 0, free: 1 }]);
+    expect(await repo.usageOf("eu-west-1")).toMatchObject([{ used: 12, cooling_down: 0, free: 1 }]);
     expect(await repo.allocate(late, "eu-west-1")).toBe(got[3]);
     await expect(repo.allocate(randomUUID(), "eu-west-1")).rejects.toMatchObject({ code: "EXHAUSTED" });
     expect(await rows("eu-west-1")).toEqual({ rows: 13, distinct: 13, materialised: 13 });
@@ -217,17 +213,15 @@ describe("addresses created a chunk at a time", () => {
   it("a pool exhausts only once its last chunk is made and used", async () => {
     // us-west-2, a /21, back to its first chunk of 1024 rows.
     await database.pool.query(
-      "DELETE FROM ipam.addresses WHERE region = 'us-west-2' AND address >= '10.1.4.2'",
+      "DELETE FROM ipam.addresses WHERE pool_id = 'us-west-2' AND address >= '10.1.4.2'",
     );
-    await database.pool.query("UPDATE ipam.pools SET materialised = $1 WHERE region = 'us-west-2'", [
+    await database.pool.query("UPDATE ipam.pools SET materialised = $1 WHERE id = 'us-west-2'", [
       FIRST_CHUNK,
     ]);
     const servers = ids(2045);
     const got: (string | null)[] = [];
     for (let i = 0; i < servers.length; i += 300) {
-      const batch = servers
-        .slice(i, i + 300)
-        .map((server_id) => ({ server_id, region: "us-west-2" as const }));
+      const batch = servers.slice(i, i + 300).map((server_id) => ({ server_id, pool_id: "us-west-2" }));
       for (const a of await repo.allocateMany(batch)) got.push(a.address);
     }
     expect(got.every(Boolean)).toBe(true);
@@ -236,7 +230,7 @@ describe("addresses created a chunk at a time", () => {
       code: "EXHAUSTED",
       details: { size: 2045, used: 2045, cooling_down: 0 },
     });
-    expect(await repo.usage("us-west-2")).toMatchObject([{ free: 0 }]);
+    expect(await repo.usageOf("us-west-2")).toMatchObject([{ free: 0 }]);
   });
 });
 
@@ -271,16 +265,20 @@ describe("a pool whose every address was made with it (before chunks)", () => {
   });
 
   it("is marked whole, stays as it is and still allocates over all of it", async () => {
-    const repo = new IpamRepository(database.db, database.pool, COOLDOWN_MS, clock);
-    const pool = await database.pool.query("SELECT size, materialised FROM ipam.pools");
+    const repo = new IpamRepository(database.db, COOLDOWN_MS, clock);
+    const pool = await database.pool.query(
+      "SELECT size, materialised FROM ipam.pools WHERE id = 'us-east-1'",
+    );
     expect(pool.rows).toEqual([{ size: 65533, materialised: 65533 }]);
     await repo.ensurePools([{ region: "us-east-1", cidr: parseCidr("10.0.0.0/16") }]);
     const got = await Promise.all(ids(20).map((id) => repo.allocate(id, "us-east-1")));
     expect(new Set(got).size).toBe(20);
     // Starting points over the whole pool: some past the first chunk's worth.
     expect(got.some((a) => ipToInt(a) - ipToInt("10.0.0.2") >= FIRST_CHUNK)).toBe(true);
-    const count = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ipam.addresses");
+    const count = await database.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM ipam.addresses WHERE pool_id = 'us-east-1'",
+    );
     expect(count.rows[0]?.n).toBe(65533);
-    expect(await repo.usage("us-east-1")).toMatchObject([{ size: 65533, used: 20, free: 65513 }]);
+    expect(await repo.usageOf("us-east-1")).toMatchObject([{ size: 65533, used: 20, free: 65513 }]);
   });
 });

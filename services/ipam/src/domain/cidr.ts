@@ -49,18 +49,23 @@ function mask(prefix: number): number {
 }
 
 /**
- * The addresses a pool hands out: all but the network address, the gateway (network + 1)
- * and the broadcast address.
+ * The addresses a pool hands out: all but the first `firstOffset` (the network address and the
+ * gateway, network + 1; a subnet also reserves + 2 and + 3, as AWS does) and the broadcast address.
  */
-export function usableRange(cidr: Cidr): { first: number; last: number; size: number } {
+export function usableRange(cidr: Cidr, firstOffset = 2): { first: number; last: number; size: number } {
   const total = 2 ** (32 - cidr.prefix);
-  const first = cidr.network + 2;
+  const first = cidr.network + firstOffset;
   const last = cidr.network + total - 2;
   return { first, last, size: last - first + 1 };
 }
 
 export function contains(cidr: Cidr, ip: string): boolean {
   return (ipToInt(ip) & mask(cidr.prefix)) >>> 0 === cidr.network;
+}
+
+/** Whether every address of `inner` is in `outer`. */
+export function within(inner: Cidr, outer: Cidr): boolean {
+  return inner.prefix >= outer.prefix && overlaps(inner, outer);
 }
 
 export function overlaps(a: Cidr, b: Cidr): boolean {

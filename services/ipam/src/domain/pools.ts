@@ -15,6 +15,9 @@ export const defaultPools: Record<Region, string> = {
   "ap-southeast-1": "10.4.0.0/16",
 };
 
+/** The pool Elastic IPs come from unless IPAM_PUBLIC_POOL says otherwise (TEST-NET-2, RFC 5737). */
+export const DEFAULT_PUBLIC_POOL = "198.51.100.0/24";
+
 /**
  * Reads IPAM_POOLS ("us-east-1=10.0.0.0/16,eu-west-1=10.1.0.0/16") over the defaults.
  * Throws with every problem found: unknown regions, bad CIDRs, pools that overlap.

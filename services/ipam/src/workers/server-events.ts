@@ -1,11 +1,20 @@
 import { type Bus, consumeEvents, type Logger, natsRoles, ServerStateChanged } from "@cloudsim/shared";
+import type { ElasticIpRepository } from "../db/elastic-ips.ts";
 import type { IpamRepository } from "../db/repository.ts";
 
 /** States after which a server holds no address. */
 const ended = new Set(["terminated", "error"]);
 
-/** Confirms the address of every server an event shows exists; takes it back when the server ended. */
-export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger) {
+/**
+ * Confirms the address of every server an event shows exists; takes it back when the server
+ * ended, and disassociates its Elastic IP.
+ */
+export function consumeServerEvents(
+  bus: Bus,
+  repo: IpamRepository,
+  elasticIps: ElasticIpRepository,
+  log: Logger,
+) {
   return consumeEvents({
     bus,
     ...natsRoles.ipam.consumers.serverEvents,
@@ -17,6 +26,7 @@ export function consumeServerEvents(bus: Bus, repo: IpamRepository, log: Logger)
       // Confirming first is what one by one would leave too: a confirmation after the release
       // finds no address, and the release clears the confirmation.
       await repo.confirm(others.map(({ event }) => event.server_id));
+      await elasticIps.disassociateServers(endedEvents.map(({ event }) => event.server_id));
       await repo.releaseForEvents(
         endedEvents.map(({ event }) => ({
           id: event.id,

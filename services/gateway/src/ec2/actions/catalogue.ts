@@ -7,7 +7,7 @@ import { tagSetXml } from "../render.ts";
 import { xmlList } from "../xml.ts";
 
 /** A region's short name in zone ids, as AWS writes it: eu-west-1 → euw1, ap-southeast-1 → apse1. */
-function regionCode(region: string): string {
+export function regionCode(region: string): string {
   const [area, direction = "", number = ""] = region.split("-");
   const initials = direction.replace(
     /(north|south)?(east|west|central)?/,

@@ -12,6 +12,7 @@ import { bool, filters, str } from "../query.ts";
 import { instanceStatusXml, reservationsXml } from "../render.ts";
 import { xmlList } from "../xml.ts";
 import { instanceIdParam, instanceIds, maxResults } from "./instance-params.ts";
+import { publicAddressesOf } from "./public-addresses.ts";
 
 /** The most instances one DescribeInstances without MaxResults answers before it gives a NextToken. */
 const UNPAGED_LIMIT = 1000;
@@ -57,7 +58,8 @@ const describeInstances: Ec2Action = async (request) => {
     max ?? UNPAGED_LIMIT,
     nextToken,
   );
-  return { reservationSet: xmlList(reservationsXml(page.items)), nextToken: page.nextToken };
+  const addresses = await publicAddressesOf(request, page.items);
+  return { reservationSet: xmlList(reservationsXml(page.items, addresses)), nextToken: page.nextToken };
 };
 
 const statusFilterNames = [

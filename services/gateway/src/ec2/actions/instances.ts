@@ -7,6 +7,7 @@ import { xmlList } from "../xml.ts";
 import { rootVolumeOf } from "./block-devices.ts";
 import { instanceIdParam, requiredIds } from "./instance-params.ts";
 import { instanceReadActions } from "./instance-reads.ts";
+import { launchNetwork } from "./launch-network.ts";
 
 /** The launch's tags: TagSpecification.N with ResourceType instance, or volume (its root volume's). */
 function launchTags(params: Ec2Params) {
@@ -41,9 +42,11 @@ const runInstances: Ec2Action = async (request) => {
     throw invalidParameterValue("MinCount", String(minCount), "MinCount may not be greater than MaxCount.");
   const zone = str(params, "Placement.AvailabilityZone", { max: 64 });
   const launchTagged = launchTags(params);
+  const placed = await launchNetwork(request, zone);
   const spec = {
     region: request.region,
-    availability_zone: zone,
+    availability_zone: placed?.availability_zone ?? zone,
+    network: placed?.network,
     type: type.data,
     image,
     key_name: str(params, "KeyName", { max: 255 }),
