@@ -1,16 +1,10 @@
-import {
-  type Bus,
-  type Clock,
-  type HandlerMetrics,
-  instanceSpec,
-  instances,
-  type ServerState,
-} from "@cloudsim/shared";
+import { type Bus, type Clock, type HandlerMetrics, instances, type ServerState } from "@cloudsim/shared";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import type { Visibility } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
 import { decodeCursor, encodeCursor } from "./domain/cursor.ts";
-import { refusal, verdictOf } from "./domain/ec2-actions.ts";
+import { isProtected, protection, refusal, verdictOf } from "./domain/ec2-actions.ts";
+import { serveInstanceAttributes } from "./instance-attributes/handlers.ts";
 import type { LaunchCatalogue } from "./launch.ts";
 import type { Launcher } from "./launcher.ts";
 import { type Repositories, runInstances } from "./run-instances.ts";
@@ -59,6 +53,10 @@ export function serveInstances(
       const found = await view.resolve(scopeOf(request), ids);
       const refused = found.find((instance) => verdictOf(action, instance.state) === "refused");
       if (refused) throw refusal(action, refused);
+      const protectedOne = found.find(
+        (instance) => verdictOf(action, instance.state) === "act" && isProtected(action, instance),
+      );
+      if (protectedOne) throw protection(action, protectedOne);
       const items = await Promise.all(
         found.map(async (instance) => {
           const previous = instance.state;
@@ -120,18 +118,7 @@ export function serveInstances(
     metrics,
   );
 
-  bus.serve(
-    instances.modify,
-    async ({ id, type, ...request }, ctx) => {
-      const [instance] = await view.resolve(scopeOf(request), [id]);
-      if (!instance) throw new Error("resolve returned no instance");
-      if (instance.instance_type !== type) {
-        await view.changeType(instance.id, type, instanceSpec(type).vcpus, ctx.requestId);
-      }
-      return { instance_id: instance.instance_id };
-    },
-    metrics,
-  );
+  serveInstanceAttributes(bus, { db, instances: view }, clock, metrics);
 }
 
 /** The rows an EC2 request may see. */

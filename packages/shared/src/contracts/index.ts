@@ -3,6 +3,7 @@ export * from "./catalogue.ts";
 export * from "./clock.ts";
 export * from "./command.ts";
 export * from "./elastic-ips.ts";
+export * from "./instance-attributes.ts";
 export * from "./instances.ts";
 export * from "./ipam.ts";
 export * from "./key-pairs.ts";

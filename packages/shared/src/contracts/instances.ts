@@ -261,11 +261,6 @@ export const instances = {
       next_cursor: z.string().nullable(),
     }),
   }),
-  /** A stopped instance's type (ModifyInstanceAttribute). */
-  modify: defineCommand("lifecycle", "modify_instance", {
-    request: z.object({ ...Scope, id: z.string().max(100), type: InstanceType }),
-    reply: z.object({ instance_id: InstanceId }),
-  }),
   /** The machine images servers can be made from. */
   images: defineCommand("lifecycle", "images", {
     request: z.object({}),

@@ -2,6 +2,7 @@ import { billing } from "./billing.ts";
 import { catchUps, clock } from "./clock.ts";
 import type { Command } from "./command.ts";
 import { elasticIps } from "./elastic-ips.ts";
+import { instanceAttributes } from "./instance-attributes.ts";
 import { instances } from "./instances.ts";
 import { ipam } from "./ipam.ts";
 import { keyPairs } from "./key-pairs.ts";
@@ -24,6 +25,7 @@ const networkCommands = [vpcs, subnets, securityGroups, elasticIps, networkTags]
 export const commands: readonly Command[] = [
   lifecycle,
   instances,
+  instanceAttributes,
   keyPairs,
   volumes,
   tenants,
@@ -76,6 +78,7 @@ export const natsRoles = {
       lifecycle.list,
       lifecycle.logs,
       ...Object.values(instances),
+      ...Object.values(instanceAttributes),
       ...Object.values(keyPairs),
       ...Object.values(volumes),
       tenants.authenticate,

@@ -1,9 +1,11 @@
 import { ALL_TENANTS, AppError, type Bus, type Clock, DEFAULT_TENANT } from "@cloudsim/shared";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller } from "../auth.ts";
+import { addressActions } from "./actions/addresses.ts";
 import { catalogueActions } from "./actions/catalogue.ts";
 import { instanceActions } from "./actions/instances.ts";
 import { keyPairActions } from "./actions/key-pairs.ts";
+import { networkInterfaceActions } from "./actions/network-interfaces.ts";
 import { securityGroupActions } from "./actions/security-groups.ts";
 import { subnetActions } from "./actions/subnets.ts";
 import { tagActions } from "./actions/tags.ts";
@@ -24,6 +26,8 @@ const actions: Record<string, Ec2Action> = {
   ...vpcActions,
   ...subnetActions,
   ...securityGroupActions,
+  ...addressActions,
+  ...networkInterfaceActions,
   ...volumeActions,
 };
 

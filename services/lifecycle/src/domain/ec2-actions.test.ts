@@ -1,6 +1,6 @@
 import type { Instance } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { refusal, verdictOf } from "./ec2-actions.ts";
+import { isProtected, protection, refusal, verdictOf } from "./ec2-actions.ts";
 
 describe("verdictOf", () => {
   it.each([
@@ -36,5 +36,29 @@ describe("refusal", () => {
       "The instance 'i-0123456789abcdef0' is not in a state from which it can be started.",
     );
     expect(refusal("reboot", instance("stopped", "stopped")).details).toMatchObject({ state: "stopped" });
+  });
+});
+
+describe("protection", () => {
+  const instance = (over: Partial<Instance>) =>
+    ({
+      instance_id: "i-0123456789abcdef0",
+      disable_api_termination: false,
+      disable_api_stop: false,
+      ...over,
+    }) as Instance;
+  it("forbids a terminate under disableApiTermination and a stop under disableApiStop, nothing else", () => {
+    expect(isProtected("terminate", instance({ disable_api_termination: true }))).toBe(true);
+    expect(isProtected("stop", instance({ disable_api_termination: true }))).toBe(false);
+    expect(isProtected("stop", instance({ disable_api_stop: true }))).toBe(true);
+    expect(isProtected("reboot", instance({ disable_api_stop: true, disable_api_termination: true }))).toBe(
+      false,
+    );
+  });
+  it("says so in EC2's words", () => {
+    expect(protection("terminate", instance({})).message).toBe(
+      "The instance 'i-0123456789abcdef0' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
+    );
+    expect(protection("stop", instance({})).details).toMatchObject({ reason: "operation_not_permitted" });
   });
 });

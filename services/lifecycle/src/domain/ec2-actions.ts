@@ -49,3 +49,25 @@ export function refusal(action: ServerAction, instance: Instance): AppError {
       : `The instance '${id}' is not in a state from which it can be ${done[action]}.`;
   return new AppError("CONFLICT", message, { instance_id: id, state: instance.state, action });
 }
+
+/** The attribute that protects an instance from an action (disableApiTermination, disableApiStop), if any. */
+const protections: Partial<Record<ServerAction, "disable_api_termination" | "disable_api_stop">> = {
+  terminate: "disable_api_termination",
+  stop: "disable_api_stop",
+};
+
+/** Whether the instance's attributes forbid the action through the API. */
+export const isProtected = (action: ServerAction, instance: Instance) => {
+  const attribute = protections[action];
+  return attribute !== undefined && instance[attribute];
+};
+
+/** EC2's words for an action an instance's protection forbids (OperationNotPermitted). */
+export function protection(action: ServerAction, instance: Instance): AppError {
+  const attribute = action === "terminate" ? "disableApiTermination" : "disableApiStop";
+  return new AppError(
+    "CONFLICT",
+    `The instance '${instance.instance_id}' may not be ${done[action]}. Modify its '${attribute}' instance attribute and try again.`,
+    { reason: "operation_not_permitted", instance_id: instance.instance_id, attribute },
+  );
+}

@@ -5,7 +5,8 @@ import { bool, type Ec2Params, int, str, structs, tags } from "../query.ts";
 import { reservationXml, stateXml } from "../render.ts";
 import { xmlList } from "../xml.ts";
 import { rootVolumeOf } from "./block-devices.ts";
-import { instanceIdParam, requiredIds } from "./instance-params.ts";
+import { launchAttributes } from "./instance-attributes.ts";
+import { requiredIds } from "./instance-params.ts";
 import { instanceReadActions } from "./instance-reads.ts";
 import { launchNetwork } from "./launch-network.ts";
 
@@ -53,8 +54,8 @@ const runInstances: Ec2Action = async (request) => {
     tags: launchTagged.instance,
     volume_tags: launchTagged.volume,
     root_volume: rootVolumeOf(params),
+    ...launchAttributes(params),
   };
-  str(params, "UserData", { max: 21_848 }); // 16 KB once base64-decoded, as EC2 allows.
   const clientToken = str(params, "ClientToken", { max: 64 });
   const dryRun = bool(params, "DryRun") ?? false;
   const run = await request.bus.request(
@@ -109,34 +110,6 @@ const rebootInstances: Ec2Action = async (request) => {
   return { return: true };
 };
 
-/** ModifyInstanceAttribute: the instance type, while stopped (the one attribute cloudsim models). */
-const modifyInstanceAttribute: Ec2Action = async (request) => {
-  const { params } = request;
-  const id = instanceIdParam(params);
-  const attribute = str(params, "Attribute");
-  const named = attribute === "instanceType" ? str(params, "Value") : str(params, "InstanceType.Value");
-  const other = [...params.keys()].find(
-    (key) => /^[A-Z][A-Za-z]*\.Value$|^GroupId\.\d+$/.test(key) && key !== "InstanceType.Value",
-  );
-  if ((attribute !== undefined && attribute !== "instanceType") || other)
-    throw new Ec2Error(
-      "InvalidParameterValue",
-      `cloudsim can modify only the instanceType attribute, not ${attribute ?? other?.split(".")[0]}`,
-    );
-  if (named === undefined)
-    throw new Ec2Error("MissingParameter", "The request must contain the parameter InstanceType.Value");
-  const type = InstanceType.safeParse(named);
-  if (!type.success)
-    throw new Ec2Error("InvalidParameterValue", `Invalid value '${named.slice(0, 100)}' for InstanceType.`);
-  unlessDryRun(request);
-  await request.bus.request(
-    instances.modify,
-    { ...visibility(request), id, type: type.data },
-    requestContext(request),
-  );
-  return { return: true };
-};
-
 /** Every instance action: those that change instances, here, and those that read them. */
 export const instanceActions: Record<string, Ec2Action> = {
   ...instanceReadActions,
@@ -145,5 +118,4 @@ export const instanceActions: Record<string, Ec2Action> = {
   StopInstances: stateChangeAction("stop"),
   TerminateInstances: stateChangeAction("terminate"),
   RebootInstances: rebootInstances,
-  ModifyInstanceAttribute: modifyInstanceAttribute,
 };
