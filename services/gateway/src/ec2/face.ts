@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Caller } from "../auth.ts";
 import { addressActions } from "./actions/addresses.ts";
 import { catalogueActions } from "./actions/catalogue.ts";
+import { instanceAttributeActions } from "./actions/instance-attributes.ts";
 import { instanceActions } from "./actions/instances.ts";
 import { keyPairActions } from "./actions/key-pairs.ts";
 import { networkInterfaceActions } from "./actions/network-interfaces.ts";
@@ -29,6 +30,7 @@ const actions: Record<string, Ec2Action> = {
   ...addressActions,
   ...networkInterfaceActions,
   ...volumeActions,
+  ...instanceAttributeActions,
 };
 
 const XML = "text/xml;charset=UTF-8";
