@@ -8,6 +8,7 @@ import {
 import { type SQL, sql } from "drizzle-orm";
 import { networkError } from "../domain/network.ts";
 import { scanPage } from "../domain/paging.ts";
+import { retagged } from "../domain/tags.ts";
 import { ownedSql, type Scope, visibleSql } from "./scope.ts";
 
 /** The tables of the resources ipam tags, by their ids' prefix: table, id column, what a missing one is. */
@@ -111,15 +112,4 @@ export class NetworkTagRepository {
       request.cursor,
     );
   }
-}
-
-/** `tags` with `set` over them, less `remove` (a key with a value only while it has it; null: all). */
-export function retagged(
-  tags: Record<string, string>,
-  set: Record<string, string>,
-  remove: readonly { key: string; value?: string | undefined }[] | null,
-): Record<string, string> {
-  const kept: Record<string, string> = remove === null ? {} : { ...tags };
-  for (const { key, value } of remove ?? []) if (value === undefined || kept[key] === value) delete kept[key];
-  return { ...kept, ...set };
 }
