@@ -1,8 +1,12 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import {
   CreateKeyPairCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
   DeleteKeyPairCommand,
+  DeleteTagsCommand,
   DescribeKeyPairsCommand,
+  DescribeTagsCommand,
   ImportKeyPairCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
@@ -227,5 +231,36 @@ describe("EC2 key pairs through the AWS SDK", () => {
     await ec2.send(new CreateKeyPairCommand({ KeyName: "mine" }));
     const [id] = await launch(ec2, 1, { KeyName: "mine" });
     expect(id).toMatch(/^i-/);
+  });
+
+  it("tags key pairs and volumes with CreateTags and DeleteTags, and lists them in DescribeTags", async () => {
+    const { ec2 } = await ec2Tenant(s.stack.url, "keys-tags");
+    const key = await ec2.send(new CreateKeyPairCommand({ KeyName: "tagged" }));
+    const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1 }));
+    const ids = [key.KeyPairId ?? "", volume.VolumeId ?? ""];
+    await ec2.send(new CreateTagsCommand({ Resources: ids, Tags: [{ Key: "env", Value: "prod" }] }));
+    const tagsOf = async (id: string) =>
+      (
+        await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: "resource-id", Values: [id] }] }))
+      ).Tags?.map((t) => [t.ResourceType, t.Key, t.Value]);
+    expect(await tagsOf(ids[0] as string)).toEqual([["key-pair", "env", "prod"]]);
+    expect(await tagsOf(ids[1] as string)).toEqual([["volume", "env", "prod"]]);
+    const [described] =
+      (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: ["tagged"] }))).KeyPairs ?? [];
+    expect(described?.Tags).toEqual([{ Key: "env", Value: "prod" }]);
+    await ec2.send(new DeleteTagsCommand({ Resources: [ids[0] as string], Tags: [{ Key: "env" }] }));
+    expect(await tagsOf(ids[0] as string)).toEqual([]);
+    await expectEc2Error(
+      ec2.send(
+        new CreateTagsCommand({ Resources: ["key-0123456789abcdef0"], Tags: [{ Key: "a", Value: "b" }] }),
+      ),
+      "InvalidKeyPair.NotFound",
+    );
+    await expectEc2Error(
+      ec2.send(
+        new CreateTagsCommand({ Resources: ["vol-0123456789abcdef0"], Tags: [{ Key: "a", Value: "b" }] }),
+      ),
+      "InvalidVolume.NotFound",
+    );
   });
 });
