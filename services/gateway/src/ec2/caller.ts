@@ -82,37 +82,42 @@ export function ec2Authenticator(bus: Bus, config: Ec2AuthConfig) {
   const authenticate = async (
     request: FastifyRequest,
     body: string,
-  ): Promise<{ caller: Caller; region: Region }> => {
+  ): Promise<{ caller: Caller; region: Region; service: SignedService }> => {
     const auth = parseAuthorization(request.headers.authorization);
     if (!auth) {
       if (config.AUTH_REQUIRED) throw missingAuth();
-      return { caller: anonymous(request), region: DEFAULT_REGION };
+      return { caller: anonymous(request), region: DEFAULT_REGION, service: "ec2" };
     }
-    const region = signedRegion(auth);
+    const { region, service } = signedScope(auth);
     const credentials = await lookUp(auth.accessKeyId, request);
     if (!credentials) {
       if (config.AUTH_REQUIRED) throw authFailure();
-      return { caller: anonymous(request), region };
+      return { caller: anonymous(request), region, service };
     }
     const [path = "/", query = ""] = request.url.split(/\?(.*)/s);
     const signed = { method: request.method, path, query, headers: request.headers, body };
     // real time: SigV4's request-time window is checked against the machine's clock, as AWS's.
     verifySignature(signed, auth, credentials.secret, new Date());
-    return { caller: credentials.caller, region };
+    return { caller: credentials.caller, region, service };
   };
 
   return { authenticate, close };
 }
 
-/** The region of the credential scope: one of cloudsim's, and the service ec2. */
-function signedRegion(auth: SigV4Header): Region {
-  if (auth.service !== "ec2")
-    throw authFailure(`Credential should be scoped to the service ec2, not ${auth.service}.`);
+/** The services a request may be signed for: EC2, and STS for GetCallerIdentity (see sts.ts). */
+const signedServices = ["ec2", "sts"] as const;
+export type SignedService = (typeof signedServices)[number];
+
+/** The region and service of the credential scope: one of cloudsim's regions, ec2 or sts. */
+function signedScope(auth: SigV4Header): { region: Region; service: SignedService } {
+  const service = signedServices.find((s) => s === auth.service);
+  if (!service)
+    throw authFailure(`Credential should be scoped to the service ec2, not ${auth.service.slice(0, 64)}.`);
   const region = regions.find((r) => r === auth.region);
   if (!region)
     throw new Ec2Error(
       "AuthFailure",
       `Credential should be scoped to a valid region: ${auth.region} is not one of ${regions.join(", ")}.`,
     );
-  return region;
+  return { region, service };
 }

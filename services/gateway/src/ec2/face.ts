@@ -16,6 +16,7 @@ import { type Ec2AuthConfig, ec2Authenticator } from "./caller.ts";
 import type { Ec2Action, Ec2Config } from "./context.ts";
 import { Ec2Error, ec2ErrorOf, invalidAction } from "./errors.ts";
 import { parseForm, str } from "./query.ts";
+import { stsAnswer } from "./sts.ts";
 import { errorXml, successXml } from "./xml.ts";
 
 /** Every action the face answers; any other is InvalidAction. */
@@ -79,10 +80,15 @@ export function ec2Face(
 
     app.post("/", { schema: { hide: true } }, async (request, reply) => {
       const body = typeof request.body === "string" ? request.body : "";
-      const { caller, region } = await authenticator.authenticate(request, body);
+      const { caller, region, service } = await authenticator.authenticate(request, body);
       limit(caller, reply);
       const params = parseForm(body);
       const name = str(params, "Action", { required: true, max: 100 });
+      if (service === "sts")
+        return reply
+          .code(200)
+          .type(XML)
+          .send(stsAnswer(name, caller, String(request.id)));
       const action = Object.hasOwn(actions, name) ? actions[name] : undefined;
       if (!action) throw invalidAction(name);
       request.log.info({ ec2_action: name, tenant_id: caller.tenantId }, "EC2 request");

@@ -68,6 +68,27 @@ export function successXml(action: string, requestId: string, body: Record<strin
   });
 }
 
+/**
+ * The other Query APIs' answer (STS, IAM): the members in `<{Action}Result>` and the request id
+ * in `<ResponseMetadata>`, where EC2 puts both at the root.
+ */
+export function queryXml(
+  action: string,
+  xmlns: string,
+  requestId: string,
+  result: Record<string, XmlValue>,
+): string {
+  return builder.build({
+    ...declaration,
+    [`${elementName(action)}Response`]: {
+      "@_xmlns": xmlns,
+      ...(toNode({ [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } }) as {
+        [name: string]: BuilderNode;
+      }),
+    },
+  });
+}
+
 /** The error envelope every EC2 client parses, 5xx included (EC2.md §1.3); note `RequestID`. */
 export function errorXml(code: string, message: string, requestId: string): string {
   return builder.build({
