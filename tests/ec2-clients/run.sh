@@ -24,7 +24,8 @@ source "$root/tests/lib/cloudsim-system.sh"
 system_ports_free EC2_CLIENTS_TEST_PORT
 
 system_start PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DELAY=500ms \
-  TERMINATE_DELAY=500ms EC2_STATUS_CHECK_DELAY=2s
+  TERMINATE_DELAY=500ms EC2_STATUS_CHECK_DELAY=2s VOLUME_CREATE_DELAY=500ms VOLUME_ATTACH_DELAY=500ms \
+  VOLUME_DETACH_DELAY=500ms VOLUME_DELETE_DELAY=500ms
 say "the system is up on $url in $(($(date +%s) - started)) s"
 
 # A field of the JSON object on stdin.
@@ -87,6 +88,21 @@ boto3_out=$("$python" "$work/boto3-example.py") ||
 expect_lines "$boto3_out" "i-[0-9a-f]{17} running eu-west-1[a-f]
 i-[0-9a-f]{17} running eu-west-1[a-f]" "the README's boto3 example"
 say "the README's boto3 example ran as printed"
+
+readme_block ec2-world-cli-example >"$work/world-example.sh"
+[ -s "$work/world-example.sh" ] || fail "README.md has no block between the ec2-world-cli-example markers"
+world_out=$(cd "$work" && PATH="$work/bin:$PATH" bash -euo pipefail "$work/world-example.sh") ||
+  fail "the README's VPC example failed; it printed:"$'\n'"$world_out"
+expect_lines "$world_out" "10\.30\.1\.0/28	11
+tcp	443	0\.0\.0\.0/0
+-----BEGIN RSA PRIVATE KEY-----
+attaching
+subnet-[0-9a-f]{17}	web	web-key	[0-9.]+
+in-use	/dev/sdf
+DependencyViolation
+detaching
+InvalidVpcID\.NotFound" "the README's VPC example"
+say "the README's VPC example ran as printed (VPC, subnet, group, key, instance, volume, address, all removed)"
 
 readme_block clock-boto3-example >"$work/clock-example.py"
 [ -s "$work/clock-example.py" ] || fail "README.md has no block between the clock-boto3-example markers"
