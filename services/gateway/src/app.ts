@@ -20,6 +20,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { imageRoutes } from "./routes/images.ts";
 import { ipamRoutes } from "./routes/ipam.ts";
 import { reaperRoutes } from "./routes/reaper.ts";
+import { resourceRoutes } from "./routes/resources.ts";
 import { serverRoutes } from "./routes/servers.ts";
 import { serverInTrace } from "./trace.ts";
 
@@ -101,6 +102,7 @@ export async function buildApp({
   await app.register(imageRoutes(bus));
   await app.register(billingRoutes(bus));
   await app.register(reaperRoutes(bus));
+  await app.register(resourceRoutes(bus));
   await app.register(eventRoutes(bus, registry, config));
   await app.register(clockRoutes(bus, config.CLOCK_ADVANCE_TIMEOUT));
   await app.register(adminRoutes(bus, secretsKey(config)));

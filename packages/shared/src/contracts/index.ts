@@ -20,6 +20,7 @@ export {
   networkScope,
   networkTags,
 } from "./network-resources.ts";
+export { pageLimit } from "./paging.ts";
 export * from "./reaper.ts";
 export * from "./resource-tags.ts";
 export * from "./security-groups.ts";

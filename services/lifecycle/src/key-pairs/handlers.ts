@@ -1,4 +1,4 @@
-import { type Bus, type Clock, type Db, type HandlerMetrics, keyPairs } from "@cloudsim/shared";
+import { type Bus, type Clock, type Db, type HandlerMetrics, KeyName, keyPairs } from "@cloudsim/shared";
 import { listResourceTags, type ResourceScope, retagResources } from "../db/resource-tags.ts";
 import { decodeCursor, encodeCursor } from "../domain/cursor.ts";
 import { tagPage, tagsAfter } from "../domain/tag-cursor.ts";
@@ -37,7 +37,8 @@ export function serveKeyPairs(bus: Bus, db: Db, clock: Clock, metrics: HandlerMe
   bus.serve(
     keyPairs.describe,
     async ({ names, ids, filters, limit, cursor, ...scope }) => {
-      const after = cursor === undefined ? undefined : decodeCursor(cursor, (name) => name.length > 0);
+      const after =
+        cursor === undefined ? undefined : decodeCursor(cursor, (name) => KeyName.safeParse(name).success);
       const rows = await repo.page(scopeOf(scope), { names, ids, filters }, after, limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
