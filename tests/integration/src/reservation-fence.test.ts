@@ -44,7 +44,7 @@ describe("an address is never live on two servers", () => {
   /** The server ipam holds the region's one address for, if any. */
   const holder = async (region: string) =>
     (
-      await db.query<{ server_id: string | null }>("SELECT server_id FROM ipam.addresses WHERE region = $1", [
+      await db.query<{ server_id: string | null }>("SELECT server_id FROM ipam.addresses WHERE pool_id = $1", [
         region,
       ])
     ).rows[0]?.server_id ?? null;
@@ -168,7 +168,7 @@ describe("an address is never live on two servers", () => {
     expect(live.status, JSON.stringify(live.body)).toBe(201);
     // ipam's books lose the address (what a late insert would have left behind).
     await db.query(
-      "UPDATE ipam.addresses SET server_id = NULL, allocated_at = NULL, confirmed_at = NULL WHERE region = $1",
+      "UPDATE ipam.addresses SET server_id = NULL, allocated_at = NULL, confirmed_at = NULL WHERE pool_id = $1",
       [region],
     );
     const second = await admin().post("/servers", { region, type: "t2.nano" });

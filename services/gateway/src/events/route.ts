@@ -4,6 +4,7 @@ import {
   type Bus,
   Counter,
   EventsQuery,
+  eventTypes,
   type FeedClosed,
   type FeedSkipped,
   Gauge,
@@ -151,6 +152,7 @@ export const eventRoutes =
   };
 
 const utf8 = new TextDecoder();
+const feedTypes = new Set<string>(eventTypes);
 
 /** The event in `data` when the scope sees it and it passes the filter; undefined otherwise. */
 function visibleTo(scope: FeedScope, filter: EventsQuery, owners: ServerOwners, request: FastifyRequest) {
@@ -162,6 +164,8 @@ function visibleTo(scope: FeedScope, filter: EventsQuery, owners: ServerOwners, 
       request.log.warn("an event on the stream is not JSON; not sent");
       return undefined;
     }
+    // The stream carries more than the servers' feed (volumes' events, for billing): those are not sent.
+    if (!feedTypes.has(event.type)) return undefined;
     if (filter.server_id && event.server_id !== filter.server_id) return undefined;
     if (filter.type && !filter.type.includes(event.type)) return undefined;
     if (event.type === "server.state_changed") {
