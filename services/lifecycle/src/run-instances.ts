@@ -83,8 +83,14 @@ export function runInstances(
       if (addresses.length < min_count) {
         throw new AppError(
           "EXHAUSTED",
-          `There are not enough free addresses in ${spec.region} to satisfy the requested number of instances: ${addresses.length} free, at least ${min_count} asked for.`,
-          { reason: "addresses", region: spec.region, free: addresses.length, requested: min_count },
+          `There are not enough free addresses in ${spec.network ? `subnet '${spec.network.subnet_id}'` : spec.region} to satisfy the requested number of instances: ${addresses.length} free, at least ${min_count} asked for.`,
+          {
+            reason: "addresses",
+            region: spec.region,
+            subnet_id: spec.network?.subnet_id,
+            free: addresses.length,
+            requested: min_count,
+          },
         );
       }
       const writes = addresses.map(({ server_id, address }) =>

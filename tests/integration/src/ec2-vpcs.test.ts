@@ -288,10 +288,11 @@ describe("VPCs and subnets through the AWS SDK", () => {
       (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }))).Subnets?.[0]
         ?.AvailableIpAddressCount,
     ).toBe(0);
-    await expectEc2Error(
+    const many = await expectEc2Error(
       ec2.send(new RunInstancesCommand({ ImageId: DEFAULT_AMI, MinCount: 2, MaxCount: 2, SubnetId: subnet })),
       "InsufficientFreeAddressesInSubnet",
     );
+    expect(many.message).toContain(subnet);
   });
 
   it("keeps each tenant's VPCs and subnets its own", async () => {
