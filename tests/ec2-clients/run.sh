@@ -32,13 +32,7 @@ say "the system is up on $url in $(($(date +%s) - started)) s"
 json_field() {
   node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))' "$1"
 }
-admin() { curl -sSf -X POST "$url$1" -H "authorization: Bearer $admin_key" "${@:2}"; }
-tenant=$(admin /admin/tenants -H 'content-type: application/json' -d '{"name":"ec2-clients"}' | json_field id) ||
-  fail "POST /admin/tenants did not make a tenant"
-key=$(admin "/admin/tenants/$tenant/keys") || fail "POST /admin/tenants/$tenant/keys did not make a key"
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-AWS_ACCESS_KEY_ID=$(json_field id <<<"$key")
-AWS_SECRET_ACCESS_KEY=$(json_field key <<<"$key")
+system_aws_pair ec2-clients
 # The clients as the README has them: endpoint and keys from the environment, none of this
 # machine's AWS config files.
 export CLOUDSIM_URL=$url AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" \

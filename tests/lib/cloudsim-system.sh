@@ -12,6 +12,8 @@
 # system's output, in work) and started; system_start sets run_pid and pg_data.
 #
 #   system_ports_free VAR   fails unless the seven ports are free; VAR is what moves them
+#   system_aws_pair NAME    a new tenant NAME, its key exported as AWS_ACCESS_KEY_ID and
+#                           AWS_SECRET_ACCESS_KEY
 #   system_start [ENV=VALUE ...]
 #                           stops the system at exit (finish), then starts it with the common
 #                           environment and these extras (the timed states' delays, ...) and
@@ -109,4 +111,19 @@ system_start() {
   done
   grep -q '^\[run\] cloudsim is up' "$log" || fail "the system was not up within 180 s"
   pg_data=$(sed -n 's/^\[run\] embedded Postgres is up (data in \(.*\))$/\1/p' "$log")
+}
+
+# A new tenant named $1, made with the admin key, and a key of it exported as the AWS credential
+# pair (AWS_ACCESS_KEY_ID: the key's id, AWS_SECRET_ACCESS_KEY: the key).
+system_aws_pair() {
+  local field='process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))'
+  local tenant key
+  tenant=$(curl -sSf -X POST "http://localhost:${ports[0]}/admin/tenants" -H "authorization: Bearer $admin_key" \
+    -H 'content-type: application/json' -d "{\"name\":\"$1\"}" | node -e "$field" id) ||
+    fail "POST /admin/tenants did not make a tenant"
+  key=$(curl -sSf -X POST "http://localhost:${ports[0]}/admin/tenants/$tenant/keys" \
+    -H "authorization: Bearer $admin_key") || fail "POST /admin/tenants/$tenant/keys did not make a key"
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  AWS_ACCESS_KEY_ID=$(node -e "$field" id <<<"$key")
+  AWS_SECRET_ACCESS_KEY=$(node -e "$field" key <<<"$key")
 }

@@ -1,4 +1,10 @@
-import { elasticIpFilterNames, elasticIps, type Instance, instances } from "@cloudsim/shared";
+import {
+  elasticIpFilterNames,
+  elasticIps,
+  type Instance,
+  instances,
+  MAX_NETWORK_PAGE,
+} from "@cloudsim/shared";
 import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun, visibility } from "../context.ts";
 import {
   Ec2Error,
@@ -8,6 +14,7 @@ import {
 } from "../errors.ts";
 import { hasInterface, instanceIdOfInterface, networkInterfaceIdOf } from "../network-interfaces.ts";
 import { addressXml } from "../network-render.ts";
+import { collectAll } from "../pages.ts";
 import { bool, list, str } from "../query.ts";
 import { xmlList } from "../xml.ts";
 import { instanceIdParam } from "./instance-params.ts";
@@ -141,24 +148,24 @@ const describeAddresses: Ec2Action = async (request) => {
   const ips = list(request.params, "PublicIp", { max: 100 });
   const { filters } = describeParams(request.params, elasticIpFilterNames);
   unlessDryRun(request);
-  const items = [];
-  let cursor: string | undefined;
-  do {
-    const page = await request.bus.request(
-      elasticIps.describe,
-      {
-        ...networkScope(request),
-        ids: ids.length ? ids : undefined,
-        public_ips: ips.length ? ips : undefined,
-        filters,
-        limit: 1000,
-        cursor,
-      },
-      requestContext(request),
-    );
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < MAX_ADDRESSES);
+  const items = await collectAll(
+    (limit, cursor) =>
+      request.bus.request(
+        elasticIps.describe,
+        {
+          ...networkScope(request),
+          ids: ids.length ? ids : undefined,
+          public_ips: ips.length ? ips : undefined,
+          filters,
+          limit,
+          cursor,
+        },
+        requestContext(request),
+      ),
+    MAX_NETWORK_PAGE,
+    MAX_ADDRESSES,
+    "addresses",
+  );
   return { addressesSet: xmlList(items.map(addressXml)) };
 };
 

@@ -1,13 +1,7 @@
-import {
-  clockDate,
-  type Instance,
-  instanceFilterNames,
-  instances,
-  lifecycle,
-  MAX_DESCRIBE_PAGE,
-} from "@cloudsim/shared";
+import { clockDate, instanceFilterNames, instances, lifecycle, MAX_DESCRIBE_PAGE } from "@cloudsim/shared";
 import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun, visibility } from "../context.ts";
 import { checkFilterNames, matchesFilters } from "../filters.ts";
+import { collectPages } from "../pages.ts";
 import { bool, filters, str } from "../query.ts";
 import { instanceStatusXml, reservationsXml } from "../render.ts";
 import { xmlList } from "../xml.ts";
@@ -18,31 +12,21 @@ import { publicAddressesOf } from "./public-addresses.ts";
 const UNPAGED_LIMIT = 1000;
 
 /** Instances a page after another from lifecycle, until `wanted` or the last page. */
-async function describePages(
+const describePages = (
   request: Ec2Request,
   query: { ids?: string[] | undefined; filters: { name: string; values: string[] }[] },
   wanted: number,
   nextToken: string | undefined,
-): Promise<{ items: Instance[]; nextToken: string | undefined }> {
-  const items: Instance[] = [];
-  let cursor = nextToken;
-  do {
-    const page = await request.bus.request(
-      instances.describe,
-      {
-        ...visibility(request),
-        ids: query.ids,
-        filters: query.filters as never,
-        limit: Math.min(MAX_DESCRIBE_PAGE, wanted - items.length),
-        cursor,
-      },
-      requestContext(request),
-    );
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < wanted);
-  return { items, nextToken: cursor };
-}
+) =>
+  collectPages(
+    (limit, cursor) =>
+      request.bus.request(
+        instances.describe,
+        { ...visibility(request), ids: query.ids, filters: query.filters as never, limit, cursor },
+        requestContext(request),
+      ),
+    { pageSize: MAX_DESCRIBE_PAGE, wanted, cursor: nextToken },
+  );
 
 const describeInstances: Ec2Action = async (request) => {
   const { params } = request;

@@ -10,6 +10,7 @@ import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun } from ".
 import { Ec2Error, invalidKeyFormat, invalidParameterValue, missingParameter } from "../errors.ts";
 import { checkFilterNames } from "../filters.ts";
 import { generateKeyPair, parsePublicKey } from "../key-material.ts";
+import { collectAll } from "../pages.ts";
 import { bool, type Ec2Params, filters, list, str } from "../query.ts";
 import { tagSetXml } from "../render.ts";
 import { tagSpecifications } from "../tag-specifications.ts";
@@ -99,24 +100,24 @@ const describeKeyPairs: Ec2Action = async (request) => {
   checkFilterNames(given, keyPairFilterNames, true);
   const withPublicKey = bool(params, "IncludePublicKey") ?? false;
   unlessDryRun(request);
-  const found: KeyPair[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await request.bus.request(
-      keyPairs.describe,
-      {
-        ...scopeOf(request),
-        names: names.length ? names : undefined,
-        ids: ids.length ? ids : undefined,
-        filters: given as never,
-        limit: MAX_KEY_PAIR_PAGE,
-        cursor,
-      },
-      requestContext(request),
-    );
-    found.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
+  const found = await collectAll(
+    (limit, cursor) =>
+      request.bus.request(
+        keyPairs.describe,
+        {
+          ...scopeOf(request),
+          names: names.length ? names : undefined,
+          ids: ids.length ? ids : undefined,
+          filters: given as never,
+          limit,
+          cursor,
+        },
+        requestContext(request),
+      ),
+    MAX_KEY_PAIR_PAGE,
+    MAX_KEY_PAIRS,
+    "key pairs",
+  );
   return {
     keySet: xmlList(
       found.map((key) => ({

@@ -10,6 +10,7 @@ import {
 import { type Ec2Action, type Ec2Request, requestContext, unlessDryRun } from "../context.ts";
 import { invalidParameterCombination, invalidParameterValue, volumeIdMalformed } from "../errors.ts";
 import { checkFilterNames } from "../filters.ts";
+import { collectPages } from "../pages.ts";
 import { bool, type Ec2Params, filters, int, list, str } from "../query.ts";
 import { tagSetXml } from "../render.ts";
 import { tagSpecifications } from "../tag-specifications.ts";
@@ -123,31 +124,21 @@ const createVolume: Ec2Action = async (request) => {
 };
 
 /** Pages of volumes from lifecycle until `wanted` or the last. */
-async function describePages(
+const describePages = (
   request: Ec2Request,
   query: { ids: string[] | undefined; filters: { name: string; values: string[] }[] },
   wanted: number,
   nextToken: string | undefined,
-) {
-  const items: Volume[] = [];
-  let cursor = nextToken;
-  do {
-    const page = await request.bus.request(
-      volumes.describe,
-      {
-        ...scopeOf(request),
-        ids: query.ids,
-        filters: query.filters as never,
-        limit: Math.min(MAX_VOLUME_PAGE, wanted - items.length),
-        cursor,
-      },
-      requestContext(request),
-    );
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < wanted);
-  return { items, nextToken: cursor };
-}
+) =>
+  collectPages(
+    (limit, cursor) =>
+      request.bus.request(
+        volumes.describe,
+        { ...scopeOf(request), ids: query.ids, filters: query.filters as never, limit, cursor },
+        requestContext(request),
+      ),
+    { pageSize: MAX_VOLUME_PAGE, wanted, cursor: nextToken },
+  );
 
 const describeVolumes: Ec2Action = async (request) => {
   const { params } = request;
