@@ -30,6 +30,7 @@ try {
   await database.pool.query("ANALYZE billing.servers");
   const repo = new BillingRepository(database.db, {
     rates: rateTable(10_000_000n),
+    volumeRate: 80_000_000n,
     minimumMs: 0,
     currency: "USD",
   });

@@ -4,6 +4,11 @@ import type { BillingRepository } from "./db/repository.ts";
 export function serveBilling(bus: Bus, repo: BillingRepository, metrics: HandlerMetrics) {
   bus.serve(billing.usage, ({ server_id }) => repo.usage(server_id), metrics);
   bus.serve(
+    billing.volumeUsage,
+    ({ volume_id, tenant_id }) => repo.volumeUsage(volume_id, tenant_id),
+    metrics,
+  );
+  bus.serve(
     billing.ledger,
     async ({ server_id, limit, cursor }) => {
       const { lines, ...totals } = await repo.ledger(server_id, limit, cursor && ledgerCursor.keyOf(cursor));

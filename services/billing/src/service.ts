@@ -13,12 +13,13 @@ import { serveBilling } from "./handlers.ts";
 import { billingMetrics } from "./metrics.ts";
 import { consumeServerEvents } from "./workers/server-events.ts";
 import { billingTick, startBillingTick } from "./workers/tick.ts";
+import { consumeVolumeEvents } from "./workers/volume-events.ts";
 
 const migrations = { schema: "billing", folder: migrationsFolder(import.meta.url, "billing") };
 
 /**
- * Starts billing: migrations, handlers, the server-event consumer, the billing tick, the outbox
- * relay. `clock` is the time of bills (the runtime's real clock when left out).
+ * Starts billing: migrations, handlers, the server- and volume-event consumers, the billing tick,
+ * the outbox relay. `clock` is the time of bills (the runtime's real clock when left out).
  */
 export function startBilling(config: BillingConfig, log: Logger, clock?: Clock): Promise<RunningService> {
   return startRuntime(
@@ -32,6 +33,7 @@ export function startBilling(config: BillingConfig, log: Logger, clock?: Clock):
         database.db,
         {
           rates: rateTable(config.BILLING_RATE),
+          volumeRate: config.VOLUME_RATE,
           minimumMs: config.BILLING_MINIMUM_SECONDS * 1000,
           currency,
         },
@@ -40,7 +42,7 @@ export function startBilling(config: BillingConfig, log: Logger, clock?: Clock):
       const billed = billingMetrics(registry);
       const tick = { intervalMs: config.BILLING_INTERVAL, currency, log };
       serveBilling(bus, repo, metrics);
-      // At each stop of a simulated clock's catch-up: the server events settled; at the last, a tick.
+      // At each stop of a simulated clock's catch-up: the events settled; at the last, a tick.
       bus.serve(
         catchUps.billing,
         async ({ final }) => {
@@ -53,6 +55,7 @@ export function startBilling(config: BillingConfig, log: Logger, clock?: Clock):
       );
       return [
         await consumeServerEvents(bus, repo, billed, { currency, log }),
+        await consumeVolumeEvents(bus, repo, billed, { currency, log }),
         startBillingTick(repo, billed, tick),
         startOutboxRelay(),
       ];

@@ -4,6 +4,7 @@ import { defineCommand } from "./command.ts";
 import { pageCursor, pageLimit } from "./paging.ts";
 import { TenantScope } from "./tenants.ts";
 import { Timestamp } from "./timestamp.ts";
+import { VolumeType } from "./volume-types.ts";
 
 const Money = z
   .string()
@@ -92,12 +93,40 @@ export const BillingSummary = z
     next_cursor: z.string().nullable().describe("The cursor of by_server's next page; null on the last"),
     by_type: z.array(Total.extend({ type: InstanceType })).describe("Of every server"),
     by_region: z.array(Total.extend({ region: Region })).describe("Of every server"),
+    volumes: z
+      .object({
+        total: Total.describe("Of every volume (not in the servers' total above)"),
+        by_type: z.array(Total.extend({ volume_type: VolumeType })),
+      })
+      .describe("EBS volumes, billed per GB-month from their creation until they start deleting"),
   })
   .meta({ id: "BillingSummary" });
 export type BillingSummary = z.infer<typeof BillingSummary>;
 
 /** The server whose bill is asked for, by its id alone. */
 const BilledServerRef = z.object({ server_id: z.uuid() });
+
+/** What an EBS volume has cost so far, current to the second. */
+export const VolumeBillingUsage = z
+  .object({
+    volume_id: z.string().describe("The volume's EC2 id (vol-…)"),
+    volume_type: VolumeType,
+    size_gb: z.number().int(),
+    rate: z
+      .string()
+      .regex(/^\d+\.\d{6,9}$/)
+      .describe("Price of one GB-month (730 hours), as an exact decimal"),
+    billable_seconds: Seconds,
+    amount: Money,
+    currency: z.string(),
+    billed_from: Timestamp.nullable().describe("When the volume's billing began (its creation)"),
+    billed_until: Timestamp.nullable().describe(
+      "When it ended (the volume started deleting); null while billed",
+    ),
+    as_of: Timestamp,
+  })
+  .meta({ id: "VolumeBillingUsage" });
+export type VolumeBillingUsage = z.infer<typeof VolumeBillingUsage>;
 
 /** Commands answered by billing. */
 export const billing = {
@@ -110,5 +139,10 @@ export const billing = {
     /** null: every tenant (the admin key). */
     request: BillingSummaryQuery.extend({ tenant_id: TenantScope }),
     reply: BillingSummary,
+  }),
+  /** A volume's usage by its UUID or EC2 id, within the tenant scope (another tenant's: NOT_FOUND). */
+  volumeUsage: defineCommand("billing", "volume_usage", {
+    request: z.object({ volume_id: z.string().min(1).max(100), tenant_id: TenantScope }),
+    reply: VolumeBillingUsage,
   }),
 };

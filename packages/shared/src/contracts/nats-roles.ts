@@ -93,6 +93,7 @@ export const natsRoles = {
       billing.usage,
       billing.ledger,
       billing.summary,
+      billing.volumeUsage,
       reaper.status,
       clock.now,
       clock.advance,
@@ -122,7 +123,10 @@ export const natsRoles = {
   billing: {
     sends: [],
     publishesEvents: eventSubjects.billing,
-    consumers: { serverEvents: { durable: "billing-usage", filter: eventSubjects.server } },
+    consumers: {
+      serverEvents: { durable: "billing-usage", filter: eventSubjects.server },
+      volumeEvents: { durable: "billing-volumes", filter: eventSubjects.volume },
+    },
     jetstream: true,
   },
   reaper: {

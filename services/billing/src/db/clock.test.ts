@@ -46,7 +46,7 @@ describe("billing on its clock", () => {
     await migrateSchema(database.pool, "billing", folder);
     repo = new BillingRepository(
       database.db,
-      { rates: rateTable(parseMoney("0.01")), minimumMs: 0, currency: "USD" },
+      { rates: rateTable(parseMoney("0.01")), volumeRate: parseMoney("0.08"), minimumMs: 0, currency: "USD" },
       clock,
     );
   });

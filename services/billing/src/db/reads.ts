@@ -2,6 +2,7 @@ import type { Clock, Db, InstanceTypeName, LedgerLine, Region } from "@cloudsim/
 import { sql } from "drizzle-orm";
 import { formatMoney, moneyFromDb, secondsOf } from "../domain/money.ts";
 import { usageAt } from "../domain/usage.ts";
+import { volumeTotals } from "./volume-reads.ts";
 
 interface ServerRow extends Record<string, unknown> {
   rate: string;
@@ -112,13 +113,14 @@ export interface SummaryQuery {
 /**
  * Ledger totals of the lines whose usage time is in [from, to): per type, region and overall
  * over every server, and per server for `limit + 1` servers after `after` (the caller cuts the
- * page). Both read in one snapshot, so a page and the totals agree.
+ * page); apart, the volumes' per volume type and overall. All read in one snapshot, so a page and
+ * the totals agree.
  */
 export async function summary(db: Db, currency: string, query: SummaryQuery) {
   const { from, to, tenantId, limit, after } = query;
   const lines = sql`${from ? sql`AND l.at >= ${from}` : sql``} ${to ? sql`AND l.at < ${to}` : sql``}`;
   const tenant = tenantId === null ? sql`` : sql`AND s.tenant_id = ${tenantId}`;
-  const { groups, servers } = await db.transaction(
+  const { groups, servers, volumes } = await db.transaction(
     async (tx) => ({
       // GROUPING says which set a row sums: 1 a type's, 2 a region's, 3 every line's.
       groups: await tx.execute<{
@@ -149,6 +151,7 @@ export async function summary(db: Db, currency: string, query: SummaryQuery) {
         ) t
         WHERE t.amount IS NOT NULL ${tenant} ${after === undefined ? sql`` : sql`AND s.server_id > ${after}`}
         ORDER BY s.server_id LIMIT ${limit + 1}`),
+      volumes: await volumeTotals(tx, lines, tenantId === null ? sql`` : sql`AND v.tenant_id = ${tenantId}`),
     }),
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
@@ -175,5 +178,6 @@ export async function summary(db: Db, currency: string, query: SummaryQuery) {
     by_region: sets(2)
       .flatMap(({ region, ...t }) => (region === null ? [] : [{ region, ...show(t) }]))
       .sort((a, b) => a.region.localeCompare(b.region)),
+    volumes,
   };
 }

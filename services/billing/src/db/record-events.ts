@@ -21,6 +21,8 @@ import { ledger, outbox } from "./schema.ts";
 
 export interface BillingOptions {
   rates: Record<InstanceTypeName, bigint>;
+  /** Price of one GB-month of a volume, nano-units. */
+  volumeRate: bigint;
   minimumMs: number;
   currency: string;
 }

@@ -1,6 +1,18 @@
 import { outboxTable, processedEventsTable } from "@cloudsim/shared/event-tables";
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, numeric, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  numeric,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const billingSchema = pgSchema("billing");
 
@@ -49,12 +61,46 @@ export const servers = billingSchema.table(
   ],
 );
 
-/** Append-only: every change of a server's total, with corrections as lines of their own. */
+/**
+ * One row per EBS volume: its billed period, [open_since, closed_at), from its events (the
+ * earliest billable one, the earliest that ended it), and what the ledger holds for it. The
+ * rate (per GB-month) and size are those of its first event.
+ */
+export const volumes = billingSchema.table(
+  "volumes",
+  {
+    volumeId: uuid("volume_id").primaryKey(),
+    /** The EC2 id, vol-…. */
+    ec2Id: text("ec2_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    region: text("region").notNull(),
+    volumeType: text("volume_type").notNull(),
+    sizeGb: integer("size_gb").notNull(),
+    rate: money("rate").notNull(),
+    openSince: timestamp("open_since", { withTimezone: true, precision: 3 }),
+    closedAt: timestamp("closed_at", { withTimezone: true, precision: 3 }),
+    accruedUntil: timestamp("accrued_until", { withTimezone: true, precision: 3 }).notNull(),
+    billedMs: bigint("billed_ms", { mode: "bigint" }).notNull().default(sql`0`),
+    amount: money("amount").notNull().default("0"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("volumes_ec2_id_idx").on(t.ec2Id),
+    index("volumes_open_idx").on(t.volumeId).where(sql`${t.openSince} IS NOT NULL AND ${t.closedAt} IS NULL`),
+    index("volumes_tenant_idx").on(t.tenantId),
+  ],
+);
+
+/**
+ * Append-only: every change of a server's or a volume's total, with corrections as lines of
+ * their own. A volume's line has its rate per GB-month, a server's its rate per minute.
+ */
 export const ledger = billingSchema.table(
   "ledger",
   {
     id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
-    serverId: uuid("server_id").notNull(),
+    serverId: uuid("server_id"),
+    volumeId: uuid("volume_id"),
     /** The usage time up to which this line brings the server's total. */
     at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
     kind: text("kind").notNull(),
@@ -64,7 +110,12 @@ export const ledger = billingSchema.table(
     eventId: uuid("event_id"),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("ledger_server_idx").on(t.serverId, t.id), index("ledger_at_idx").on(t.at)],
+  (t) => [
+    index("ledger_server_idx").on(t.serverId, t.id),
+    index("ledger_volume_idx").on(t.volumeId, t.id).where(sql`${t.volumeId} IS NOT NULL`),
+    index("ledger_at_idx").on(t.at),
+    check("ledger_one_owner", sql`num_nonnulls(${t.serverId}, ${t.volumeId}) = 1`),
+  ],
 );
 
 /**

@@ -1,7 +1,7 @@
 import { type Clock, clockDate, type Db, timeSql } from "@cloudsim/shared";
 import { sql } from "drizzle-orm";
 import { moneyFromDb } from "../domain/money.ts";
-import { amountSql, msBetween } from "./sql-arithmetic.ts";
+import { amountSql, msBetween, volumeAmountSql } from "./sql-arithmetic.ts";
 
 export interface TickResult {
   accrued: number;
@@ -11,10 +11,11 @@ export interface TickResult {
 }
 
 /**
- * The billing tick: accrues every open interval up to the clock's now, one ledger line each, once
- * per `intervalMs` across replicas. The claim of the interval (billing.ticks) is in the same
- * statement, so a tick that fails leaves the interval to another replica or the next tick. A
- * clock that jumped ahead by days since the last tick gets one line per server for all of it.
+ * The billing tick: accrues every open interval, and every volume being billed, up to the clock's
+ * now, one ledger line each, once per `intervalMs` across replicas. The claim of the interval
+ * (billing.ticks) is in the same statement, so a tick that fails leaves the interval to another
+ * replica or the next tick. A clock that jumped ahead by days since the last tick gets one line
+ * per server and volume for all of it.
  * `force` accrues even when this interval was claimed already (a simulated clock's catch-up).
  */
 export async function accrueOpenIntervals(
@@ -64,9 +65,31 @@ export async function accrueOpenIntervals(
       FROM moved m WHERE s.server_id = m.server_id
       RETURNING m.server_id, m.at, m.billed_ms, m.amount, m.rate
     ),
+    -- Volumes billed now (created, not yet deleting), claimed as the servers are.
+    claimed_volumes AS (
+      SELECT v.volume_id, v.rate, v.size_gb, v.open_since, v.accrued_until FROM billing.volumes v
+      WHERE (EXISTS (SELECT FROM tick) OR ${force}) AND v.open_since IS NOT NULL AND v.closed_at IS NULL
+        AND v.accrued_until < (SELECT t FROM now_)
+      FOR UPDATE SKIP LOCKED
+    ),
+    moved_volumes AS (
+      SELECT c.volume_id, c.rate, n.t AS at,
+             ${msBetween(sql`c.accrued_until`, sql`n.t`)}::bigint AS billed_ms,
+             ${volumeAmountSql(sql`c.rate`, sql`c.size_gb`, msBetween(sql`c.open_since`, sql`n.t`))}
+               - ${volumeAmountSql(sql`c.rate`, sql`c.size_gb`, msBetween(sql`c.open_since`, sql`c.accrued_until`))} AS amount
+      FROM claimed_volumes c CROSS JOIN now_ n
+    ),
+    updated_volumes AS (
+      UPDATE billing.volumes v
+      SET accrued_until = m.at, billed_ms = v.billed_ms + m.billed_ms, amount = v.amount + m.amount, updated_at = m.at
+      FROM moved_volumes m WHERE v.volume_id = m.volume_id
+      RETURNING m.volume_id, m.at, m.billed_ms, m.amount, m.rate
+    ),
     lines AS (
-      INSERT INTO billing.ledger (server_id, at, kind, billed_ms, amount, rate, recorded_at)
-      SELECT server_id, at, 'accrual', billed_ms, amount, rate, at FROM updated
+      INSERT INTO billing.ledger (server_id, volume_id, at, kind, billed_ms, amount, rate, recorded_at)
+      SELECT server_id, NULL, at, 'accrual', billed_ms, amount, rate, at FROM updated
+      UNION ALL
+      SELECT NULL, volume_id, at, 'accrual', billed_ms, amount, rate, at FROM updated_volumes
       RETURNING billed_ms, amount
     )
     SELECT count(*)::int AS accrued, coalesce(sum(billed_ms), 0)::text AS billed_ms,

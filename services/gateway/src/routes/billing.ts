@@ -6,8 +6,10 @@ import {
   Ledger,
   LedgerQuery,
   lifecycle,
+  VolumeBillingUsage,
 } from "@cloudsim/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { scopeOf } from "../auth.ts";
 import { Problem } from "../errors.ts";
 import { IdParams, isServerId } from "./server-id.ts";
@@ -44,13 +46,33 @@ export const billingRoutes =
     );
 
     app.get(
+      "/volumes/:id/billing",
+      {
+        schema: {
+          tags: ["billing"],
+          summary: "What an EBS volume has cost so far, current to the second",
+          description:
+            "Billed per GB-month (730 hours) from its creation until it starts deleting, attached or not; readable after it is gone. 404 for another tenant's volume, or one whose first event billing has not seen yet.",
+          params: z.object({ id: z.string().max(100).describe("Volume id (vol-…) or UUID") }),
+          response: { 200: VolumeBillingUsage, 400: Problem, 404: Problem, 503: Problem },
+        },
+      },
+      (request) =>
+        bus.request(
+          billing.volumeUsage,
+          { volume_id: request.params.id, tenant_id: scopeOf(request) },
+          { requestId: request.id },
+        ),
+    );
+
+    app.get(
       "/billing/summary",
       {
         schema: {
           tags: ["billing"],
           summary: "Billed totals per server, type, region and overall",
           description:
-            "Sums the ledger lines whose usage time is in [from, to); open intervals count up to the last billing tick. by_server comes a page at a time; total, by_type and by_region are over every server.",
+            "Sums the ledger lines whose usage time is in [from, to); open intervals count up to the last billing tick. by_server comes a page at a time; total, by_type and by_region are over every server; volumes sums the EBS volumes' lines apart.",
           querystring: BillingSummaryQuery,
           response: { 200: BillingSummary, 400: Problem, 503: Problem },
         },
