@@ -45,6 +45,9 @@ export function describeProblem(status: number, problem: Record<string, unknown>
   return text;
 }
 
+/** What the page shows of a failure: an ApiError's message is the API's problem, as described above. */
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -190,4 +193,75 @@ export interface ClockNow {
   now: string;
   mode: "real" | "simulated";
   rate: number;
+}
+
+/** The EC2 world around servers, as GET /vpcs, /subnets, /security-groups, /addresses, /volumes, /key-pairs list it. */
+export interface Vpc {
+  vpc_id: string;
+  owner_id: string;
+  cidr_block: string;
+  is_default: boolean;
+  tags: Record<string, string>;
+}
+
+export interface Subnet {
+  subnet_id: string;
+  vpc_id: string;
+  cidr_block: string;
+  availability_zone: string;
+  available_ip_address_count: number;
+  default_for_az: boolean;
+  tags: Record<string, string>;
+}
+
+export interface SecurityGroupRule {
+  rule_id: string;
+  is_egress: boolean;
+  protocol: string;
+  from_port: number | null;
+  to_port: number | null;
+  cidr_ipv4: string | null;
+  cidr_ipv6: string | null;
+  referenced_group_id: string | null;
+}
+
+export interface SecurityGroup {
+  group_id: string;
+  group_name: string;
+  vpc_id: string;
+  is_default: boolean;
+  rules: SecurityGroupRule[];
+}
+
+export interface ElasticIp {
+  allocation_id: string;
+  public_ip: string;
+  association_id: string | null;
+  instance_id: string | null;
+  private_ip_address: string | null;
+}
+
+export interface VolumeAttachment {
+  instance_id: string;
+  device: string;
+  status: "attaching" | "attached" | "detaching";
+  delete_on_termination: boolean;
+}
+
+export interface Volume {
+  id: string;
+  volume_id: string;
+  region: string;
+  availability_zone: string;
+  size_gib: number;
+  volume_type: string;
+  state: "creating" | "available" | "in-use" | "deleting" | "deleted";
+  attachment: VolumeAttachment | null;
+}
+
+export interface KeyPair {
+  key_pair_id: string;
+  key_name: string;
+  key_type: "rsa" | "ed25519";
+  fingerprint: string;
 }

@@ -4,6 +4,7 @@ import {
   api,
   BILLABLE,
   type ClockNow,
+  errorText,
   type Ledger,
   type LogEntry,
   type Page,
@@ -17,6 +18,7 @@ import {
   storeKey,
   TYPES,
 } from "./api.ts";
+import { NetworkPanel, type ServerEventMark, ServerVolumes } from "./network.tsx";
 import { type FeedEvent, type FeedStatus, followFeed } from "./sse.ts";
 
 /** A server as the page holds it: when it was last read, so its uptime and bill can tick locally. */
@@ -44,7 +46,6 @@ interface Transition {
   actor: string;
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const enc = encodeURIComponent;
 
 /** "env=dev, team=core" → {env: "dev", team: "core"}. */
@@ -113,6 +114,7 @@ export function App() {
   const [now, setNow] = useState(Date.now());
   const [detailVersion, setDetailVersion] = useState(0);
   const [tagDraft, setTagDraft] = useState("");
+  const [serverEvent, setServerEvent] = useState<ServerEventMark>({ region: "", n: 0 });
   /** The tag filter applies on Enter or when the field loses focus, not at every key. */
   const applyTag = () => {
     if (tagDraft.trim() !== filters.tag) setFilters({ ...filters, tag: tagDraft.trim() });
@@ -239,6 +241,7 @@ export function App() {
       if (event.type === "server.state_changed" && serverId) {
         const info = (event.server ?? {}) as Partial<Server>;
         const to = String(event.to_state) as State;
+        setServerEvent((mark) => ({ region: info.region ?? "", n: mark.n + 1 }));
         setRows((old) => {
           const before = old.get(serverId);
           const next = new Map(old);
@@ -493,6 +496,8 @@ export function App() {
           <ReaperPanel status={reaper} onRefresh={loadReaper} />
           <ClockPanel clock={clock} now={now} notify={notify} onChanged={loadClock} />
         </aside>
+
+        <NetworkPanel key={key} fleetRegion={filters.region} serverEvent={serverEvent} />
       </main>
     </div>
   );
@@ -744,6 +749,9 @@ function ServerDetail({
             </tbody>
           </table>
         </>
+      )}
+      {row?.instance_id && (
+        <ServerVolumes instanceId={row.instance_id} region={row.region} version={version} />
       )}
     </section>
   );

@@ -6,9 +6,22 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AttachVolumeCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateKeyPairCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVolumeCommand,
+  CreateVpcCommand,
+  DescribeVolumesCommand,
+} from "@aws-sdk/client-ec2";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole, consoleStale } from "../../../packages/console/build.ts";
+import { ec2Client } from "../../integration/src/ec2-helpers.ts";
 import { client, type Stack, startStack } from "../../integration/src/harness.ts";
 import { ADMIN_KEY, authEnv, keyed, newTenant } from "../../integration/src/tenancy-helpers.ts";
 
@@ -52,6 +65,11 @@ async function openConsole(key: string): Promise<Page> {
 const rowOf = (page: Page, id: string) => page.locator(`tr[data-server-id="${id}"]`);
 const stateOf = (row: Locator) => row.getAttribute("data-state");
 const billOf = async (row: Locator) => Number.parseFloat((await row.getByTestId("bill").textContent()) ?? "");
+/** The cells of a row, once it is there. */
+const cellsOf = async (row: Locator) => {
+  await row.waitFor();
+  return row.locator("th, td").allTextContents();
+};
 const freeIn = async (page: Page, region: string) =>
   Number((await page.locator(`tr[data-region="${region}"]`).getByTestId("free").textContent()) ?? "NaN");
 
@@ -68,6 +86,8 @@ beforeAll(async () => {
       REBOOT_DELAY: "700ms",
       TERMINATE_DELAY: "700ms",
       IP_REUSE_COOLDOWN: "0s",
+      VOLUME_CREATE_DELAY: "300ms",
+      VOLUME_ATTACH_DELAY: "300ms",
       // A feed's answer starts with its first bytes: a heartbeat soon after it opens.
       EVENTS_HEARTBEAT: "500ms",
     },
@@ -236,12 +256,168 @@ describe("the console", () => {
     await expect
       .poll(() => page.getByRole("alert").first().textContent(), { timeout: WAIT })
       .toContain("401 UNAUTHORIZED");
+    await expect
+      .poll(() => page.getByTestId("vpcs").getByRole("alert").textContent(), { timeout: WAIT })
+      .toContain("Could not read the VPCs: 401 UNAUTHORIZED");
     // The admin key sees every tenant's servers.
     await page.getByLabel("API key", { exact: true }).fill(ADMIN_KEY);
     await page.getByRole("button", { name: "Use key" }).click();
     await expect
       .poll(() => page.locator("table.servers tbody tr").count(), { timeout: WAIT })
       .toBeGreaterThan(2);
+  });
+});
+
+describe("the console's network & storage", () => {
+  it("lists a region's VPCs, subnets, groups, addresses, volumes and key pairs in pages, a server's volumes, and none to another tenant", async () => {
+    const owner = await newTenant(stack.url, "console-network");
+    const ec2 = ec2Client(stack.url, owner);
+    const vpc =
+      (
+        await ec2.send(
+          new CreateVpcCommand({
+            CidrBlock: "10.60.0.0/16",
+            TagSpecifications: [{ ResourceType: "vpc", Tags: [{ Key: "Name", Value: "console-vpc" }] }],
+          }),
+        )
+      ).Vpc?.VpcId ?? "";
+    const subnet =
+      (
+        await ec2.send(
+          new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.60.1.0/24", AvailabilityZone: "us-east-1b" }),
+        )
+      ).Subnet?.SubnetId ?? "";
+    const group =
+      (
+        await ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: "console-web", Description: "web", VpcId: vpc }),
+        )
+      ).GroupId ?? "";
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: group,
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
+    const address = await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }));
+    const volume =
+      (
+        await ec2.send(
+          new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 7, VolumeType: "gp3" }),
+        )
+      ).VolumeId ?? "";
+    // One more key pair than a page of the console's (25): the rest comes on "more".
+    const keyNames = Array.from({ length: 26 }, (_, i) => `console-key-${String(i).padStart(2, "0")}`);
+    const fingerprints = new Map<string, string>();
+    for (const name of keyNames)
+      fingerprints.set(
+        name,
+        (await ec2.send(new CreateKeyPairCommand({ KeyName: name, KeyType: "ed25519" }))).KeyFingerprint ??
+          "",
+      );
+
+    const page = await openConsole(owner.key);
+    const network = page.getByTestId("network");
+    const rowIn = (list: string, id: string) => network.getByTestId(list).locator(`tr[data-id="${id}"]`);
+    expect(await cellsOf(rowIn("vpcs", vpc))).toEqual([vpc, "10.60.0.0/16", "no", "console-vpc"]);
+    expect(await cellsOf(rowIn("subnets", subnet))).toEqual([
+      subnet,
+      vpc,
+      "us-east-1b",
+      "10.60.1.0/24",
+      "251",
+    ]);
+    const groupCells = await cellsOf(rowIn("security-groups", group));
+    expect(groupCells.slice(0, 3)).toEqual([group, "console-web", vpc]);
+    expect(groupCells[3]).toContain("in tcp:22 from 0.0.0.0/0");
+    expect(groupCells[3]).toContain("out all to 0.0.0.0/0");
+    expect(await rowIn("security-groups", group).getByTestId("rule-count").textContent()).toBe("2");
+    expect(await cellsOf(rowIn("addresses", address.AllocationId ?? ""))).toEqual([
+      address.PublicIp,
+      address.AllocationId,
+      "—",
+    ]);
+    const volumeRow = rowIn("volumes", volume);
+    expect((await cellsOf(volumeRow)).slice(0, 3)).toEqual([volume, "7 GiB", "gp3"]);
+    expect(await volumeRow.getByTestId("attachment").textContent()).toBe("—");
+
+    // Key pairs a page at a time: 25, then the last one on "more", and no more to read.
+    const keyRows = network.getByTestId("key-pairs").locator("tbody tr");
+    await expect.poll(() => keyRows.count(), { timeout: WAIT }).toBe(25);
+    const firstKey = (await keyRows.first().getAttribute("data-id")) ?? "";
+    expect(await cellsOf(rowIn("key-pairs", firstKey))).toEqual([
+      "console-key-00",
+      "ed25519",
+      fingerprints.get("console-key-00"),
+    ]);
+    await network.getByRole("button", { name: "More key pairs" }).click();
+    await expect.poll(() => keyRows.count(), { timeout: WAIT }).toBe(26);
+    expect(await keyRows.locator("th").allTextContents()).toEqual(keyNames);
+    expect(await network.getByRole("button", { name: "More key pairs" }).count()).toBe(0);
+
+    // A server launched in the region: its root volume shows up after its events, with no button.
+    const rest = keyed(stack.url, owner.key);
+    const made = await rest.post("/servers", { region: "us-east-1", type: "t2.nano", name: "vol-host" });
+    expect(made.status).toBe(201);
+    const instanceId: string = made.body.instance_id;
+    await expect.poll(() => stateOf(rowOf(page, made.body.id)), { timeout: WAIT }).toBe("running");
+    await expect
+      .poll(() => network.getByTestId("volumes").textContent(), { timeout: WAIT })
+      .toContain(`${instanceId} /dev/xvda`);
+
+    // The volume attached and the address associated through the EC2 API: Refresh shows both.
+    await until(
+      async () => (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volume] }))).Volumes?.[0]?.State,
+      (state) => state === "available",
+      "the volume",
+    );
+    await ec2.send(new AttachVolumeCommand({ VolumeId: volume, InstanceId: instanceId, Device: "/dev/sdf" }));
+    await ec2.send(
+      new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: instanceId }),
+    );
+    await until(
+      async () =>
+        (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volume] }))).Volumes?.[0]?.Attachments?.[0]
+          ?.State,
+      (state) => state === "attached",
+      "the attachment",
+    );
+    await network.getByRole("button", { name: "Refresh" }).click();
+    await expect
+      .poll(() => volumeRow.getByTestId("attachment").textContent(), { timeout: WAIT })
+      .toBe(`${instanceId} /dev/sdf`);
+    await expect
+      .poll(async () => (await cellsOf(rowIn("addresses", address.AllocationId ?? "")))[2], { timeout: WAIT })
+      .toContain(instanceId);
+    await network.screenshot({ path: join(screenshots, "network.png") });
+
+    // The server's own page: its volumes, root and attached, from its region's volumes.
+    await rowOf(page, made.body.id).getByRole("button", { name: "vol-host", exact: true }).click();
+    const detail = page.getByTestId("server-detail");
+    const serverVolumes = detail.getByTestId("server-volumes").locator("tbody tr");
+    await expect.poll(() => serverVolumes.count(), { timeout: WAIT }).toBe(2);
+    expect((await cellsOf(detail.locator(`tr[data-id="${volume}"]`))).slice(0, 4)).toEqual([
+      "/dev/sdf",
+      volume,
+      "7 GiB",
+      "gp3",
+    ]);
+    expect(
+      await serverVolumes.evaluateAll((rows) => rows.map((r) => r.querySelector("td")?.textContent)),
+    ).toEqual(["/dev/sdf", "/dev/xvda"]);
+    expect(await detail.getByTestId("server-volumes-scope").textContent()).toBe(
+      "Looked through every volume in us-east-1 (2).",
+    );
+
+    // Another tenant's key, same region: the default VPC every tenant has, none of the owner's.
+    const other = await openConsole(tenantB.key);
+    const theirs = other.getByTestId("network");
+    await expect.poll(() => theirs.locator('table[aria-busy="true"]').count(), { timeout: WAIT }).toBe(0);
+    for (const list of ["key-pairs", "volumes", "addresses"])
+      expect(await theirs.getByTestId(list).locator("tbody").textContent()).toBe("none in this region");
+    const shown = (await theirs.textContent()) ?? "";
+    for (const id of [vpc, subnet, group, address.AllocationId ?? "", volume, instanceId, "console-key-"])
+      expect(shown).not.toContain(id);
   });
 });
 
