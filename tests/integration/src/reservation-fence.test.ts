@@ -44,9 +44,10 @@ describe("an address is never live on two servers", () => {
   /** The server ipam holds the region's one address for, if any. */
   const holder = async (region: string) =>
     (
-      await db.query<{ server_id: string | null }>("SELECT server_id FROM ipam.addresses WHERE pool_id = $1", [
-        region,
-      ])
+      await db.query<{ server_id: string | null }>(
+        "SELECT server_id FROM ipam.addresses WHERE pool_id = $1",
+        [region],
+      )
     ).rows[0]?.server_id ?? null;
 
   /**
