@@ -1,6 +1,6 @@
 import { type ServerState, serverActions, serverStates } from "@cloudsim/shared";
 import { describe, expect, it } from "vitest";
-import { allowedActions, applyAction, completionOf, delayOf } from "./states.ts";
+import { allowedActions, applyAction, completionOf, delayOf, statesEndingIn } from "./states.ts";
 
 const delays = { PROVISION_DELAY: 1, START_DELAY: 2, STOP_DELAY: 3, REBOOT_DELAY: 4, TERMINATE_DELAY: 5 };
 
@@ -20,6 +20,11 @@ describe("timed states", () => {
       expect(completionOf(state)).toBeUndefined();
       expect(delayOf(state, delays)).toBeUndefined();
     }
+  });
+  it("names the timed states that end in a state", () => {
+    expect(statesEndingIn("stopped")).toEqual(["stopping"]);
+    expect(statesEndingIn("running").sort()).toEqual(["provisioning", "rebooting", "starting"]);
+    expect(statesEndingIn("error")).toEqual([]);
   });
 });
 

@@ -58,4 +58,12 @@ describe("dueMove", () => {
       delay: null,
     });
   });
+
+  it("leaves a volume with nothing timed as it is", () => {
+    expect(dueMove(volume({ state: "available" }))).toEqual({
+      state: "available",
+      attachment: null,
+      delay: null,
+    });
+  });
 });
