@@ -50,8 +50,8 @@ describe("attachRefusal", () => {
     expect(reason(attachRefusal(v, i, device))).toBe(why);
   });
   it("refuses an instance that is neither running nor stopped, naming its state", () => {
-    const refusal = attachRefusal(volume(), instance({ state: "pending" }), "/dev/sdf");
-    expect(refusal).toMatchObject({ code: "CONFLICT", details: { state: "pending" } });
+    const refusal = attachRefusal(volume(), instance({ state: "provisioning" }), "/dev/sdf");
+    expect(refusal).toMatchObject({ code: "CONFLICT", details: { state: "provisioning" } });
   });
 });
 
