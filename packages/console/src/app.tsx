@@ -234,6 +234,14 @@ export function App() {
     void loadClock();
   }, [loadPools, loadReaper, loadClock, key]);
 
+  // The clock again every 10 s (another client may move a simulated clock), and 2 s after a read
+  // that failed (a busy gateway), so the clock panel does not stay away.
+  const clockKnown = clock !== null;
+  useEffect(() => {
+    const timer = setInterval(() => void loadClock(), clockKnown ? 10_000 : 2_000);
+    return () => clearInterval(timer);
+  }, [loadClock, clockKnown]);
+
   // The event feed, again whenever the key changes.
   const onEvent = useCallback(
     (event: FeedEvent) => {
