@@ -3,7 +3,7 @@
 # Node and npm.
 PNPM := ./scripts/pnpm.sh
 
-.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test openstack-clients-test ansible-test
+.PHONY: install run dev test coverage lint format typecheck check compose-test ec2-clients-test openstack-clients-test ansible-test testcontainer-image testcontainers-test
 
 install:
 	@$(PNPM) install --frozen-lockfile --reporter=silent
@@ -57,3 +57,13 @@ ansible-test: install
 # (tests/openstack-clients/run.sh).
 openstack-clients-test: install
 	bash tests/openstack-clients/run.sh
+
+# The whole system in one image for tests, cloudsim/cloudsim:dev (the Dockerfile's target cloudsim;
+# ops/testcontainer/build-image.sh): what packages/testcontainers starts.
+testcontainer-image: install
+	bash ops/testcontainer/build-image.sh
+
+# packages/testcontainers against a Docker engine: its tests, then its README's example in a new
+# npm project (ops/testcontainer/run.sh). As root.
+testcontainers-test: install
+	bash ops/testcontainer/run.sh

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Sourced by the compose test's scripts: the Docker engine they talk to, and the clients.
 # An engine that already answers on DOCKER_HOST is used as it is; otherwise start_engine starts
-# one of the test's own (vfs: no kernel overlay needed; no iptables, no default bridge: Compose's
-# own network is enough), and stop_engine stops only that one.
+# one of the test's own (vfs: no kernel overlay needed; no iptables: published ports go through
+# docker-proxy; the default bridge for testcontainers' containers, Compose has its own network),
+# and stop_engine stops only that one.
 COMPOSE_TEST_STATE=${COMPOSE_TEST_STATE:-/var/lib/cloudsim-compose-test}
 export DOCKER_HOST=${DOCKER_HOST:-unix://$COMPOSE_TEST_STATE/docker.sock}
 # Debian's client: its `docker build` runs BuildKit inside the engine, with no buildx plugin.
@@ -31,7 +32,7 @@ start_engine() {
   echo "compose-test: starting dockerd (data root $COMPOSE_TEST_STATE/data)"
   setsid dockerd --data-root "$COMPOSE_TEST_STATE/data" --exec-root "$COMPOSE_TEST_STATE/exec" \
     --pidfile "$COMPOSE_TEST_STATE/dockerd.pid" -H "$DOCKER_HOST" \
-    --storage-driver=vfs --iptables=false --bridge=none >"$COMPOSE_TEST_STATE/dockerd.log" 2>&1 &
+    --storage-driver=vfs --iptables=false >"$COMPOSE_TEST_STATE/dockerd.log" 2>&1 &
   started_engine_pid=$!
   for _ in $(seq 1 120); do
     engine_answers && return 0

@@ -52,7 +52,7 @@ bash "$here/build-standins.sh"
 say "stand-in images ready in $(seconds_since "$started") s"
 
 # The images as docker-compose.yml names them, from the project's Dockerfile (Debian's client:
-# BuildKit, so the build stage's cache mounts work; host network: the engine has no bridge).
+# BuildKit, so the build stage's cache mounts work; host network: without iptables a bridge has no way out).
 started=$(date +%s)
 for service in "${services[@]}"; do
   "$DOCKER" build -q --network host --build-arg "SERVICE=$service" -t "cloudsim/$service:dev" . >/dev/null
