@@ -176,3 +176,9 @@ export function parsePublicKey(text: string): PublicKey {
     throw invalidKeyFormat("an ssh-ed25519 key holds 32 bytes");
   return { type: "ed25519", line, fingerprint: sha256Fingerprint(blob) };
 }
+
+/** Nova's fingerprint of an OpenSSH public key line: the MD5 of its blob, in colon hex. */
+export function md5Fingerprint(line: string): string {
+  const data = line.trim().split(/\s+/)[1] ?? "";
+  return colonHex(createHash("md5").update(Buffer.from(data, "base64")).digest());
+}

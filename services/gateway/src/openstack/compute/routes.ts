@@ -9,6 +9,7 @@ import { availabilityZoneRoutes } from "./availability-zones.ts";
 import { type ComputeConfig, type ComputeEndpoint, rememberRequest } from "./context.ts";
 import { flavorRoutes } from "./flavors.ts";
 import { instanceActionRoutes } from "./instance-actions.ts";
+import { keypairRoutes } from "./keypairs.ts";
 import { serverActionRoutes } from "./server-actions.ts";
 import { serverCreateRoutes } from "./server-create.ts";
 import { serverReadRoutes } from "./server-reads.ts";
@@ -62,6 +63,7 @@ export function computeRoutes(
       instanceActionRoutes,
       flavorRoutes,
       availabilityZoneRoutes,
+      keypairRoutes,
     ])
       routes(app, endpoint);
   };
