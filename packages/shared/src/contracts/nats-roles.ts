@@ -86,6 +86,7 @@ export const natsRoles = {
       tenants.create,
       tenants.list,
       tenants.update,
+      tenants.usage,
       tenants.createKey,
       tenants.revokeKey,
       ipam.pools,

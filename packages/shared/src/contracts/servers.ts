@@ -40,6 +40,9 @@ export type SimulatedFailure = z.infer<typeof SimulatedFailure>;
 const loneSurrogate = /\p{Cs}/u;
 export const storable = (s: string) => !s.includes("\u0000") && !loneSurrogate.test(s);
 
+/** The most tags (the metadata Nova shows) one server holds. */
+export const MAX_SERVER_TAGS = 50;
+
 export const Tags = z
   .record(
     z.string().regex(/^[A-Za-z0-9_./-]{1,64}$/, "tag keys are 1-64 of A-Z a-z 0-9 _ . / -"),
@@ -48,7 +51,7 @@ export const Tags = z
       .max(256, "tag values are at most 256 characters")
       .refine(storable, "tag values may not hold NUL or unpaired surrogates"),
   )
-  .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
+  .refine((tags) => Object.keys(tags).length <= MAX_SERVER_TAGS, `at most ${MAX_SERVER_TAGS} tags`)
   .describe("Free-form labels");
 
 /** An availability zone: a region and a letter. */

@@ -89,6 +89,16 @@ export const tenants = {
     request: ListTenantsQuery,
     reply: TenantPage,
   }),
+  /** A tenant's limits and what its servers use of them now (Nova's limits); NOT_FOUND for none. */
+  usage: defineCommand("lifecycle", "tenant_usage", {
+    request: z.object({ id: TenantId }),
+    reply: z.object({
+      tenant: Tenant,
+      servers_in_use: z.number().int(),
+      vcpus_in_use: z.number().int(),
+      memory_mib_in_use: z.number().int().describe("Of the servers whose vCPUs count"),
+    }),
+  }),
   update: defineCommand("lifecycle", "tenant_update", {
     request: UpdateTenantBody.extend({ id: TenantId }),
     reply: Tenant,

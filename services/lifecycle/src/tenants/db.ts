@@ -4,11 +4,13 @@ import {
   clockDate,
   type Db,
   DEFAULT_TENANT,
+  type InstanceTypeName,
+  instanceTypes,
   type Tenant,
   uuidv7,
 } from "@cloudsim/shared";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
-import { apiKeys, tenants } from "../db/schema.ts";
+import { apiKeys, servers, tenants } from "../db/schema.ts";
 import type { QuotaDefaults } from "../domain/quota.ts";
 
 type TenantRow = typeof tenants.$inferSelect;
@@ -87,6 +89,31 @@ export class TenantRepository {
         : await this.db.select().from(tenants).where(eq(tenants.id, id));
     if (!row) throw noTenant(id);
     return this.view(row);
+  }
+
+  /**
+   * The tenant's limits and usage: its servers and vCPUs as the quota counts them, and the memory
+   * of the servers whose vCPUs count (lifecycle.vcpus_counted, the quota's own rule).
+   */
+  async usage(id: string) {
+    if (!plausibleId(id)) throw noTenant(id);
+    const [row] = await this.db.select().from(tenants).where(eq(tenants.id, id));
+    if (!row) throw noTenant(id);
+    const counted = await this.db
+      .select({ type: servers.type, n: sql<number>`count(*)::int` })
+      .from(servers)
+      .where(and(eq(servers.tenantId, id), sql`lifecycle.vcpus_counted(${servers.state}, 1) > 0`))
+      .groupBy(servers.type);
+    const memory = counted.reduce(
+      (sum, { type, n }) => sum + n * (instanceTypes[type as InstanceTypeName]?.memory_mib ?? 0),
+      0,
+    );
+    return {
+      tenant: this.view(row),
+      servers_in_use: row.serversInUse,
+      vcpus_in_use: row.vcpusInUse,
+      memory_mib_in_use: memory,
+    };
   }
 
   async createKey(tenantId: string, keyHash: string, awsSecret: string | undefined) {

@@ -11,6 +11,7 @@ export function serveTenants(bus: Bus, repo: TenantRepository, metrics: HandlerM
       tenantCursor.page(await repo.list(limit + 1, cursor && tenantCursor.keyOf(cursor)), limit, (t) => t.id),
     metrics,
   );
+  bus.serve(tenants.usage, ({ id }) => repo.usage(id), metrics);
   bus.serve(tenants.update, ({ id, ...limits }) => repo.update(id, limits), metrics);
   bus.serve(
     tenants.createKey,

@@ -10,6 +10,7 @@ import { type ComputeConfig, type ComputeEndpoint, rememberRequest } from "./con
 import { flavorRoutes } from "./flavors.ts";
 import { instanceActionRoutes } from "./instance-actions.ts";
 import { keypairRoutes } from "./keypairs.ts";
+import { limitRoutes } from "./limits.ts";
 import { serverActionRoutes } from "./server-actions.ts";
 import { serverCreateRoutes } from "./server-create.ts";
 import { serverReadRoutes } from "./server-reads.ts";
@@ -64,6 +65,7 @@ export function computeRoutes(
       flavorRoutes,
       availabilityZoneRoutes,
       keypairRoutes,
+      limitRoutes,
     ])
       routes(app, endpoint);
   };

@@ -2,9 +2,9 @@ import { generateKeyPairSync } from "node:crypto";
 import { DescribeKeyPairsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { type Answer, client, useStack } from "./harness.ts";
-import { authEnv, newTenant } from "./tenancy-helpers.ts";
+import { ADMIN_KEY, authEnv, keyed, newTenant } from "./tenancy-helpers.ts";
 
-/** Nova's os-keypairs on lifecycle's key pairs: the same keys as EC2's of the region. */
+/** Nova beyond servers: os-keypairs on lifecycle's key pairs (the same keys as EC2's of the region), limits. */
 
 const compute = "/compute/us-east-1/v2.1";
 const at = (version: string) => ({ "openstack-api-version": `compute ${version}` });
@@ -172,5 +172,36 @@ describe("Nova key pairs", () => {
       /Keypair k not found/,
     );
     expect((await api.get(`${compute}/os-keypairs/k`, h)).status).toBe(200);
+  });
+
+  it("answers limits from the tenant's quotas and what its servers use", async () => {
+    const tenant = await newTenant(ctx.stack.url, "limited");
+    const patched = await keyed(ctx.stack.url, ADMIN_KEY).call("PATCH", `/admin/tenants/${tenant.id}`, {
+      max_servers: 3,
+      max_vcpus: 8,
+    });
+    expect(patched.status).toBe(200);
+    const h = { "x-auth-token": tenant.key };
+    const before = await api.get(`${compute}/limits`, h);
+    expect(before.status, JSON.stringify(before.body)).toBe(200);
+    expect(before.body.limits.absolute).toMatchObject({
+      maxTotalInstances: 3,
+      maxTotalCores: 8,
+      totalInstancesUsed: 0,
+      totalCoresUsed: 0,
+      totalRAMUsed: 0,
+      maxTotalRAMSize: -1,
+      maxSecurityGroups: -1,
+    });
+    const made = await api.post(
+      `${compute}/servers`,
+      { server: { name: "vm", imageRef: "ami-0d2b8e9f3a4c5b6d7", flavorRef: "t2.medium" } },
+      h,
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(202);
+    const after = (await api.get(`${compute}/limits`, { ...h, ...at("2.36") })).body.limits.absolute;
+    // t2.medium: 2 vCPUs and 4 GiB.
+    expect(after).toMatchObject({ totalInstancesUsed: 1, totalCoresUsed: 2, totalRAMUsed: 4096 });
+    expect(after.maxSecurityGroups).toBeUndefined();
   });
 });
