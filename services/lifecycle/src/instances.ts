@@ -1,4 +1,12 @@
-import { type Bus, type Clock, type HandlerMetrics, instances, type ServerState } from "@cloudsim/shared";
+import {
+  AppError,
+  type Bus,
+  type Clock,
+  type HandlerMetrics,
+  instances,
+  MAX_SERVER_TAGS,
+  type ServerState,
+} from "@cloudsim/shared";
 import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import type { Visibility } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
@@ -10,7 +18,11 @@ import type { Launcher } from "./launcher.ts";
 import { type Repositories, runInstances } from "./run-instances.ts";
 
 /** The most tags an instance holds (EC2's limit, and the REST API's). */
-const MAX_TAGS = 50;
+const MAX_TAGS = MAX_SERVER_TAGS;
+/** How often an instance action is decided again when the instance changed under it. */
+const MAX_ACTION_ATTEMPTS = 3;
+
+type InstanceMove = { instance_id: string; previous_state: ServerState; state: ServerState };
 
 interface InstanceDeps {
   config: LifecycleConfig;
@@ -57,11 +69,15 @@ export function serveInstances(
         (instance) => verdictOf(action, instance.state) === "act" && isProtected(action, instance),
       );
       if (protectedOne) throw protection(action, protectedOne);
-      const items = await Promise.all(
-        found.map(async (instance) => {
-          const previous = instance.state;
-          if (verdictOf(action, previous) === "unchanged")
-            return { instance_id: instance.instance_id, previous_state: previous, state: previous };
+      // The state each was found in is its previous_state; when it changed before the write (a
+      // provision completing), it is read again and the action decided again, a bounded few times.
+      const actOn = async (instance: (typeof found)[number], attempt = 1): Promise<InstanceMove> => {
+        const previous = instance.state;
+        const verdict = verdictOf(action, previous);
+        if (verdict === "refused") throw refusal(action, instance);
+        if (verdict === "unchanged")
+          return { instance_id: instance.instance_id, previous_state: previous, state: previous };
+        try {
           const row = await performAction(db, instance.id, action, {
             tenantId: request.tenant_id,
             quota,
@@ -77,8 +93,15 @@ export function serveInstances(
             previous_state: previous,
             state: row.state as ServerState,
           };
-        }),
-      );
+        } catch (err) {
+          const changed = err instanceof AppError && err.code === "CONFLICT" && "changed_at" in err.details;
+          if (!changed || attempt >= MAX_ACTION_ATTEMPTS) throw err;
+          const [again] = await view.resolve(scopeOf(request), [instance.instance_id]);
+          if (!again) throw err;
+          return actOn(again, attempt + 1);
+        }
+      };
+      const items = await Promise.all(found.map((instance) => actOn(instance)));
       ctx.log.info({ action, count: items.length }, "instance action accepted");
       return { items };
     },

@@ -204,4 +204,66 @@ describe("Nova key pairs", () => {
     expect(after).toMatchObject({ totalInstancesUsed: 1, totalCoresUsed: 2, totalRAMUsed: 4096 });
     expect(after.maxSecurityGroups).toBeUndefined();
   });
+
+  it("reads and writes a server's metadata, which are its tags", async () => {
+    const tenant = await newTenant(ctx.stack.url, "meta");
+    const h = { "x-auth-token": tenant.key };
+    const made = await api.post(
+      `${compute}/servers`,
+      {
+        server: {
+          name: "vm",
+          imageRef: "ami-0d2b8e9f3a4c5b6d7",
+          flavorRef: "t2.micro",
+          metadata: { role: "web" },
+        },
+      },
+      h,
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(202);
+    const path = `${compute}/servers/${made.body.server.id}/metadata`;
+    expect((await api.get(path, h)).body).toEqual({ metadata: { role: "web" } });
+    expect((await api.post(path, { metadata: { env: "dev" } }, h)).body).toEqual({
+      metadata: { role: "web", env: "dev" },
+    });
+    expect((await api.get(`${path}/env`, h)).body).toEqual({ meta: { env: "dev" } });
+    expect((await api.call("PUT", `${path}/tier`, { meta: { tier: "1" } }, h)).body).toEqual({
+      meta: { tier: "1" },
+    });
+    expectFault(
+      await api.call("PUT", `${path}/tier`, { meta: { other: "1" } }, h),
+      400,
+      "badRequest",
+      "Request body and URI mismatch",
+    );
+    expect((await api.call("DELETE", `${path}/role`, undefined, h)).status).toBe(204);
+    expectFault(
+      await api.call("DELETE", `${path}/role`, undefined, h),
+      404,
+      "itemNotFound",
+      "Metadata item was not found",
+    );
+    expectFault(await api.get(`${path}/role`, h), 404, "itemNotFound", "Metadata item was not found");
+    expect((await api.call("PUT", path, { metadata: { only: "this" } }, h)).body).toEqual({
+      metadata: { only: "this" },
+    });
+    const server = await api.get(`${compute}/servers/${made.body.server.id}`, h);
+    expect(server.body.server.metadata).toEqual({ only: "this" });
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"]));
+    expectFault(
+      await api.post(path, { metadata: many }, h),
+      403,
+      "forbidden",
+      "Maximum number of metadata items exceeds 50",
+    );
+    expectFault(await api.post(path, { metadata: { "": "v" } }, h), 400, "badRequest", /metadata/);
+    // Another tenant's server is not there.
+    const other = await newTenant(ctx.stack.url, "meta-other");
+    expectFault(
+      await api.get(path, { "x-auth-token": other.key }),
+      404,
+      "itemNotFound",
+      /could not be found/,
+    );
+  });
 });

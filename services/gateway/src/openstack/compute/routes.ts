@@ -13,6 +13,7 @@ import { keypairRoutes } from "./keypairs.ts";
 import { limitRoutes } from "./limits.ts";
 import { serverActionRoutes } from "./server-actions.ts";
 import { serverCreateRoutes } from "./server-create.ts";
+import { serverMetadataRoutes } from "./server-metadata.ts";
 import { serverReadRoutes } from "./server-reads.ts";
 import { isVersionRoute, versionRoutes } from "./versions.ts";
 
@@ -66,6 +67,7 @@ export function computeRoutes(
       availabilityZoneRoutes,
       keypairRoutes,
       limitRoutes,
+      serverMetadataRoutes,
     ])
       routes(app, endpoint);
   };
