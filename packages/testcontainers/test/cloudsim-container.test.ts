@@ -6,9 +6,9 @@ import {
 } from "@aws-sdk/client-ec2";
 import { getContainerRuntimeClient } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloudsimContainer, type StartedCloudsimContainer } from "../src/index.ts";
+import { CloudsimContainer, DEFAULT_IMAGE, type StartedCloudsimContainer } from "../src/index.ts";
 
-const image = process.env.CLOUDSIM_IMAGE ?? "cloudsim/cloudsim:dev";
+const image = process.env.CLOUDSIM_IMAGE ?? DEFAULT_IMAGE;
 const say = (line: string) => process.stdout.write(`testcontainers-test: ${line}\n`);
 
 /** The engine's containers, networks and volumes, to compare before and after. */

@@ -62,8 +62,9 @@ export function serverMetadataRoutes(app: FastifyInstance, endpoint: ComputeEndp
   // POST merges into what is there; PUT replaces all of it.
   app.post<Params>(path, hiddenRoute, async (request) => {
     const { metadata } = parsed(MetadataBody, request.body);
-    await retag(endpoint, request, await current(request), { set: metadata, remove: [] });
-    return { metadata: (await current(request)).tags };
+    const server = await current(request);
+    await retag(endpoint, request, server, { set: metadata, remove: [] });
+    return { metadata: { ...server.tags, ...metadata } };
   });
   app.put<Params>(path, hiddenRoute, async (request) => {
     const { metadata } = parsed(MetadataBody, request.body);
