@@ -8,7 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 
-playbook=/usr/bin/ansible-playbook
 test_name=ansible-test
 # Seven ports from here: gateway, lifecycle, ipam, billing, reaper, Postgres, NATS.
 base=${ANSIBLE_TEST_PORT:-18110}
@@ -18,7 +17,7 @@ url=http://localhost:$base
 # shellcheck source=tests/lib/cloudsim-system.sh
 source "$root/tests/lib/cloudsim-system.sh"
 
-[ -x "$playbook" ] || fail "$playbook is missing (apt-get install ansible)"
+[ -x /usr/bin/ansible-playbook ] || fail "/usr/bin/ansible-playbook is missing (apt-get install ansible)"
 [ -d /usr/lib/python3/dist-packages/ansible_collections/amazon/aws ] ||
   fail "the amazon.aws collection is missing (Debian's ansible brings it)"
 system_ports_free ANSIBLE_TEST_PORT
@@ -33,26 +32,8 @@ export CLOUDSIM_URL=$url AWS_REGION=us-east-1 AWS_CONFIG_FILE=$work/aws-config \
   AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials ANSIBLE_LOCAL_TEMP=$work/ansible-tmp \
   ANSIBLE_HOME=$work/ansible ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
 
-# Runs a playbook; checks its recap: none failed or unreachable, and on its second run none
-# changed (on its first, something did).
-play() {
-  local out recap
-  out=$("$playbook" -i "$here/inventory.ini" "$here/$1" 2>&1) || {
-    echo "$out"
-    fail "$1 failed"
-  }
-  recap=$(grep -E '^localhost +:' <<<"$out") || {
-    echo "$out"
-    fail "$1 printed no recap"
-  }
-  say "$1 ($2 run): $recap"
-  [[ "$recap" =~ failed=0 ]] && [[ "$recap" =~ unreachable=0 ]] || fail "$1: $recap"
-  if [ "$2" = second ] && ! [[ "$recap" =~ changed=0 ]]; then
-    echo "$out" | grep -B1 -A3 '^changed:' || true
-    fail "$1's second run changed something: $recap"
-  fi
-  if [ "$2" = first ] && [[ "$recap" =~ changed=0 ]]; then fail "$1's first run changed nothing: $recap"; fi
-}
+# shellcheck source=tests/lib/playbook.sh
+source "$root/tests/lib/playbook.sh"
 
 play world.yml first
 play world.yml second

@@ -1,6 +1,6 @@
 import { baseConfig, databaseConfig, duration, outboxConfig, port } from "@cloudsim/shared";
+import { parseCidr } from "@cloudsim/shared/cidr";
 import { z } from "zod";
-import { parseCidr } from "./domain/cidr.ts";
 import { DEFAULT_PUBLIC_POOL, parsePools } from "./domain/pools.ts";
 
 export const ipamConfig = baseConfig

@@ -18,6 +18,7 @@ import { getServer, type ProvisionContextReader } from "./db/server-reads.ts";
 import { requestHash } from "./domain/idempotency.ts";
 import { assertWithinQuota } from "./domain/quota.ts";
 import { toServer } from "./domain/server-view.ts";
+import { hasKeyPair, keyPairNotFound } from "./key-pairs/db.ts";
 import { type LaunchCatalogue, launchWrite, noCapacity, reservationIdOf, zoneRoom } from "./launch.ts";
 import type { Launcher } from "./launcher.ts";
 
@@ -56,10 +57,11 @@ export function provisioner(
   };
 
   return async (
-    { tenant_id, server, idempotency_key, simulate_failure }: RequestOf<Provision>,
+    { tenant_id, server, key_name, network, idempotency_key, simulate_failure }: RequestOf<Provision>,
     ctx: HandlerContext,
   ) => {
-    const hash = requestHash(server);
+    const spec = { ...server, key_name, network };
+    const hash = requestHash(key_name === undefined && network === undefined ? server : spec);
     const storedKey = idempotency_key && `${tenant_id}:${idempotency_key}`;
     const { tenant, previous } = await provisionContext(tenant_id, storedKey);
     if (idempotency_key && previous) return replay(tenant_id, idempotency_key, hash, previous);
@@ -67,15 +69,22 @@ export function provisioner(
     const vcpus = instanceSpec(server.type).vcpus;
     assertWithinQuota(tenant_id, tenant, { servers: 1, vcpus }, quota);
     const placed = catalogue.resolve(server);
+    if (key_name !== undefined && !(await hasKeyPair(db, tenant_id, server.region, key_name)))
+      throw keyPairNotFound(key_name);
     if ((await zoneRoom(db, placed.zone, config.ZONE_CAPACITY)) < 1)
       throw noCapacity(server.type, placed.zone, server.region, 1, 0);
     const id = uuidv7();
-    const address = await allocate({ serverId: id, region: server.region, requestId: ctx.requestId });
+    const address = await allocate({
+      serverId: id,
+      region: server.region,
+      subnetId: network?.subnet_id,
+      requestId: ctx.requestId,
+    });
     try {
       const launch = {
         id,
         tenantId: tenant_id,
-        spec: server,
+        spec,
         placed,
         address,
         reservationId: reservationIdOf(id),

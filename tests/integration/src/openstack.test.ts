@@ -77,7 +77,12 @@ describe("the OpenStack face", () => {
       "compute",
       "identity",
       "image",
+      "network",
     ]);
+    const networkService = body.catalog.find((s: { type: string }) => s.type === "network");
+    expect(networkService.endpoints.map((e: { url: string }) => e.url)).toContain(
+      `http://${host}/network/us-east-1`,
+    );
     const computeService = body.catalog.find((s: { type: string }) => s.type === "compute");
     const east = computeService.endpoints.find((e: { region_id: string }) => e.region_id === "us-east-1");
     expect(east).toMatchObject({ interface: "public", url: `http://${host}/compute/us-east-1/v2.1` });

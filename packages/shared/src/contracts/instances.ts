@@ -4,6 +4,7 @@ import { defineCommand } from "./command.ts";
 import {
   AvailabilityZone,
   InstanceId,
+  LaunchNetwork,
   ServerAction,
   type ServerState,
   ServerState as State,
@@ -141,22 +142,6 @@ export const Ec2Tags = z
     z.string().max(256).refine(storable, "tag values may not hold NUL or unpaired surrogates"),
   )
   .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags");
-
-/** The most security groups one instance is in, as EC2 allows per network interface. */
-export const MAX_INSTANCE_SECURITY_GROUPS = 16;
-
-/**
- * Where an instance is on the network, as the gateway resolved it with ipam before the launch:
- * its subnet (whose pool gives its address), the subnet's VPC, and its security groups.
- */
-export const LaunchNetwork = z.object({
-  subnet_id: z.string().min(1).max(64),
-  vpc_id: z.string().min(1).max(64),
-  security_groups: z
-    .array(z.object({ id: z.string().min(1).max(64), name: z.string().max(255) }))
-    .max(MAX_INSTANCE_SECURITY_GROUPS),
-});
-export type LaunchNetwork = z.infer<typeof LaunchNetwork>;
 
 /** What RunInstances launches: one server's description, for each of up to MaxCount. */
 export const LaunchSpec = z.object({

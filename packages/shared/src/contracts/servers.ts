@@ -62,6 +62,22 @@ export const AvailabilityZone = z
 /** An EC2 instance id: i- and 17 hex digits, the last 17 of the server's UUID. */
 export const InstanceId = z.string().regex(/^i-[0-9a-f]{17}$/);
 
+/** The most security groups one instance is in, as EC2 allows per network interface. */
+export const MAX_INSTANCE_SECURITY_GROUPS = 16;
+
+/**
+ * Where an instance is on the network, as the gateway resolved it with ipam before the launch:
+ * its subnet (whose pool gives its address), the subnet's VPC, and its security groups.
+ */
+export const LaunchNetwork = z.object({
+  subnet_id: z.string().min(1).max(64),
+  vpc_id: z.string().min(1).max(64),
+  security_groups: z
+    .array(z.object({ id: z.string().min(1).max(64), name: z.string().max(255) }))
+    .max(MAX_INSTANCE_SECURITY_GROUPS),
+});
+export type LaunchNetwork = z.infer<typeof LaunchNetwork>;
+
 /** The body of POST /servers. */
 export const ProvisionBody = z
   .object({
@@ -96,6 +112,10 @@ export const Server = z
     memory_mib: z.number().int(),
     state: ServerState,
     ip_address: z.string().nullable(),
+    key_name: z.string().nullable().describe("The key pair it was launched with (EC2 and OpenStack)"),
+    subnet_id: z.string().describe("Its subnet: the zone's default subnet unless launched into another"),
+    vpc_id: z.string().describe("Its subnet's VPC (the OpenStack face's network)"),
+    security_groups: LaunchNetwork.shape.security_groups,
     tags: z.record(z.string(), z.string()),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -181,6 +201,9 @@ export const lifecycle = {
       /** The owner of the new server. */
       tenant_id: z.string().min(1).max(64),
       server: ProvisionBody,
+      /** What the OpenStack face launches with beyond the REST body: the key pair, and the network. */
+      key_name: z.string().min(1).max(255).optional(),
+      network: LaunchNetwork.optional(),
       idempotency_key: z.string().min(1).max(255).optional(),
       simulate_failure: z.literal("provision").optional(),
     }),

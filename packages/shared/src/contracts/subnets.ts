@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineCommand } from "./command.ts";
-import { LaunchNetwork, MAX_INSTANCE_SECURITY_GROUPS } from "./instances.ts";
 import { describeRequest, NetworkId, networkOwner, networkScope, page, Tags } from "./network-resources.ts";
+import { LaunchNetwork, MAX_INSTANCE_SECURITY_GROUPS } from "./servers.ts";
 
 /** A subnet: a default one per zone of a default VPC, or a tenant's own, each a pool of addresses. */
 export const Subnet = z.object({

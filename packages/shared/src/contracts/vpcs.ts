@@ -29,9 +29,12 @@ export const vpcFilterNames = [
 
 /** Commands answered by ipam: VPCs. */
 export const vpcs = {
-  /** A VPC of the tenant's, /16 to /28, with its default security group. */
+  /**
+   * A VPC of the tenant's, /16 to /28, with its default security group. Without a block (a Neutron
+   * network, which has no range of its own): 0.0.0.0/0, which any subnet's block is inside.
+   */
   create: defineCommand("ipam", "create_vpc", {
-    request: z.object({ ...networkOwner, cidr_block: z.string().max(64), tags: Tags.default({}) }),
+    request: z.object({ ...networkOwner, cidr_block: z.string().max(64).optional(), tags: Tags.default({}) }),
     reply: Vpc,
   }),
   describe: defineCommand("ipam", "describe_vpcs", { request: describeRequest, reply: page(Vpc) }),

@@ -24,7 +24,7 @@ export function identityVersion(base: string) {
   };
 }
 
-/** The service catalog: identity, compute (one endpoint per region) and image; no network. */
+/** The service catalog: identity, compute and network (one endpoint per region each) and image. */
 export function catalog(base: string) {
   const endpoints = (service: string, url: (region: string) => string) =>
     regions.map((region) => ({
@@ -48,6 +48,12 @@ export function catalog(base: string) {
       endpoints: endpoints("compute", (r) => computeUrl(base, r)),
     },
     { type: "image", name: "glance", id: "image", endpoints: endpoints("image", () => `${base}/image`) },
+    {
+      type: "network",
+      name: "neutron",
+      id: "network",
+      endpoints: endpoints("network", (r) => `${base}/network/${r}`),
+    },
   ];
 }
 

@@ -27,4 +27,24 @@ describe("the server name filter", () => {
     expect(nameMatcher("1$")("vm1")).toBe(true);
     expect(nameMatcher("(a+)+b")("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")).toBe(false);
   });
+
+  it("takes the common part of a regex: ., escapes, classes, *, + and ?, case-insensitively", () => {
+    const name = "tempest-ListServerFiltersTestJSON-instance-98409460";
+    expect(nameMatcher(String.raw`^.*\-instance\-[0-9]+$`)(name)).toBe(true);
+    expect(nameMatcher(String.raw`^.*\-instance\-.*$`)(name)).toBe(true);
+    expect(nameMatcher(String.raw`^.*\-instance\-[0-9]+$`)(`${name}x`)).toBe(false);
+    expect(nameMatcher("LISTSERVER.ilters")(name)).toBe(true);
+    expect(nameMatcher(String.raw`instance-\d\d?$`)("vm-instance-7")).toBe(true);
+    expect(nameMatcher("^vm[^0-9]$")("vm1")).toBe(false);
+    expect(nameMatcher("^vm[^0-9]$")("vmx")).toBe(true);
+    expect(nameMatcher("^colou?r$")("color")).toBe(true);
+    expect(nameMatcher("^a+b$")("b")).toBe(false);
+    expect(nameMatcher("[unterminated")("[unterminated")).toBe(true);
+  });
+
+  it("walks a pattern in time linear in the name", () => {
+    const started = performance.now();
+    expect(nameMatcher(`${"a*".repeat(100)}b`)("a".repeat(255))).toBe(false);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
 });

@@ -78,6 +78,25 @@ export interface ServerView {
   minor: number;
   /** The project (tenant) the server belongs to, as the caller knows it. */
   tenantId: string;
+  /** Its network's name (left out: "private") and its floating IP, by VPC and by server id. */
+  networks?: { names: Map<string, string>; floating: Map<string, string> };
+}
+
+/** A server's addresses, keyed by its network's name: its fixed IP, and a floating IP when it has one. */
+function addressesOf(server: Server, view: ServerView) {
+  if (!server.ip_address) return {};
+  const mac = macOf(server.id);
+  const address = (addr: string, type: "fixed" | "floating") => ({
+    addr,
+    version: 4,
+    "OS-EXT-IPS:type": type,
+    "OS-EXT-IPS-MAC:mac_addr": mac,
+  });
+  const floating = view.networks?.floating.get(server.id);
+  const name = view.networks?.names.get(server.vpc_id) ?? NETWORK_NAME;
+  return {
+    [name]: [address(server.ip_address, "fixed"), ...(floating ? [address(floating, "floating")] : [])],
+  };
 }
 
 /** The short form of GET /servers: id, name and links. */
@@ -119,25 +138,14 @@ export function serverBody(server: Server, view: ServerView) {
     flavor,
     created: novaTime(server.created_at),
     updated: novaTime(server.updated_at),
-    addresses: server.ip_address
-      ? {
-          [NETWORK_NAME]: [
-            {
-              addr: server.ip_address,
-              version: 4,
-              "OS-EXT-IPS:type": "fixed",
-              "OS-EXT-IPS-MAC:mac_addr": macOf(server.id),
-            },
-          ],
-        }
-      : {},
+    addresses: addressesOf(server, view),
     accessIPv4: "",
     accessIPv6: "",
     links: links(view.urls, "servers", server.id),
-    key_name: null,
+    key_name: server.key_name,
     progress: 0,
     config_drive: "",
-    security_groups: [{ name: "default" }],
+    security_groups: server.security_groups.map((g) => ({ name: g.name })),
     "OS-DCF:diskConfig": "AUTO",
     "OS-EXT-AZ:availability_zone": server.availability_zone,
     "OS-EXT-STS:vm_state": state.vm_state,
@@ -153,7 +161,7 @@ export function serverBody(server: Server, view: ServerView) {
 }
 
 /** A stable MAC address for the server's one port: fa:16:3e (OpenStack's prefix) and 3 bytes of its id. */
-function macOf(id: string): string {
+export function macOf(id: string): string {
   const hex = id.replaceAll("-", "").slice(-6);
   return `fa:16:3e:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}`;
 }

@@ -9,6 +9,8 @@ export interface OsServiceReplies {
   errorBody: (error: OsError) => unknown;
   errorHeaders: (error: OsError) => Record<string, string>;
   requestIdHeaders: readonly string[];
+  /** What an error is in this service (left out: osErrorOf, the face's one mapping). */
+  errorOf?: (err: unknown) => OsError;
 }
 
 /** Retry-After on a rate-limited answer, so clients back off as OpenStack's tell them to. */
@@ -18,7 +20,7 @@ export const retryAfterHeader = (error: OsError): Record<string, string> =>
 /** Every error and unknown route of `app` in the service's shape, and its request id on every answer. */
 export function installOsReplies(app: FastifyInstance, replies: OsServiceReplies) {
   app.setErrorHandler((err, request, reply) => {
-    const error = osErrorOf(err);
+    const error = (replies.errorOf ?? osErrorOf)(err);
     if (error.status >= 500) request.log.error({ err }, `${replies.service} request failed`);
     reply.headers(replies.errorHeaders(error));
     return reply.code(error.status).type("application/json").send(replies.errorBody(error));

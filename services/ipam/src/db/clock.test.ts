@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { type Clock, createDatabase, createLogger, type Database, migrateSchema } from "@cloudsim/shared";
+import { parseCidr } from "@cloudsim/shared/cidr";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseCidr } from "../domain/cidr.ts";
 import { IpamRepository } from "./repository.ts";
 
 const log = createLogger("test", "silent");

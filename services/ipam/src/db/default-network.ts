@@ -1,6 +1,6 @@
 import { type Db, zonesOf } from "@cloudsim/shared";
+import { formatCidr } from "@cloudsim/shared/cidr";
 import { sql } from "drizzle-orm";
-import { formatCidr } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
 import { defaultSubnetIdSql, defaultVpcIdSql } from "./scope.ts";
 

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Clock, createDatabase, createLogger, type Database, migrateSchema } from "@cloudsim/shared";
+import { ipToInt, parseCidr } from "@cloudsim/shared/cidr";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ipToInt, parseCidr } from "../domain/cidr.ts";
 import { extendPool, FIRST_CHUNK, MAX_CHUNK } from "./pools.ts";
 import { IpamRepository } from "./repository.ts";
 

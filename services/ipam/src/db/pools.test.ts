@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { createDatabase, createLogger, type Database, migrateSchema, realClock } from "@cloudsim/shared";
+import { parseCidr } from "@cloudsim/shared/cidr";
 import { createTestDatabase, type TestDatabase } from "@cloudsim/shared/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { parseCidr } from "../domain/cidr.ts";
 import { DEFAULT_PUBLIC_POOL } from "../domain/pools.ts";
 import { ensurePools } from "./pools.ts";
 

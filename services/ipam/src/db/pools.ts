@@ -1,6 +1,6 @@
 import { type Clock, clockDate, type Db, type Region, timeSql } from "@cloudsim/shared";
+import { type Cidr, formatCidr, intToIp, usableRange } from "@cloudsim/shared/cidr";
 import { sql } from "drizzle-orm";
-import { type Cidr, formatCidr, intToIp, usableRange } from "../domain/cidr.ts";
 import type { PoolSpec } from "../domain/pools.ts";
 
 /** A pool to create: its id, what it is, its region (none: the public pool) and range. */

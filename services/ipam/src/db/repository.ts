@@ -14,8 +14,8 @@ import {
   timeSql,
   uuidv7,
 } from "@cloudsim/shared";
+import { type Cidr, parseCidr } from "@cloudsim/shared/cidr";
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
-import { type Cidr, parseCidr } from "../domain/cidr.ts";
 import { DEFAULT_PUBLIC_POOL, type PoolSpec } from "../domain/pools.ts";
 import { type Executor, ensurePools, extendPool, type PoolUsage, poolUsage } from "./pools.ts";
 import { addresses, outbox } from "./schema.ts";

@@ -15,7 +15,7 @@ import {
   withTagFields,
 } from "@cloudsim/shared";
 import { type SQL, sql } from "drizzle-orm";
-import { networkError, resourceId } from "../domain/network.ts";
+import { networkError, OPEN_RANGE, resourceId } from "../domain/network.ts";
 import { scanPage } from "../domain/paging.ts";
 import { allowAllEgress, normaliseRule, sameRule } from "../domain/rules.ts";
 import type { Executor } from "./pools.ts";
@@ -94,13 +94,17 @@ export class SecurityGroupRepository {
       UNION ALL SELECT ${resourceId("sgr")}, g.id, true, '-1', ${allowAllEgress.cidr_ipv4}, NULL FROM g`);
   }
 
-  /** A default group for the tenant in every VPC of the region it sees that has none of its yet. */
+  /**
+   * A default group for the tenant in every VPC of the region it sees that has none of its yet; a
+   * Neutron network (a VPC of the open range) has none: its groups are the default VPC's.
+   */
   async ensureDefaults(scope: Scope): Promise<void> {
     const tenantId = scope.tenantId;
     if (tenantId === null) return;
     const missing = await this.db.execute<{ id: string }>(sql`
       SELECT v.id FROM ipam.vpcs v
       WHERE v.region = ${scope.region} AND (v.tenant_id = ${tenantId} OR v.tenant_id IS NULL)
+        AND v.cidr <> ${OPEN_RANGE}
         AND NOT EXISTS (SELECT 1 FROM ipam.security_groups g
                         WHERE g.tenant_id = ${tenantId} AND g.vpc_id = v.id AND g.name = ${DEFAULT_GROUP})`);
     for (const { id } of missing.rows) await this.ensureDefault(this.db, tenantId, id, scope.region);

@@ -13,12 +13,19 @@ import {
   withTagFields,
   zonesOf,
 } from "@cloudsim/shared";
+import { formatCidr } from "@cloudsim/shared/cidr";
 import { sql } from "drizzle-orm";
-import { formatCidr, parseCidr } from "../domain/cidr.ts";
-import { networkError, resourceId, subnetBlock } from "../domain/network.ts";
+import { networkError, OPEN_RANGE, resourceId, subnetBlock, vpcRangeOf } from "../domain/network.ts";
 import { scanPage } from "../domain/paging.ts";
 import { createPool } from "./pools.ts";
-import { defaultSubnetIdSql, ownedSql, ownerIdSql, type Scope, visibleSql } from "./scope.ts";
+import {
+  defaultSubnetIdSql,
+  defaultVpcIdSql,
+  ownedSql,
+  ownerIdSql,
+  type Scope,
+  visibleSql,
+} from "./scope.ts";
 import type { SecurityGroupRepository } from "./security-groups.ts";
 import { vpcNotFound } from "./vpcs.ts";
 
@@ -116,7 +123,7 @@ export class SubnetRepository {
       );
       const block = subnetBlock(
         cidr_block,
-        parseCidr(row.cidr),
+        vpcRangeOf(row.cidr),
         siblings.rows.map((s) => s.cidr),
       );
       await tx.execute(sql`
@@ -226,7 +233,7 @@ export class SubnetRepository {
         "VALIDATION",
         `The subnet ${subnet.subnet_id} is in ${subnet.availability_zone}, not the requested ${request.availability_zone}.`,
       );
-    const vpcId = subnet.vpc_id;
+    const vpcId = await this.groupVpcOf(subnet.vpc_id);
     if (request.group_ids.length === 0 && request.group_names.length === 0)
       request.group_names.push("default");
     if (request.group_names.includes("default"))
@@ -246,10 +253,22 @@ export class SubnetRepository {
       [...byId, ...byName].map((g) => [g.group_id, { id: g.group_id, name: g.group_name }]),
     );
     return {
-      network: { subnet_id: subnet.subnet_id, vpc_id: vpcId, security_groups: [...groups.values()] },
+      network: { subnet_id: subnet.subnet_id, vpc_id: subnet.vpc_id, security_groups: [...groups.values()] },
       availability_zone: subnet.availability_zone,
       map_public_ip_on_launch: subnet.map_public_ip_on_launch,
     };
+  }
+
+  /**
+   * The VPC whose security groups a launch into `vpcId` takes: its own, or for a Neutron network
+   * (a VPC of the open range: Neutron's groups are the project's, not a network's) the region's
+   * default VPC's, where the groups made through Neutron are.
+   */
+  private async groupVpcOf(vpcId: string): Promise<string> {
+    const rows = await this.db.execute<{ group_vpc: string }>(sql`
+      SELECT CASE WHEN cidr = ${OPEN_RANGE} THEN ${defaultVpcIdSql(sql`region`)} ELSE id END AS group_vpc
+      FROM ipam.vpcs WHERE id = ${vpcId}`);
+    return rows.rows[0]?.group_vpc ?? vpcId;
   }
 
   private async defaultFor(scope: Scope, zone: string): Promise<Subnet> {

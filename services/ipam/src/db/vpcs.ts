@@ -8,9 +8,9 @@ import {
   type vpcs as vpcCommands,
   withTagFields,
 } from "@cloudsim/shared";
+import { formatCidr } from "@cloudsim/shared/cidr";
 import { sql } from "drizzle-orm";
-import { formatCidr } from "../domain/cidr.ts";
-import { networkError, resourceId, vpcBlock } from "../domain/network.ts";
+import { networkError, OPEN_RANGE, resourceId, vpcBlock } from "../domain/network.ts";
 import { scanPage } from "../domain/paging.ts";
 import { ownedSql, ownerIdSql, type Scope, visibleSql } from "./scope.ts";
 import type { SecurityGroupRepository } from "./security-groups.ts";
@@ -76,12 +76,12 @@ export class VpcRepository {
   }
 
   async create({ tenant_id, region, cidr_block, tags }: RequestOf<typeof vpcCommands.create>): Promise<Vpc> {
-    const block = formatCidr(vpcBlock(cidr_block));
+    const block = cidr_block === undefined ? OPEN_RANGE : formatCidr(vpcBlock(cidr_block));
     const id = resourceId("vpc");
     await this.db.transaction(async (tx) => {
       await tx.execute(sql`INSERT INTO ipam.vpcs (id, tenant_id, region, cidr, tags)
         VALUES (${id}, ${tenant_id}, ${region}, ${block}, ${JSON.stringify(tags)}::jsonb)`);
-      await this.groups.ensureDefault(tx, tenant_id, id, region);
+      if (block !== OPEN_RANGE) await this.groups.ensureDefault(tx, tenant_id, id, region);
     });
     const [vpc] = await this.resolve({ tenantId: tenant_id, region }, [id]);
     return vpc as Vpc;

@@ -1,6 +1,6 @@
+import { formatCidr, ipToInt, parseCidr, usableRange, within } from "@cloudsim/shared/cidr";
 import { describe, expect, it } from "vitest";
-import { formatCidr, ipToInt, parseCidr, usableRange, within } from "./cidr.ts";
-import { subnetBlock, vpcBlock } from "./network.ts";
+import { OPEN_RANGE, subnetBlock, vpcBlock, vpcRangeOf } from "./network.ts";
 
 describe("VPC and subnet blocks", () => {
   it("takes a VPC of /16 to /28 and nothing else", () => {
@@ -36,5 +36,14 @@ describe("VPC and subnet blocks", () => {
       size: 251,
     });
     expect(usableRange(parseCidr("10.20.2.0/28"), 4).size).toBe(11);
+  });
+
+  it("lets a network's open range hold any subnet block, still none overlapping", () => {
+    const open = vpcRangeOf(OPEN_RANGE);
+    expect(formatCidr(subnetBlock("192.168.10.0/24", open, ["10.0.0.0/16"]))).toBe("192.168.10.0/24");
+    expect(() => subnetBlock("10.0.3.0/24", open, ["10.0.0.0/16"])).toThrow(
+      expect.objectContaining({ code: "CONFLICT" }),
+    );
+    expect(vpcRangeOf("10.20.0.0/16")).toEqual(parseCidr("10.20.0.0/16"));
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { AppError, type NetworkErrorReason } from "@cloudsim/shared";
-import { type Cidr, formatCidr, overlaps, parseCidr, within } from "./cidr.ts";
+import { type Cidr, formatCidr, overlaps, parseCidr, within } from "@cloudsim/shared/cidr";
 
 /** The sizes EC2 allows a VPC's and a subnet's IPv4 block. */
 export const NETWORK_MIN_PREFIX = 16;
@@ -27,6 +27,13 @@ function blockOf(text: string): Cidr | undefined {
 
 const sized = (cidr: Cidr | undefined): cidr is Cidr =>
   cidr !== undefined && cidr.prefix >= NETWORK_MIN_PREFIX && cidr.prefix <= NETWORK_MAX_PREFIX;
+
+/** The block of a VPC made without one (a Neutron network, which has no range): every IPv4 address. */
+export const OPEN_RANGE = "0.0.0.0/0";
+
+/** A stored VPC's block, the open range included (which parseCidr, for pools, refuses). */
+export const vpcRangeOf = (text: string): Cidr =>
+  text === OPEN_RANGE ? { network: 0, prefix: 0 } : parseCidr(text);
 
 /** A VPC's block: a network address, /16 to /28. */
 export function vpcBlock(text: string): Cidr {

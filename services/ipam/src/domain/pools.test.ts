@@ -1,5 +1,5 @@
+import { formatCidr } from "@cloudsim/shared/cidr";
 import { describe, expect, it } from "vitest";
-import { formatCidr } from "./cidr.ts";
 import { defaultPools, parsePools } from "./pools.ts";
 
 const asText = (text: string) =>

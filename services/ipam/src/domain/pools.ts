@@ -1,5 +1,5 @@
 import { type Region, regions } from "@cloudsim/shared";
-import { type Cidr, formatCidr, overlaps, parseCidr } from "./cidr.ts";
+import { type Cidr, formatCidr, overlaps, parseCidr } from "@cloudsim/shared/cidr";
 
 export interface PoolSpec {
   region: Region;

@@ -13,7 +13,7 @@ import {
   wildcardRegex,
 } from "@cloudsim/shared";
 import { type SQL, sql } from "drizzle-orm";
-import { isoMs } from "./server-rows.ts";
+import { isoMs, subnetIdColumn, vpcIdColumn } from "./server-rows.ts";
 
 /** Our states as EC2's names and codes, as SQL (the table is ec2StateOf, in the contracts). */
 const stateCase = (value: (name: Ec2StateName) => string) =>
@@ -44,8 +44,8 @@ const fields: Record<string, string> = {
   architecture: "architecture",
   region: "region",
   availability_zone: "availability_zone",
-  subnet_id: "coalesce(subnet_id, 'subnet-' || substr(md5('subnet:' || availability_zone), 1, 17))",
-  vpc_id: "coalesce(vpc_id, 'vpc-' || substr(md5('vpc:' || region), 1, 17))",
+  subnet_id: subnetIdColumn,
+  vpc_id: vpcIdColumn,
   private_ip_address: "host(ip_address)",
   private_dns_name: `CASE WHEN ip_address IS NULL THEN '' ELSE 'ip-' || replace(host(ip_address), '.', '-') ||
     CASE WHEN region = 'us-east-1' THEN '.ec2.internal' ELSE '.' || region || '.compute.internal' END END`,

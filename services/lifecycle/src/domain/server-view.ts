@@ -22,6 +22,10 @@ export interface ServerRow {
   availabilityZone: string;
   state: string;
   ipAddress: string | null;
+  keyName: string | null;
+  subnetId: string;
+  vpcId: string;
+  securityGroups: { id: string; name: string }[];
   tags: Record<string, string>;
   createdAt: string;
   updatedAt: string;
@@ -46,6 +50,10 @@ export function toServer(row: ServerRow, now: number): Server {
     memory_mib: spec.memory_mib,
     state: row.state as ServerState,
     ip_address: row.ipAddress,
+    key_name: row.keyName,
+    subnet_id: row.subnetId,
+    vpc_id: row.vpcId,
+    security_groups: row.securityGroups,
     tags: row.tags,
     created_at: row.createdAt,
     updated_at: row.updatedAt,

@@ -1,4 +1,4 @@
-import type { ServerAction } from "@cloudsim/shared";
+import { MAX_INSTANCE_SECURITY_GROUPS, type ServerAction } from "@cloudsim/shared";
 import { z } from "zod";
 import { invalidField, type OsError } from "../errors.ts";
 
@@ -22,7 +22,11 @@ export const CreateBody = z.object({
       metadata: z.record(z.string().max(255), z.string().max(255)).optional(),
       availability_zone: z.string().max(255).optional(),
       networks: z.union([z.enum(["auto", "none"]), z.array(z.object({}).loose()).max(50)]).optional(),
-      key_name: z.string().max(255).nullable().optional(),
+      key_name: z.string().min(1).max(255).nullable().optional(),
+      security_groups: z
+        .array(z.object({ name: z.string().min(1).max(255) }).loose())
+        .max(MAX_INSTANCE_SECURITY_GROUPS)
+        .optional(),
       adminPass: z.string().max(255).optional(),
       user_data: z.string().max(65_535).optional(),
       description: z.string().max(255).nullable().optional(),

@@ -15,6 +15,7 @@ import { serverActionRoutes } from "./server-actions.ts";
 import { serverCreateRoutes } from "./server-create.ts";
 import { serverMetadataRoutes } from "./server-metadata.ts";
 import { serverReadRoutes } from "./server-reads.ts";
+import { serverSecurityGroupRoutes } from "./server-security-groups.ts";
 import { isVersionRoute, versionRoutes } from "./versions.ts";
 
 /** Every request but a version document: its microversion, its caller (authenticated), the rate limit. */
@@ -68,6 +69,7 @@ export function computeRoutes(
       keypairRoutes,
       limitRoutes,
       serverMetadataRoutes,
+      serverSecurityGroupRoutes,
     ])
       routes(app, endpoint);
   };

@@ -7,6 +7,7 @@ import { catalogueImage } from "../images.ts";
 import { serverSummary } from "../render.ts";
 import { CreateBody, type CreateRequest, zodField } from "./bodies.ts";
 import { busContext, type ComputeEndpoint, ownerOf, urlsOf, viewOf } from "./context.ts";
+import { placementOf } from "./server-placement.ts";
 
 /** The most servers one create makes (min_count/max_count). */
 const MAX_CREATE_COUNT = 100;
@@ -44,7 +45,9 @@ async function createSpecOf(endpoint: ComputeEndpoint, request: FastifyRequest) 
   const zone = body.availability_zone?.split(":")[0] || undefined;
   if (zone !== undefined && !zonesOf(endpoint.region).includes(zone))
     throw badRequest(`The requested availability zone is not available`);
-  return { body, image: image.id, type: type.data, zone, ...countsOf(body) };
+  const counts = countsOf(body);
+  const placement = await placementOf(endpoint, request, body, zone);
+  return { body, image: image.id, type: type.data, placement, ...counts };
 }
 type CreateSpec = Awaited<ReturnType<typeof createSpecOf>>;
 
@@ -69,17 +72,25 @@ async function provisionAll(endpoint: ComputeEndpoint, request: FastifyRequest, 
       region: endpoint.region,
       type: spec.type,
       image: spec.image,
-      availability_zone: spec.zone,
+      availability_zone: spec.placement.availability_zone,
       tags: spec.body.metadata,
     };
     try {
-      const command = { tenant_id: ownerOf(request), server, simulate_failure: failure };
+      const command = {
+        tenant_id: ownerOf(request),
+        server,
+        key_name: spec.body.key_name ?? undefined,
+        network: spec.placement.network,
+        simulate_failure: failure,
+      };
       made.push((await endpoint.bus.request(lifecycle.provision, command, busContext(request))).server);
     } catch (err) {
       const room = err instanceof AppError && (err.code === "QUOTA_EXCEEDED" || err.code === "EXHAUSTED");
       if (room && made.length >= spec.minCount) break;
       // Fewer than min_count: none is made, as Nova would.
       await undo(endpoint, request, made);
+      if (err instanceof AppError && err.code === "NOT_FOUND" && err.details.key_name !== undefined)
+        throw badRequest("Invalid key_name provided.");
       throw err;
     }
   }
@@ -101,7 +112,7 @@ export function serverCreateRoutes(app: FastifyInstance, endpoint: ComputeEndpoi
           links: serverSummary(first, viewOf(endpoint, request)).links,
           adminPass: spec.body.adminPass ?? adminPass(),
           "OS-DCF:diskConfig": "AUTO",
-          security_groups: [{ name: "default" }],
+          security_groups: spec.placement.network.security_groups.map((g) => ({ name: g.name })),
         },
       });
   });
