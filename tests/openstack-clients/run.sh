@@ -190,7 +190,8 @@ osc -- catalog list -f value -c Type
 out=$(sort <<<"$out")
 expect_out "catalog list" "compute
 identity
-image"
+image
+network"
 osc -- catalog show compute -f json
 expect_ok "catalog show compute"
 compute_url=$(node -e '
@@ -403,7 +404,40 @@ osc -- server list -f value -c Name
 expect_out "server list (both deleted)" ""
 passed "vm1 by name and vm2 by id are gone; a deleted server's events, by its id, end in delete"
 
-step "20. openstacksdk: sdk_check.py"
+step "20. a network of its own, a key pair, a server on both, a floating IP (the README's lines)"
+ssh-keygen -q -t ed25519 -N '' -C cli -f "$work/cli-key"
+osc -- network create blue -f value -c name
+expect_out "network create blue" "blue"
+osc -- subnet create --network blue --subnet-range 192.168.5.0/24 blue-a -f value -c gateway_ip
+expect_out "subnet create" "192\.168\.5\.1"
+osc -- keypair create --public-key "$work/cli-key.pub" mine -f value -c name
+expect_out "keypair create --public-key" "mine"
+osc -- server create --flavor "$flavor" --image "$image" --network blue --key-name mine --wait vm3 -f value -c key_name -c status
+# --wait prints an empty line of progress first.
+expect_out "server create --network blue --key-name mine --wait" "
+mine
+ACTIVE"
+osc -- floating ip create public -f value -c floating_ip_address
+expect_ok "floating ip create public"
+floating=$out
+osc -- server add floating ip vm3 "$floating"
+expect_out "server add floating ip vm3 $floating" ""
+osc -- server show vm3 -f value -c addresses
+expect_out "server show vm3 -c addresses" "\{'blue': \['192\.168\.5\.[0-9]+', '${floating//./\.}'\]\}"
+osc -- port list --server vm3 -f value -c Status
+expect_out "port list --server vm3" "ACTIVE"
+osc -- floating ip delete "$floating"
+expect_out "floating ip delete" ""
+osc -- server delete --wait vm3
+expect_out "server delete --wait vm3" ""
+osc -- network delete blue
+expect_out "network delete blue (its subnet with it)" ""
+osc -- subnet list -f value -c Name
+expect_ok "subnet list"
+! grep -qx blue-a <<<"$out" || fail "subnet list: blue-a is still listed; $(printed)"
+passed "network blue and subnet blue-a, key mine, vm3 on them ACTIVE with the key, floating IP $floating on it, then all deleted"
+
+step "21. openstacksdk: sdk_check.py"
 OS_USERNAME=$sdk_project OS_PASSWORD=$sdk_api_key OS_PROJECT_NAME=$sdk_project \
   SDK_TENANT_ID=$sdk_tenant SDK_KEY_ID=$sdk_key_id SDK_IMAGE=$image SDK_FLAVOR=$flavor \
   "$python" "$here/sdk_check.py" || fail "sdk_check.py"

@@ -91,8 +91,8 @@ def check_auth():
         raise Mismatch("authorize: no token")
     expect("the project id of the token", conn.current_project_id, TENANT)
     types = sorted(s["type"] for s in conn.service_catalog)
-    expect("the catalog's services", types, ["compute", "identity", "image"])
-    ok("password auth: a token for the tenant, a catalog of compute, identity and image")
+    expect("the catalog's services", types, ["compute", "identity", "image", "network"])
+    ok("password auth: a token for the tenant, a catalog of compute, identity, image and network")
     expect_http_error(
         "a wrong password",
         401,

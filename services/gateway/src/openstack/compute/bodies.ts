@@ -28,6 +28,9 @@ export const CreateBody = z.object({
         .max(MAX_INSTANCE_SECURITY_GROUPS)
         .optional(),
       adminPass: z.string().max(255).optional(),
+      accessIPv4: z.ipv4("accessIPv4 is not a valid IPv4 address").optional(),
+      accessIPv6: z.ipv6("accessIPv6 is not a valid IPv6 address").optional(),
+      return_reservation_id: z.boolean().optional(),
       user_data: z.string().max(65_535).optional(),
       description: z.string().max(255).nullable().optional(),
     })

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { AppError, InstanceType, lifecycle, type Server, zonesOf } from "@cloudsim/shared";
+import { AppError, InstanceType, lifecycle, MAX_SERVER_TAGS, type Server, zonesOf } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { hiddenRoute, osRequestId } from "../context.ts";
-import { badRequest, invalidField, OsError } from "../errors.ts";
+import { badRequest, forbidden, invalidField, OsError } from "../errors.ts";
 import { catalogueImage } from "../images.ts";
 import { serverSummary } from "../render.ts";
 import { CreateBody, type CreateRequest, zodField } from "./bodies.ts";
@@ -45,6 +45,8 @@ async function createSpecOf(endpoint: ComputeEndpoint, request: FastifyRequest) 
   const zone = body.availability_zone?.split(":")[0] || undefined;
   if (zone !== undefined && !zonesOf(endpoint.region).includes(zone))
     throw badRequest(`The requested availability zone is not available`);
+  if (Object.keys(body.metadata ?? {}).length > MAX_SERVER_TAGS)
+    throw forbidden(`Maximum number of metadata items exceeds ${MAX_SERVER_TAGS}`);
   const counts = countsOf(body);
   const placement = await placementOf(endpoint, request, body, zone);
   return { body, image: image.id, type: type.data, placement, ...counts };
@@ -103,6 +105,8 @@ export function serverCreateRoutes(app: FastifyInstance, endpoint: ComputeEndpoi
     const spec = await createSpecOf(endpoint, request);
     const [first] = await provisionAll(endpoint, request, spec);
     if (!first) throw new OsError(500, "no server was made");
+    if (spec.body.return_reservation_id)
+      return reply.code(202).send({ reservation_id: first.reservation_id });
     return reply
       .code(202)
       .header("location", `${urlsOf(endpoint, request).versioned}/servers/${first.id}`)
