@@ -1,6 +1,5 @@
 import {
   MAX_NETWORK_PAGE,
-  type RuleSpec,
   type SecurityGroup,
   type SecurityGroupRule,
   securityGroups,
@@ -11,7 +10,7 @@ import { busContext, type ComputeEndpoint, ownerOf } from "../compute/context.ts
 import { hiddenRoute } from "../context.ts";
 import { cursorPages } from "../paging.ts";
 import { parseBody, RuleCreate, SecurityGroupCreate } from "./bodies.ts";
-import { NeutronError, neutronBadRequest } from "./errors.ts";
+import { NeutronError } from "./errors.ts";
 import { filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
 import { ruleSpecOf } from "./rules.ts";
 import { ruleBody, securityGroupBody } from "./views.ts";
