@@ -12,6 +12,7 @@ import { type LifecycleConfig, quotaDefaults } from "./config.ts";
 import { abandonServer } from "./db/insert-servers.ts";
 import { InstanceRepository } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
+import { labelServer } from "./db/server-labels.ts";
 import { getServer, listLog, listServers, provisionContextReader } from "./db/server-reads.ts";
 import { decodeCursor, encodeCursor, isSequence, isServerKey, isUuid } from "./domain/cursor.ts";
 import { toServer } from "./domain/server-view.ts";
@@ -49,6 +50,15 @@ export function serveLifecycle(
       const row = isServerKey(id) ? await getServer(db, id, tenant_id) : undefined;
       if (!row) throw notFound("server", id);
       return toServer(row, clock.now());
+    },
+    metrics,
+  );
+
+  bus.serve(
+    lifecycle.label,
+    async ({ id, tenant_id, replace, add, remove }) => {
+      if (!isServerKey(id)) throw notFound("server", id);
+      return { labels: await labelServer(db, clock, { id, tenantId: tenant_id }, { replace, add, remove }) };
     },
     metrics,
   );

@@ -266,4 +266,54 @@ describe("Nova key pairs", () => {
       /could not be found/,
     );
   });
+
+  it("keeps a server's tags (2.26), a set of strings beside its metadata", async () => {
+    const tenant = await newTenant(ctx.stack.url, "tags");
+    const h = { "x-auth-token": tenant.key, ...at("2.26") };
+    const made = await api.post(
+      `${compute}/servers`,
+      {
+        server: {
+          name: "vm",
+          imageRef: "ami-0d2b8e9f3a4c5b6d7",
+          flavorRef: "t2.micro",
+          metadata: { role: "web" },
+        },
+      },
+      h,
+    );
+    const server = `${compute}/servers/${made.body.server.id}`;
+    expect((await api.get(`${server}/tags`, h)).body).toEqual({ tags: [] });
+    expect((await api.get(`${server}/tags`, { "x-auth-token": tenant.key })).status).toBe(404);
+
+    const added = await api.call("PUT", `${server}/tags/blue`, undefined, h);
+    expect(added.status).toBe(201);
+    expect(added.headers.get("location")).toMatch(/\/tags\/blue$/);
+    expect((await api.call("PUT", `${server}/tags/blue`, undefined, h)).status).toBe(204);
+    expect((await api.call("PUT", `${server}/tags`, { tags: ["b", "a", "b"] }, h)).body).toEqual({
+      tags: ["a", "b"],
+    });
+    expect((await api.get(`${server}/tags/a`, h)).status).toBe(204);
+    expectFault(await api.get(`${server}/tags/blue`, h), 404, "itemNotFound", /Tag blue could not be found/);
+    const shown = (await api.get(server, h)).body.server;
+    expect(shown).toMatchObject({ tags: ["a", "b"], metadata: { role: "web" } });
+
+    expectFault(
+      await api.call("PUT", `${server}/tags/a,b`, undefined, h),
+      400,
+      "badRequest",
+      /may not contain/,
+    );
+    const many = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    expect((await api.call("PUT", `${server}/tags`, { tags: many }, h)).status).toBe(200);
+    expectFault(
+      await api.call("PUT", `${server}/tags/one-more`, undefined, h),
+      400,
+      "badRequest",
+      /per-server limit 50/,
+    );
+    expect((await api.call("DELETE", `${server}/tags/t0`, undefined, h)).status).toBe(204);
+    expect((await api.call("DELETE", `${server}/tags`, undefined, h)).status).toBe(204);
+    expect((await api.get(`${server}/tags`, h)).body).toEqual({ tags: [] });
+  });
 });

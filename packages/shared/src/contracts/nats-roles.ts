@@ -77,6 +77,7 @@ export const natsRoles = {
       lifecycle.get,
       lifecycle.list,
       lifecycle.logs,
+      lifecycle.label,
       ...Object.values(instances),
       ...Object.values(instanceAttributes),
       ...Object.values(keyPairs),

@@ -42,6 +42,15 @@ export const storable = (s: string) => !s.includes("\u0000") && !loneSurrogate.t
 
 /** The most tags (the metadata Nova shows) one server holds. */
 export const MAX_SERVER_TAGS = 50;
+/** The most labels (Nova's server tags) one server holds, as Nova allows. */
+export const MAX_SERVER_LABELS = 50;
+/** A label: 1-60 characters, neither / nor , (Nova's tag). */
+export const ServerLabel = z
+  .string()
+  .min(1)
+  .max(60)
+  .regex(/^[^/,]+$/, "tags may not contain / or ,")
+  .refine(storable, "tags may not hold NUL or unpaired surrogates");
 
 export const Tags = z
   .record(
@@ -116,6 +125,7 @@ export const Server = z
     subnet_id: z.string().describe("Its subnet: the zone's default subnet unless launched into another"),
     vpc_id: z.string().describe("Its subnet's VPC (the OpenStack face's network)"),
     security_groups: LaunchNetwork.shape.security_groups,
+    labels: z.array(z.string()).describe("Nova's server tags (the OpenStack face's /servers/{id}/tags)"),
     tags: z.record(z.string(), z.string()),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -231,6 +241,18 @@ export const lifecycle = {
   logs: defineCommand("lifecycle", "logs", {
     request: TenantServerRef.extend(LogsQuery.shape),
     reply: LogPage,
+  }),
+  /**
+   * Nova's server tags, changed in one statement: `replace` them all, or remove `remove` (null:
+   * every one) and add `add`; VALIDATION (label_limit) and nothing changed past MAX_SERVER_LABELS.
+   */
+  label: defineCommand("lifecycle", "label_server", {
+    request: TenantServerRef.extend({
+      replace: z.array(ServerLabel).max(MAX_SERVER_LABELS).optional(),
+      add: z.array(ServerLabel).max(MAX_SERVER_LABELS).default([]),
+      remove: z.array(ServerLabel).max(MAX_SERVER_LABELS).nullable().default([]),
+    }),
+    reply: z.object({ labels: z.array(z.string()) }),
   }),
   /**
    * For ipam's reservation check: gives up a server that is not stored, so it can never be

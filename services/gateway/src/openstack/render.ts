@@ -156,7 +156,7 @@ export function serverBody(server: Server, view: ServerView) {
     "os-extended-volumes:volumes_attached": [],
     ...(view.minor >= 9 && { locked: false }),
     ...(view.minor >= 19 && { description: null }),
-    ...(view.minor >= 26 && { tags: [] }),
+    ...(view.minor >= 26 && { tags: server.labels }),
   };
 }
 

@@ -91,6 +91,8 @@ export const servers = lifecycleSchema.table(
     subnetId: text("subnet_id"),
     vpcId: text("vpc_id"),
     securityGroups: jsonb("security_groups").$type<{ id: string; name: string }[]>().notNull().default([]),
+    /** Nova's server tags (plain strings, beside the key-value tags its metadata is). */
+    labels: jsonb("labels").$type<string[]>().notNull().default([]),
     /** EC2's instance attributes (DescribeInstanceAttribute / ModifyInstanceAttribute). */
     userData: text("user_data"),
     disableApiTermination: boolean("disable_api_termination").notNull().default(false),

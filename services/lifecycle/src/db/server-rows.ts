@@ -19,7 +19,7 @@ export const vpcIdColumn = "coalesce(vpc_id, 'vpc-' || substr(md5('vpc:' || regi
 export const returnedServer = sql.raw(
   `id, instance_id, reservation_id, tenant_id, name, region, type, image, availability_zone, state,
    host(ip_address) AS ip_address, key_name, ${subnetIdColumn} AS subnet_id, ${vpcIdColumn} AS vpc_id,
-   security_groups, tags, ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
+   security_groups, labels, tags, ${isoMs("created_at")} AS created_at, ${isoMs("updated_at")} AS updated_at, ${isoMs("running_since")} AS running_since`,
 );
 
 /** A servers row as `returnedServer` selects it. */
@@ -39,6 +39,7 @@ export interface ReturnedServer extends Record<string, unknown> {
   subnet_id: string;
   vpc_id: string;
   security_groups: { id: string; name: string }[];
+  labels: string[];
   tags: Record<string, string>;
   created_at: string;
   updated_at: string;
@@ -61,6 +62,7 @@ export const fromReturned = (r: ReturnedServer): ServerRow => ({
   subnetId: r.subnet_id,
   vpcId: r.vpc_id,
   securityGroups: r.security_groups,
+  labels: r.labels,
   tags: r.tags,
   createdAt: r.created_at,
   updatedAt: r.updated_at,

@@ -17,6 +17,7 @@ const row: ServerRow = {
   subnetId: "subnet-0123456789abcdef0",
   vpcId: "vpc-0123456789abcdef0",
   securityGroups: [],
+  labels: [],
   tags: { env: "test" },
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:05.000Z",

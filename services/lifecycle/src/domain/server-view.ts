@@ -26,6 +26,7 @@ export interface ServerRow {
   subnetId: string;
   vpcId: string;
   securityGroups: { id: string; name: string }[];
+  labels: string[];
   tags: Record<string, string>;
   createdAt: string;
   updatedAt: string;
@@ -54,6 +55,7 @@ export function toServer(row: ServerRow, now: number): Server {
     subnet_id: row.subnetId,
     vpc_id: row.vpcId,
     security_groups: row.securityGroups,
+    labels: row.labels,
     tags: row.tags,
     created_at: row.createdAt,
     updated_at: row.updatedAt,

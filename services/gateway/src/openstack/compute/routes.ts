@@ -16,6 +16,7 @@ import { serverCreateRoutes } from "./server-create.ts";
 import { serverMetadataRoutes } from "./server-metadata.ts";
 import { serverReadRoutes } from "./server-reads.ts";
 import { serverSecurityGroupRoutes } from "./server-security-groups.ts";
+import { serverTagRoutes } from "./server-tags.ts";
 import { isVersionRoute, versionRoutes } from "./versions.ts";
 
 /** Every request but a version document: its microversion, its caller (authenticated), the rate limit. */
@@ -70,6 +71,7 @@ export function computeRoutes(
       limitRoutes,
       serverMetadataRoutes,
       serverSecurityGroupRoutes,
+      serverTagRoutes,
     ])
       routes(app, endpoint);
   };

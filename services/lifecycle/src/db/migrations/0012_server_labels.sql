@@ -1,0 +1,1 @@
+ALTER TABLE "lifecycle"."servers" ADD COLUMN "labels" jsonb DEFAULT '[]'::jsonb NOT NULL;
