@@ -28,10 +28,6 @@ system_start PROVISION_DELAY=500ms START_DELAY=500ms STOP_DELAY=500ms REBOOT_DEL
   VOLUME_DETACH_DELAY=500ms VOLUME_DELETE_DELAY=500ms
 say "the system is up on $url in $(($(date +%s) - started)) s"
 
-# A field of the JSON object on stdin.
-json_field() {
-  node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))' "$1"
-}
 system_aws_pair ec2-clients
 # The clients as the README has them: endpoint and keys from the environment, none of this
 # machine's AWS config files.

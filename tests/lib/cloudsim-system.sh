@@ -12,8 +12,12 @@
 # system's output, in work) and started; system_start sets run_pid and pg_data.
 #
 #   system_ports_free VAR   fails unless the seven ports are free; VAR is what moves them
+#   system_tenant NAME      a new tenant NAME and a key of it: "id key-id key"
 #   system_aws_pair NAME    a new tenant NAME, its key exported as AWS_ACCESS_KEY_ID and
 #                           AWS_SECRET_ACCESS_KEY
+#   system_admin METHOD PATH [CURL ARGS]
+#                           a request with the admin key
+#   json_field PATH         a field of the JSON document on stdin
 #   system_start [ENV=VALUE ...]
 #                           stops the system at exit (finish), then starts it with the common
 #                           environment and these extras (the timed states' delays, ...) and
@@ -115,15 +119,27 @@ system_start() {
 
 # A new tenant named $1, made with the admin key, and a key of it exported as the AWS credential
 # pair (AWS_ACCESS_KEY_ID: the key's id, AWS_SECRET_ACCESS_KEY: the key).
-system_aws_pair() {
-  local field='process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))'
+# json_field PATH: a field (a dotted path, e.g. images.0.id) of the JSON document on stdin; ""
+# when it is missing, an object or array as JSON.
+json_field() {
+  node -e '
+    let v = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    for (const k of process.argv[1].split(".")) v = v == null ? undefined : v[k];
+    process.stdout.write(v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  ' "$1"
+}
+# system_admin METHOD PATH [CURL ARGS...]: a request to the system with its admin key.
+system_admin() { curl -sSf -X "$1" "http://localhost:${ports[0]}$2" -H "authorization: Bearer $admin_key" "${@:3}"; }
+# system_tenant NAME: a new tenant NAME and a key of it, printed as "id key-id key".
+system_tenant() {
   local tenant key
-  tenant=$(curl -sSf -X POST "http://localhost:${ports[0]}/admin/tenants" -H "authorization: Bearer $admin_key" \
-    -H 'content-type: application/json' -d "{\"name\":\"$1\"}" | node -e "$field" id) ||
-    fail "POST /admin/tenants did not make a tenant"
-  key=$(curl -sSf -X POST "http://localhost:${ports[0]}/admin/tenants/$tenant/keys" \
-    -H "authorization: Bearer $admin_key") || fail "POST /admin/tenants/$tenant/keys did not make a key"
+  tenant=$(system_admin POST /admin/tenants -H 'content-type: application/json' -d "{\"name\":\"$1\"}" | json_field id) ||
+    fail "POST /admin/tenants did not make the tenant $1"
+  key=$(system_admin POST "/admin/tenants/$tenant/keys") || fail "POST /admin/tenants/$tenant/keys did not make a key"
+  echo "$tenant $(json_field id <<<"$key") $(json_field key <<<"$key")"
+}
+system_aws_pair() {
+  local tenant
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-  AWS_ACCESS_KEY_ID=$(node -e "$field" id <<<"$key")
-  AWS_SECRET_ACCESS_KEY=$(node -e "$field" key <<<"$key")
+  read -r tenant AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY <<<"$(system_tenant "$1")"
 }

@@ -57,10 +57,7 @@ export ANSIBLE_COLLECTIONS_PATH=$site PYTHONPATH=$site
 system_start PROVISION_DELAY=1s START_DELAY=1s STOP_DELAY=1s REBOOT_DELAY=1s TERMINATE_DELAY=1s
 say "the system is up on $url in $(($(date +%s) - started)) s"
 
-admin() { curl -sSf -X "$1" "$url$2" -H "authorization: Bearer $admin_key" "${@:3}"; }
-field() { node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]]))' "$1"; }
-tenant=$(admin POST /admin/tenants -H 'content-type: application/json' -d '{"name":"os-ansible"}' | field id)
-api_key=$(admin POST "/admin/tenants/$tenant/keys" | field key)
+read -r _ _ api_key <<<"$(system_tenant os-ansible)"
 
 # The cloud as openstack.cloud reads it: clouds.yaml of the test's own, none of this machine's
 # OS_* settings.

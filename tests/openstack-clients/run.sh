@@ -35,24 +35,13 @@ system_ports_free OPENSTACK_CLIENTS_TEST_PORT
 system_start PROVISION_DELAY=1500ms START_DELAY=1s STOP_DELAY=1s REBOOT_DELAY=1500ms TERMINATE_DELAY=500ms
 say "the system is up on $url in $(($(date +%s) - started)) s"
 
-# A field (a dotted path) of the JSON document on stdin; "" when it is missing.
-json_field() {
-  node -e '
-    let v = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    for (const k of process.argv[1].split(".")) v = v == null ? undefined : v[k];
-    process.stdout.write(v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
-  ' "$1"
-}
-admin() { curl -sSf -X "$1" "$url$2" -H "authorization: Bearer $admin_key" "${@:3}"; }
 # A tenant with a quota of two servers and an API key: "id name key-id key".
 make_tenant() {
-  local tenant key
-  tenant=$(admin POST /admin/tenants -H 'content-type: application/json' -d "{\"name\":\"$1\"}" | json_field id) ||
-    fail "POST /admin/tenants did not make the tenant $1"
-  admin PATCH "/admin/tenants/$tenant" -H 'content-type: application/json' -d '{"max_servers":2}' >/dev/null ||
+  local tenant key_id key
+  read -r tenant key_id key <<<"$(system_tenant "$1")"
+  system_admin PATCH "/admin/tenants/$tenant" -H 'content-type: application/json' -d '{"max_servers":2}' >/dev/null ||
     fail "PATCH /admin/tenants/$tenant did not set max_servers"
-  key=$(admin POST "/admin/tenants/$tenant/keys") || fail "POST /admin/tenants/$tenant/keys did not make a key"
-  echo "$tenant $1 $(json_field id <<<"$key") $(json_field key <<<"$key")"
+  echo "$tenant $1 $key_id $key"
 }
 read -r tenant project key_id api_key <<<"$(make_tenant os-cli)"
 read -r sdk_tenant sdk_project sdk_key_id sdk_api_key <<<"$(make_tenant os-sdk)"
@@ -406,6 +395,10 @@ passed "vm1 by name and vm2 by id are gone; a deleted server's events, by its id
 
 step "20. a network of its own, a key pair, a server on both, a floating IP (the README's lines)"
 ssh-keygen -q -t ed25519 -N '' -C cli -f "$work/cli-key"
+osc -- availability zone list --network -f value -c "Zone Name"
+expect_out "availability zone list --network" "us-east-1a
+us-east-1b
+us-east-1c"
 osc -- network create blue -f value -c name
 expect_out "network create blue" "blue"
 osc -- subnet create --network blue --subnet-range 192.168.5.0/24 blue-a -f value -c gateway_ip

@@ -17,8 +17,26 @@ export interface OsServiceReplies {
 export const retryAfterHeader = (error: OsError): Record<string, string> =>
   error.retryAfter === undefined ? {} : { "retry-after": String(error.retryAfter) };
 
-/** Every error and unknown route of `app` in the service's shape, and its request id on every answer. */
+/**
+ * An empty body is no body, even under `Content-Type: application/json`: OpenStack's services
+ * ignore it, and clients (Tempest's) send that header on every DELETE. Other bodies are parsed
+ * as the gateway's JSON parser does, prototype poisoning refused.
+ */
+function acceptEmptyJson(app: FastifyInstance) {
+  const json = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") return done(null, undefined);
+    return json(request, body.toString(), done);
+  });
+}
+
+/**
+ * Every error and unknown route of `app` in the service's shape, its request id on every answer,
+ * and an empty JSON body taken as none.
+ */
 export function installOsReplies(app: FastifyInstance, replies: OsServiceReplies) {
+  acceptEmptyJson(app);
   app.setErrorHandler((err, request, reply) => {
     const error = (replies.errorOf ?? osErrorOf)(err);
     if (error.status >= 500) request.log.error({ err }, `${replies.service} request failed`);

@@ -40,8 +40,9 @@ export type CreateRequest = z.infer<typeof CreateBody>["server"];
 
 /** POST /servers/{id}/action: the body of each action the face runs, by its key. */
 export const ActionBodies = {
-  "os-stop": z.null().optional(),
-  "os-start": z.null().optional(),
+  // Nova has no schema for these two: null, {} and anything else are the same request.
+  "os-stop": z.unknown(),
+  "os-start": z.unknown(),
   reboot: z.object({
     type: z
       .string()

@@ -12,7 +12,7 @@ import { Ec2Error } from "../../ec2/errors.ts";
 import { generateKeyPair, md5Fingerprint, parsePublicKey } from "../../ec2/key-material.ts";
 import { collectPages } from "../../ec2/pages.ts";
 import { hiddenRoute, queryParam } from "../context.ts";
-import { badRequest, forbidden, OsError } from "../errors.ts";
+import { badRequest, forbidden, invalidField, OsError } from "../errors.ts";
 import { pageSizeOf } from "../paging.ts";
 import { zodField } from "./bodies.ts";
 import { busContext, type ComputeEndpoint, minorOf, nextLinks, ownerOf, scopeOf } from "./context.ts";
@@ -30,6 +30,12 @@ const CreateKeypairBody = z
       .strict(),
   })
   .strict();
+
+/**
+ * Nova's key pair names below 2.92 (this face's range): letters, digits, `_`, `-` and spaces
+ * (nova/api/validation/validators.py `_validate_keypair_name_20`), fewer than EC2 takes.
+ */
+const NOVA_KEY_NAME = /^[A-Za-z0-9_ -]+$/;
 
 const keypairNotFound = (name: string, user: string) =>
   new OsError(404, `Keypair ${name.slice(0, 255)} not found for user ${user}`);
@@ -99,6 +105,8 @@ export function keypairRoutes(app: FastifyInstance, endpoint: ComputeEndpoint) {
     const parsed = CreateKeypairBody.safeParse(request.body);
     if (!parsed.success) throw zodField(parsed.error, "");
     const body = parsed.data.keypair;
+    if (!NOVA_KEY_NAME.test(body.name))
+      throw invalidField("keypair/name", "The keypair name contains unsafe characters.");
     const minor = minorOf(request);
     if (body.type !== undefined && minor < 2)
       throw badRequest(

@@ -1,11 +1,11 @@
-import type { Bus, Region } from "@cloudsim/shared";
+import { type Bus, type Region, zonesOf } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Caller } from "../../auth.ts";
 import type { OpenStackAuthenticator } from "../caller.ts";
 import { type ComputeConfig, type ComputeEndpoint, rememberRequest } from "../compute/context.ts";
 import { hiddenRoute, publicBase } from "../context.ts";
 import { installOsReplies, retryAfterHeader } from "../replies.ts";
-import { neutronErrorOf, neutronFault } from "./errors.ts";
+import { NeutronError, neutronErrorOf, neutronFault } from "./errors.ts";
 import { floatingIpRoutes } from "./floating-ips.ts";
 import { networkRoutes } from "./networks.ts";
 import { portRoutes } from "./ports.ts";
@@ -21,6 +21,7 @@ const EXTENSIONS = [
     "standard-attr-description",
     "Extension to add descriptions to standard attributes",
   ],
+  ["availability_zone", "Availability Zone", "The availability zone extension."],
 ] as const;
 
 const VERSION_PATHS = ["", "/", "/v2.0", "/v2.0/"];
@@ -39,13 +40,33 @@ function versionRoutes(app: FastifyInstance, endpoint: ComputeEndpoint) {
   });
   app.get("/v2.0", hiddenRoute, resources);
   app.get("/v2.0/", hiddenRoute, resources);
-  app.get("/v2.0/extensions", hiddenRoute, async () => ({
-    extensions: EXTENSIONS.map(([alias, name, description]) => ({
-      alias,
+  const extensions = EXTENSIONS.map(([alias, name, description]) => ({
+    alias,
+    name,
+    description,
+    updated: "2013-01-01T10:00:00-00:00",
+    links: [],
+  }));
+  app.get("/v2.0/extensions", hiddenRoute, async () => ({ extensions }));
+  app.get<{ Params: { alias: string } }>("/v2.0/extensions/:alias", hiddenRoute, async (request) => {
+    const extension = extensions.find((e) => e.alias === request.params.alias);
+    if (!extension)
+      throw new NeutronError(
+        404,
+        "NotFound",
+        `Extension with alias ${request.params.alias.slice(0, 100)} does not exist`,
+      );
+    return { extension };
+  });
+}
+
+/** The region's zones, as Neutron's availability zones of its networks (and routers, none here). */
+function availabilityZoneRoutes(app: FastifyInstance, endpoint: ComputeEndpoint) {
+  app.get("/v2.0/availability_zones", hiddenRoute, async () => ({
+    availability_zones: zonesOf(endpoint.region).map((name) => ({
       name,
-      description,
-      updated: "2013-01-01T10:00:00-00:00",
-      links: [],
+      resource: "network",
+      state: "available",
     })),
   }));
 }
@@ -86,6 +107,7 @@ export function networkApiRoutes(
       portRoutes,
       securityGroupRoutes,
       floatingIpRoutes,
+      availabilityZoneRoutes,
     ])
       routes(app, endpoint);
   };
