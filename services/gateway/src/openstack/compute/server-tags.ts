@@ -1,4 +1,4 @@
-import { lifecycle, MAX_SERVER_LABELS, ServerLabel } from "@cloudsim/shared";
+import { AppError, lifecycle, MAX_SERVER_LABELS, ServerLabel } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { hiddenRoute } from "../context.ts";
@@ -30,8 +30,7 @@ async function taggedServer(endpoint: ComputeEndpoint, request: FastifyRequest, 
           busContext(request),
         )
         .catch((err: unknown) => {
-          const reason = (err as { details?: { reason?: string } }).details?.reason;
-          if (reason === "label_limit")
+          if (err instanceof AppError && err.details.reason === "label_limit")
             throw badRequest(`The number of tags exceeded the per-server limit ${MAX_SERVER_LABELS}`);
           throw err;
         })

@@ -1,4 +1,4 @@
-import { networkTags, subnets, type Vpc, vpcs } from "@cloudsim/shared";
+import { AppError, networkTags, subnets, type Vpc, vpcs } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { busContext, type ComputeEndpoint, ownerOf } from "../compute/context.ts";
 import { hiddenRoute } from "../context.ts";
@@ -144,7 +144,7 @@ export function networkRoutes(app: FastifyInstance, endpoint: ComputeEndpoint) {
 
 /** Neutron's NetworkInUse for a subnet ipam would not delete because an address is held. */
 function networkInUse(err: unknown, id: string): unknown {
-  const reason = (err as { details?: { reason?: string } }).details?.reason;
+  const reason = err instanceof AppError ? err.details.reason : undefined;
   if (reason !== "dependency_violation" && reason !== "cannot_delete") return err;
   return new NeutronError(
     409,

@@ -1,4 +1,4 @@
-import { type Instance, type InstanceFilter, instances, MAX_DESCRIBE_PAGE } from "@cloudsim/shared";
+import { AppError, type Instance, type InstanceFilter, instances, MAX_DESCRIBE_PAGE } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { busContext, type ComputeEndpoint, ownerOf, scopeOf } from "../compute/context.ts";
 import { hiddenRoute } from "../context.ts";
@@ -56,7 +56,7 @@ export async function describeLive(
       busContext(request),
     )
     .catch((err: unknown) => {
-      if ((err as { code?: string }).code === "NOT_FOUND")
+      if (err instanceof AppError && err.code === "NOT_FOUND")
         return { items: [] as Instance[], next_cursor: null };
       throw err;
     });
