@@ -14,6 +14,7 @@ import { InstanceRepository } from "./db/instances.ts";
 import { performAction } from "./db/server-actions.ts";
 import { labelServer } from "./db/server-labels.ts";
 import { getServer, listLog, listServers, provisionContextReader } from "./db/server-reads.ts";
+import { renameServer } from "./db/server-rename.ts";
 import { decodeCursor, encodeCursor, isSequence, isServerKey, isUuid } from "./domain/cursor.ts";
 import { toServer } from "./domain/server-view.ts";
 import { serveInstances } from "./instances.ts";
@@ -57,8 +58,17 @@ export function serveLifecycle(
   bus.serve(
     lifecycle.label,
     async ({ id, tenant_id, replace, add, remove }) => {
-      if (!isServerKey(id)) throw notFound("server", id);
+      if (!isUuid(id)) throw notFound("server", id);
       return { labels: await labelServer(db, clock, { id, tenantId: tenant_id }, { replace, add, remove }) };
+    },
+    metrics,
+  );
+
+  bus.serve(
+    lifecycle.rename,
+    async ({ id, tenant_id, name }) => {
+      if (!isUuid(id)) throw notFound("server", id);
+      return toServer(await renameServer(db, clock, { id, tenantId: tenant_id }, name), clock.now());
     },
     metrics,
   );

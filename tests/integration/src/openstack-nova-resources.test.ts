@@ -322,4 +322,40 @@ describe("Nova key pairs", () => {
     expect((await api.call("DELETE", `${server}/tags`, undefined, h)).status).toBe(204);
     expect((await api.get(`${server}/tags`, h)).body).toEqual({ tags: [] });
   });
+
+  it("renames a server with PUT, refusing a bad name and the fields it does not keep", async () => {
+    const tenant = await newTenant(ctx.stack.url, "rename");
+    const h = { "x-auth-token": tenant.key };
+    const made = await api.post(
+      `${compute}/servers`,
+      { server: { name: "before", imageRef: "ami-0d2b8e9f3a4c5b6d7", flavorRef: "t2.micro" } },
+      h,
+    );
+    const server = `${compute}/servers/${made.body.server.id}`;
+    const renamed = await api.call("PUT", server, { server: { name: "after" } }, h);
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect(renamed.body.server).toMatchObject({ id: made.body.server.id, name: "after" });
+    expect(
+      (await api.get(`/servers/${made.body.server.id}`, { authorization: `Bearer ${tenant.key}` })).body.name,
+    ).toBe("after");
+    expectFault(
+      await api.call("PUT", server, { server: { name: "" } }, h),
+      400,
+      "badRequest",
+      /server\/name/,
+    );
+    expectFault(
+      await api.call("PUT", server, { server: { accessIPv4: "10.0.0.1" } }, h),
+      400,
+      "badRequest",
+      /access addresses/,
+    );
+    const other = await newTenant(ctx.stack.url, "rename-other");
+    expectFault(
+      await api.call("PUT", server, { server: { name: "theirs" } }, { "x-auth-token": other.key }),
+      404,
+      "itemNotFound",
+      /could not be found/,
+    );
+  });
 });

@@ -78,6 +78,7 @@ export const natsRoles = {
       lifecycle.list,
       lifecycle.logs,
       lifecycle.label,
+      lifecycle.rename,
       ...Object.values(instances),
       ...Object.values(instanceAttributes),
       ...Object.values(keyPairs),

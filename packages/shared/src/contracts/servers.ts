@@ -88,16 +88,17 @@ export const LaunchNetwork = z.object({
 export type LaunchNetwork = z.infer<typeof LaunchNetwork>;
 
 /** The body of POST /servers. */
+/** A server's name: 1-63 of A-Z a-z 0-9 _ . -, starting with a letter or digit. */
+export const ServerName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    "names are 1-63 of A-Z a-z 0-9 _ . - starting with a letter or digit",
+  );
+
 export const ProvisionBody = z
   .object({
-    name: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
-        "names are 1-63 of A-Z a-z 0-9 _ . - starting with a letter or digit",
-      )
-      .optional()
-      .describe("Defaults to server-<last 8 characters of the id>"),
+    name: ServerName.optional().describe("Defaults to server-<last 8 characters of the id>"),
     region: Region,
     type: InstanceType,
     image: ImageId.optional().describe("Machine image (GET /images); defaults to the first one"),
@@ -241,6 +242,11 @@ export const lifecycle = {
   logs: defineCommand("lifecycle", "logs", {
     request: TenantServerRef.extend(LogsQuery.shape),
     reply: LogPage,
+  }),
+  /** A new name (Nova's PUT /servers/{id}); a terminated server keeps its own. */
+  rename: defineCommand("lifecycle", "rename_server", {
+    request: TenantServerRef.extend({ name: ServerName }),
+    reply: Server,
   }),
   /**
    * Nova's server tags, changed in one statement: `replace` them all, or remove `remove` (null:

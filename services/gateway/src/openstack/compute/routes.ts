@@ -17,6 +17,7 @@ import { serverMetadataRoutes } from "./server-metadata.ts";
 import { serverReadRoutes } from "./server-reads.ts";
 import { serverSecurityGroupRoutes } from "./server-security-groups.ts";
 import { serverTagRoutes } from "./server-tags.ts";
+import { serverUpdateRoutes } from "./server-update.ts";
 import { isVersionRoute, versionRoutes } from "./versions.ts";
 
 /** Every request but a version document: its microversion, its caller (authenticated), the rate limit. */
@@ -72,6 +73,7 @@ export function computeRoutes(
       serverMetadataRoutes,
       serverSecurityGroupRoutes,
       serverTagRoutes,
+      serverUpdateRoutes,
     ])
       routes(app, endpoint);
   };
