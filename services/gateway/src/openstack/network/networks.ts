@@ -24,7 +24,7 @@ async function subnetIdsOf(endpoint: ComputeEndpoint, request: FastifyRequest, v
 }
 
 /** These VPCs as networks. */
-export async function networkBodies(endpoint: ComputeEndpoint, request: FastifyRequest, found: Vpc[]) {
+async function networkBodies(endpoint: ComputeEndpoint, request: FastifyRequest, found: Vpc[]) {
   const byVpc = await subnetIdsOf(
     endpoint,
     request,

@@ -8,8 +8,7 @@ import { portBody } from "./views.ts";
 
 /** A server's instance id from its UUID, a port's from its eni- id (the same hex digits). */
 const instanceIdOfServer = (uuid: string) => `i-${uuid.replaceAll("-", "").slice(-17)}`;
-export const instanceIdOfPort = (portId: string) =>
-  portId.startsWith("eni-") ? `i-${portId.slice(4)}` : portId;
+const instanceIdOfPort = (portId: string) => (portId.startsWith("eni-") ? `i-${portId.slice(4)}` : portId);
 
 /** Servers that have not ended: a terminated one has given its address and port back. */
 const LIVE_STATES: InstanceFilter = {

@@ -64,8 +64,6 @@ export const networkBody = (vpc: Vpc, subnetIds: string[], tenantId: string) =>
 export const publicNetworkBody = (region: string, tenantId: string) =>
   network({ id: publicNetworkId(region), name: PUBLIC_NETWORK_NAME, tenantId, subnets: [], external: true });
 
-export type NetworkBody = ReturnType<typeof networkBody>;
-
 /** A subnet's gateway, the block's first address, and its pool: what it hands out (AWS keeps four). */
 export function subnetLayout(cidr: string) {
   const block = parseCidr(cidr);
