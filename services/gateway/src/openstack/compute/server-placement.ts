@@ -1,6 +1,6 @@
 import { AppError, subnets } from "@cloudsim/shared";
 import type { FastifyRequest } from "fastify";
-import { badRequest } from "../errors.ts";
+import { badRequest, OsError } from "../errors.ts";
 import { vpcOf } from "../network/networks.ts";
 import { publicNetworkId } from "../network/views.ts";
 import type { CreateRequest } from "./bodies.ts";
@@ -32,21 +32,30 @@ async function subnetOf(
   networkId: string,
   zone: string | undefined,
 ) {
-  const vpc = await vpcOf(endpoint, request, networkId).catch(() => {
-    throw badRequest(`Network ${networkId} could not be found.`);
+  const vpc = await vpcOf(endpoint, request, networkId).catch((err: unknown) => {
+    const missing =
+      (err instanceof OsError && err.status === 404) || (err instanceof AppError && err.code === "NOT_FOUND");
+    throw missing ? badRequest(`Network ${networkId} could not be found.`) : err;
   });
   if (vpc.is_default) return undefined;
-  const page = await endpoint.bus.request(
-    subnets.describe,
-    {
-      tenant_id: scopeOf(request),
-      region: endpoint.region,
-      filters: [{ name: "vpc-id", values: [vpc.vpc_id] }],
-      limit: 1000,
-    },
-    busContext(request),
-  );
-  const subnet = page.items.find((s) => zone === undefined || s.availability_zone === zone) ?? page.items[0];
+  // One subnet: the zone's when the create names a zone and the network has one there.
+  const first = async (zoned: boolean) =>
+    (
+      await endpoint.bus.request(
+        subnets.describe,
+        {
+          tenant_id: scopeOf(request),
+          region: endpoint.region,
+          filters: [
+            { name: "vpc-id", values: [vpc.vpc_id] },
+            ...(zoned && zone ? [{ name: "availability-zone", values: [zone] }] : []),
+          ],
+          limit: 1,
+        },
+        busContext(request),
+      )
+    ).items[0];
+  const subnet = (zone !== undefined ? await first(true) : undefined) ?? (await first(false));
   if (!subnet) throw badRequest(`Network ${networkId} requires a subnet in order to boot instances on.`);
   return subnet.subnet_id;
 }

@@ -4,7 +4,7 @@ import { busContext, type ComputeEndpoint, ownerOf } from "../compute/context.ts
 import { hiddenRoute } from "../context.ts";
 import { FloatingIpCreate, FloatingIpUpdate, parseBody } from "./bodies.ts";
 import { NeutronError, networkNotFound } from "./errors.ts";
-import { filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
+import { describeOne, filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
 import { instanceOfPort } from "./ports.ts";
 import { floatingIpBody, publicNetworkId } from "./views.ts";
 
@@ -18,14 +18,8 @@ const floatingIpFilters = {
   status: "",
 };
 
-async function addressOf(endpoint: ComputeEndpoint, request: FastifyRequest, id: string): Promise<ElasticIp> {
-  const page = await endpoint.bus.request(
-    elasticIps.describe,
-    { ...networkScopeOf(endpoint, request), ids: [id], limit: 1 },
-    busContext(request),
-  );
-  return page.items[0] as ElasticIp;
-}
+const addressOf = async (endpoint: ComputeEndpoint, request: FastifyRequest, id: string) =>
+  (await describeOne(endpoint, request, elasticIps.describe, id)) as ElasticIp;
 
 /** Associates the address with the port's server (moving it from another, as Neutron's update does). */
 async function associate(

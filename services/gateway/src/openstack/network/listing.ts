@@ -1,6 +1,7 @@
-import { MAX_NETWORK_PAGE, type NetworkFilter } from "@cloudsim/shared";
+import { type Command, MAX_NETWORK_PAGE, type NetworkFilter, type Region } from "@cloudsim/shared";
 import type { FastifyRequest } from "fastify";
-import { type ComputeEndpoint, ownerOf, scopeOf } from "../compute/context.ts";
+import type { z } from "zod";
+import { busContext, type ComputeEndpoint, ownerOf, scopeOf } from "../compute/context.ts";
 import { publicBase } from "../context.ts";
 import { type CursorPage, pageSizeOf } from "../paging.ts";
 import { neutronBadRequest } from "./errors.ts";
@@ -10,6 +11,30 @@ export const networkScopeOf = (endpoint: ComputeEndpoint, request: FastifyReques
   tenant_id: scopeOf(request),
   region: endpoint.region,
 });
+
+/** An ipam describe command: the scope, ids and a page size in, a page of items out. */
+type Describe<T> = Command<
+  z.ZodType<unknown, { tenant_id: string; region: Region; ids?: string[]; limit: number }>,
+  z.ZodType<{ items: T[] }>
+>;
+
+/**
+ * The one resource `id` names, as the caller sees it through `describe`; ipam answers an id it
+ * does not see with its NOT_FOUND, which each face names in its own words.
+ */
+export async function describeOne<T>(
+  endpoint: ComputeEndpoint,
+  request: FastifyRequest,
+  describe: Describe<T>,
+  id: string,
+): Promise<T | undefined> {
+  const page = await endpoint.bus.request(
+    describe,
+    { ...networkScopeOf(endpoint, request), ids: [id], limit: 1 },
+    busContext(request),
+  );
+  return page.items[0];
+}
 
 /** The query parameters a list reads that are not filters; `fields` and sorting are ignored. */
 const NOT_FILTERS = new Set(["limit", "marker", "page_reverse", "fields", "sort_key", "sort_dir"]);

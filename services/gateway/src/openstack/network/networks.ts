@@ -1,11 +1,15 @@
-import { AppError, networkTags, subnets, type Vpc, vpcs } from "@cloudsim/shared";
+import { AppError, MAX_NETWORK_PAGE, networkTags, subnets, type Vpc, vpcs } from "@cloudsim/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { busContext, type ComputeEndpoint, ownerOf } from "../compute/context.ts";
 import { hiddenRoute } from "../context.ts";
+import { cursorPages } from "../paging.ts";
 import { NetworkCreate, NetworkUpdate, parseBody } from "./bodies.ts";
 import { NeutronError, networkNotFound } from "./errors.ts";
-import { filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
+import { describeOne, filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
 import { networkBody, PUBLIC_NETWORK_NAME, publicNetworkBody, publicNetworkId } from "./views.ts";
+
+/** Describe pages of subnets read for one page of networks, at most (MAX_NETWORK_PAGE subnets each). */
+const MAX_SUBNET_PAGES = 5;
 
 /** Neutron's network filters as ipam's VPC filters ("": applied here). */
 const networkFilters = { id: "vpc-id", name: "tag:Name", "router:external": "", shared: "" };
@@ -14,12 +18,19 @@ const networkFilters = { id: "vpc-id", name: "tag:Name", "router:external": "", 
 async function subnetIdsOf(endpoint: ComputeEndpoint, request: FastifyRequest, vpcIds: string[]) {
   const byVpc = new Map<string, string[]>(vpcIds.map((id) => [id, []]));
   if (vpcIds.length === 0) return byVpc;
-  const page = await endpoint.bus.request(
-    subnets.describe,
-    { ...networkScopeOf(endpoint, request), filters: [{ name: "vpc-id", values: vpcIds }], limit: 1000 },
-    busContext(request),
-  );
-  for (const subnet of page.items) byVpc.get(subnet.vpc_id)?.push(subnet.subnet_id);
+  const read = (cursor: string | undefined) =>
+    endpoint.bus.request(
+      subnets.describe,
+      {
+        ...networkScopeOf(endpoint, request),
+        filters: [{ name: "vpc-id", values: vpcIds }],
+        limit: MAX_NETWORK_PAGE,
+        cursor,
+      },
+      busContext(request),
+    );
+  for await (const page of cursorPages(read, MAX_SUBNET_PAGES))
+    for (const subnet of page) byVpc.get(subnet.vpc_id)?.push(subnet.subnet_id);
   return byVpc;
 }
 
@@ -36,12 +47,7 @@ async function networkBodies(endpoint: ComputeEndpoint, request: FastifyRequest,
 /** The VPC a network id names (404 in Neutron's words for the public network and unknown ids). */
 export async function vpcOf(endpoint: ComputeEndpoint, request: FastifyRequest, id: string): Promise<Vpc> {
   if (id === publicNetworkId(endpoint.region)) throw networkNotFound(id);
-  const page = await endpoint.bus.request(
-    vpcs.describe,
-    { ...networkScopeOf(endpoint, request), ids: [id], limit: 1 },
-    busContext(request),
-  );
-  const vpc = page.items[0];
+  const vpc = await describeOne(endpoint, request, vpcs.describe, id);
   if (!vpc) throw networkNotFound(id);
   return vpc;
 }

@@ -11,7 +11,7 @@ import { hiddenRoute } from "../context.ts";
 import { cursorPages } from "../paging.ts";
 import { parseBody, RuleCreate, SecurityGroupCreate } from "./bodies.ts";
 import { NeutronError } from "./errors.ts";
-import { filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
+import { describeOne, filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
 import { ruleSpecOf } from "./rules.ts";
 import { ruleBody, securityGroupBody } from "./views.ts";
 
@@ -37,14 +37,8 @@ async function defaultVpcIdOf(endpoint: ComputeEndpoint, request: FastifyRequest
   return page.items[0]?.vpc_id;
 }
 
-async function groupOf(endpoint: ComputeEndpoint, request: FastifyRequest, id: string) {
-  const page = await endpoint.bus.request(
-    securityGroups.describe,
-    { ...networkScopeOf(endpoint, request), ids: [id], limit: 1 },
-    busContext(request),
-  );
-  return page.items[0] as SecurityGroup;
-}
+const groupOf = async (endpoint: ComputeEndpoint, request: FastifyRequest, id: string) =>
+  (await describeOne(endpoint, request, securityGroups.describe, id)) as SecurityGroup;
 
 /** Every rule of the caller's groups, in rule id order, from a bounded number of describe pages. */
 async function allRules(endpoint: ComputeEndpoint, request: FastifyRequest, groupIds?: string[]) {

@@ -5,7 +5,7 @@ import { busContext, type ComputeEndpoint, ownerOf } from "../compute/context.ts
 import { hiddenRoute } from "../context.ts";
 import { parseBody, SubnetCreate, SubnetUpdate } from "./bodies.ts";
 import { neutronBadRequest } from "./errors.ts";
-import { filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
+import { describeOne, filtersOf, listBody, networkScopeOf, pageOf } from "./listing.ts";
 import { vpcOf } from "./networks.ts";
 import { subnetBody, subnetLayout } from "./views.ts";
 
@@ -18,14 +18,8 @@ const subnetFilters = {
   ip_version: "",
 };
 
-async function subnetOf(endpoint: ComputeEndpoint, request: FastifyRequest, id: string): Promise<Subnet> {
-  const page = await endpoint.bus.request(
-    subnets.describe,
-    { ...networkScopeOf(endpoint, request), ids: [id], limit: 1 },
-    busContext(request),
-  );
-  return page.items[0] as Subnet;
-}
+const subnetOf = async (endpoint: ComputeEndpoint, request: FastifyRequest, id: string) =>
+  (await describeOne(endpoint, request, subnets.describe, id)) as Subnet;
 
 /**
  * A gateway or pool the request sets must be the one cloudsim gives every subnet: the block's
